@@ -1,0 +1,137 @@
+/**
+ * Filesystem checks of a parsed config, run before the launcher starts so that a wrong path
+ * is reported at its key instead of failing the first session: the log folder is created if
+ * needed and must be writable, the map file's folder must exist and be writable, and the
+ * static content folder must exist.
+ *
+ * @module
+ */
+
+import { dirname } from "node:path";
+import { findNodeAtLocation, parseTree } from "jsonc-parser";
+import type { ConfigProblem } from "./errors.ts";
+import type { LauncherConfig } from "./config_types.ts";
+import { LineIndex, withoutBom } from "./config_source.ts";
+
+/** The config settings that name a path on this machine. */
+export type PathSetting = "logDir" | "mapFile" | "content";
+
+/** Where each format keeps each path setting. */
+const PATH_KEYS: Record<LauncherConfig["format"], Record<PathSetting, string[]>> = {
+  spec: { logDir: ["log"], mapFile: ["map_file"], content: ["content"] },
+  wslink: {
+    logDir: ["configuration", "log_dir"],
+    mapFile: ["configuration", "proxy_file"],
+    content: ["configuration", "content"],
+  },
+};
+
+/** Options of {@linkcode checkPaths}. */
+export interface CheckPathsOptions {
+  /** The file name that problems name. @default the config's absolute `file` */
+  file?: string;
+}
+
+/**
+ * Checks the paths of a config, creating the log folder (and its parents) if it is missing.
+ * The log folder is checked first, so a map file inside it works on a fresh machine.
+ *
+ * @param config the parsed config
+ * @param text the text it was parsed from, to locate the keys that named the paths
+ * @param options how to name the file
+ * @returns one error per unusable path, at the key that named it; empty when all is well
+ */
+export async function checkPaths(
+  config: LauncherConfig,
+  text: string,
+  options: CheckPathsOptions = {},
+): Promise<ConfigProblem[]> {
+  const locate = keyLocator(text, options.file ?? config.file, config.format);
+  const problems: ConfigProblem[] = [];
+  const logProblem = await ensureWritableFolder(config.logDir);
+  if (logProblem) {
+    problems.push(locate("logDir", `cannot use "${config.logDir}" for logs: ${logProblem}`));
+  }
+  const mapProblem = config.mapFile && await checkMapFile(config.mapFile);
+  if (mapProblem) {
+    problems.push(locate("mapFile", `cannot keep the map file "${config.mapFile}": ${mapProblem}`));
+  }
+  const contentProblem = config.content && await checkFolder(config.content);
+  if (contentProblem) {
+    problems.push(locate("content", `cannot serve "${config.content}": ${contentProblem}`));
+  }
+  return problems;
+}
+
+type Locate = (setting: PathSetting, message: string) => ConfigProblem;
+
+/** Locates the key of a path setting; a defaulted one is reported at the top-level object. */
+function keyLocator(text: string, file: string, format: LauncherConfig["format"]): Locate {
+  const clean = withoutBom(text);
+  const root = parseTree(clean, [], { allowTrailingComma: true });
+  const lines = new LineIndex(clean);
+  return (setting, message) => {
+    const keys = PATH_KEYS[format][setting];
+    const path = keys.join(".");
+    const keyNode = root && findNodeAtLocation(root, keys)?.parent?.children?.[0];
+    const at = lines.locate(keyNode?.offset ?? root?.offset ?? 0);
+    const note = keyNode ? "" : ` (the default; set "${path}" to choose another)`;
+    return { file, ...at, severity: "error", path, message: message + note };
+  };
+}
+
+async function ensureWritableFolder(folder: string): Promise<string | undefined> {
+  try {
+    await Deno.mkdir(folder, { recursive: true });
+  } catch (err) {
+    return `cannot create it (${fsReason(err)})`;
+  }
+  return await probeWrite(folder);
+}
+
+async function checkMapFile(file: string): Promise<string | undefined> {
+  const folder = dirname(file);
+  const folderProblem = await checkFolder(folder);
+  if (folderProblem) return `its folder "${folder}" ${folderProblem}`;
+  if ((await statOrUndefined(file))?.isDirectory) return "it is a folder";
+  const writeProblem = await probeWrite(folder);
+  return writeProblem && `its folder "${folder}": ${writeProblem}`;
+}
+
+async function checkFolder(folder: string): Promise<string | undefined> {
+  try {
+    const info = await Deno.stat(folder);
+    return info.isDirectory ? undefined : "is not a folder";
+  } catch (err) {
+    return err instanceof Deno.errors.NotFound
+      ? "does not exist"
+      : `is unusable (${fsReason(err)})`;
+  }
+}
+
+async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.stat(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writing a file is the only reliable test: permissions, ACLs, read-only mounts, quotas. */
+async function probeWrite(folder: string): Promise<string | undefined> {
+  try {
+    const probe = await Deno.makeTempFile({ dir: folder, prefix: ".pvw-launcher-probe-" });
+    await Deno.remove(probe);
+  } catch (err) {
+    return `cannot write in it (${fsReason(err)})`;
+  }
+  return undefined;
+}
+
+function fsReason(err: unknown): string {
+  if (err instanceof Deno.errors.NotADirectory) return "a part of the path is a file";
+  if (err instanceof Deno.errors.AlreadyExists) return "a file of that name exists";
+  if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (err instanceof Deno.errors.NotFound) return "no such file or folder";
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,96 @@
+/**
+ * The typed model that both config formats (the spec's flat keys and wslink's four sections)
+ * load into. Everything downstream of the config parser reads only this model.
+ *
+ * @module
+ */
+
+/** A range of ports on one host that sessions may use. */
+export interface ResourceRange {
+  /** Host name or address the session's process binds and the proxy connects to. */
+  host: string;
+  /** First port of the range. */
+  first: number;
+  /** Last port of the range, inclusive. */
+  last: number;
+}
+
+/** One wslink `sanitize` rule: a bad client value is replaced by `default` and logged. */
+export type SanitizeRule =
+  | {
+    /** The value must match `pattern` as a whole. */
+    type: "regexp";
+    /** The compiled rule. */
+    pattern: RegExp;
+    /** What replaces a value that does not match. */
+    default: string;
+  }
+  | {
+    /** The value must be one of `list`. */
+    type: "inList";
+    /** The accepted values. */
+    list: string[];
+    /** What replaces a value that is not in the list. */
+    default: string;
+  };
+
+/** One application that clients may launch. */
+export interface AppConfig {
+  /** The name clients send as `application`. */
+  name: string;
+  /** The argv, each element a template (`$name`, `${name}`, `$$`); never run by a shell. */
+  cmd: string[];
+  /** Absolute working directory, or undefined for the launcher's own. */
+  dir?: string;
+  /** Extra environment variables, on top of the launcher's and `PYTHONUNBUFFERED=1`. */
+  env: Record<string, string>;
+  /** The process is ready once a line of its output contains any of these. Never empty. */
+  readyLines: string[];
+  /** How long to wait for a ready line, in milliseconds. */
+  timeoutMs: number;
+}
+
+/** The whole launcher configuration, whatever format it was written in. */
+export interface LauncherConfig {
+  /** Absolute path of the config file. */
+  file: string;
+  /** Which format the file was written in; decides the shape of the POST answer. */
+  format: "spec" | "wslink";
+  /** Where the launcher listens. */
+  listen: {
+    /** Host name or address. */
+    hostname: string;
+    /** TCP port; 0 picks a free one. */
+    port: number;
+  };
+  /** Path of the REST endpoint, starting with `/` and without a trailing slash (`/paraview`). */
+  endpoint: string;
+  /** Absolute directory of static files served at `/`, if any. */
+  content?: string;
+  /** Absolute directory that receives `<id>.log` for each session. */
+  logDir: string;
+  /** Absolute path of the Apache `RewriteMap txt:` file, if one is kept. */
+  mapFile?: string;
+  /** Template of the `sessionURL` answered to clients. */
+  sessionUrl: string;
+  /** Default ready lines for applications that set none. Never empty. */
+  readyLines: string[];
+  /** Default ready timeout in milliseconds. */
+  timeoutMs: number;
+  /** Time between SIGTERM and SIGKILL when a session is stopped, in milliseconds. */
+  stopGraceMs: number;
+  /** At most this many sessions run at once (starting or ready). */
+  maxSessions: number;
+  /** Host and port ranges handed to sessions. */
+  resources: ResourceRange[];
+  /** Admin-defined template values; they always win over anything a client sends. */
+  properties: Record<string, string>;
+  /** The launchable applications by name. */
+  apps: Record<string, AppConfig>;
+  /** wslink: extra session keys returned to the client. Empty for the spec format. */
+  fields: string[];
+  /** wslink: templates rendered per session and returned to the client. */
+  sessionData: Record<string, string>;
+  /** wslink: rules applied to client values by key. */
+  sanitize: Record<string, SanitizeRule>;
+}

@@ -1,0 +1,202 @@
+/**
+ * Readers for the kinds of values both config formats share (durations, paths, templates,
+ * ready lines, string maps, properties) and the defaults that apply when a key is absent.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import type { Value } from "./config_reader.ts";
+
+/** What a setting is when its key is absent, in either format. */
+export const DEFAULTS: {
+  /** Listen host name. */
+  readonly hostname: string;
+  /** Listen port. */
+  readonly port: number;
+  /** REST endpoint path. */
+  readonly endpoint: string;
+  /** Folder of the session logs. */
+  readonly logDir: string;
+  /** `sessionURL` template; the browser client replaces `USE_HOST`. */
+  readonly sessionUrl: string;
+  /** Ready lines of applications that set none. */
+  readonly readyLines: readonly string[];
+  /** Ready timeout in milliseconds. */
+  readonly timeoutMs: number;
+  /** SIGTERM to SIGKILL delay in milliseconds. */
+  readonly stopGraceMs: number;
+} = {
+  hostname: "localhost",
+  port: 8080,
+  endpoint: "/paraview",
+  logDir: "/tmp/pvw-launcher-logs",
+  sessionUrl: "ws://USE_HOST/proxy/${id}",
+  readyLines: ["Starting factory"],
+  timeoutMs: 25_000,
+  stopGraceMs: 5_000,
+};
+
+/** Python `string.Template` placeholders; group 1 is set only for a well-formed one. */
+const PLACEHOLDER = /\$(\$|[_A-Za-z][_A-Za-z0-9]*|\{[_A-Za-z][_A-Za-z0-9]*\})?/g;
+
+/**
+ * Finds the first `$` of a template that is not `$$`, `$name` or `${name}`.
+ *
+ * @param template a Python `string.Template` text
+ * @returns the offending fragment, such as `$1` or `${x`, or undefined when all is well
+ */
+export function badPlaceholder(template: string): string | undefined {
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    if (match[1] === undefined) {
+      return template.slice(match.index).match(/^\$[{\w]{0,8}/)?.[0] ?? "$";
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Reads a template string (argv element, `sessionURL`, `sessionData` value).
+ *
+ * @param value the value to read
+ * @returns the template text, or undefined after recording an error
+ */
+export function readTemplate(value: Value): string | undefined {
+  const text = value.string();
+  if (text === undefined) return undefined;
+  const bad = badPlaceholder(text);
+  if (bad === undefined) return text;
+  return value.error(
+    `"${bad}" is not a template variable: write $name or \${name} for a variable; ` +
+      "write $$ for a literal $",
+  );
+}
+
+/**
+ * Reads a duration given in seconds.
+ *
+ * @param value the value to read
+ * @returns milliseconds, or undefined after recording an error
+ */
+export function readSeconds(value: Value): number | undefined {
+  const isPositive = value.node.type === "number" && value.node.value > 0 &&
+    Number.isFinite(value.node.value);
+  if (!isPositive) return value.expected("a positive number of seconds");
+  return Math.round(value.node.value * 1000);
+}
+
+/**
+ * Reads a file or folder path; a relative one is resolved against the config's folder.
+ *
+ * @param value the value to read
+ * @param baseDir the absolute folder of the config file
+ * @returns the absolute path, or undefined after recording an error
+ */
+export function readPath(value: Value, baseDir: string): string | undefined {
+  const text = value.string();
+  if (text === undefined) return undefined;
+  if (text.trim() === "") return value.error("expected a path, found an empty string");
+  return resolve(baseDir, text);
+}
+
+/**
+ * Reads a non-empty string.
+ *
+ * @param value the value to read
+ * @returns the string, or undefined after recording an error
+ */
+export function readNonEmpty(value: Value): string | undefined {
+  const text = value.string();
+  if (text === "") return value.expected("a non-empty string");
+  return text;
+}
+
+/**
+ * Reads a list of strings.
+ *
+ * @param value the value to read
+ * @returns the strings, or undefined after recording an error (bad items are left out)
+ */
+export function readStringList(value: Value): string[] | undefined {
+  return value.list()?.map((item) => item.string()).filter((s) => s !== undefined);
+}
+
+/**
+ * Reads ready lines: one string, or a non-empty list of them; none may be empty, since an
+ * empty line would match any output.
+ *
+ * @param value the value to read
+ * @returns the lines, or undefined after recording an error
+ */
+export function readReadyLines(value: Value): string[] | undefined {
+  if (value.node.type === "string") {
+    const line = readNonEmpty(value);
+    return line === undefined ? undefined : [line];
+  }
+  if (value.node.type !== "array") return value.expected("a string or a list of strings");
+  const items = value.list() ?? [];
+  if (items.length === 0) return value.error("expected at least one ready line, found []");
+  const lines = items.map(readNonEmpty).filter((s) => s !== undefined);
+  return lines.length === items.length ? lines : undefined;
+}
+
+/**
+ * Reads an object whose values are strings (`env`) or templates (`sessionData`).
+ *
+ * @param value the value to read
+ * @param readItem how to read each value
+ * @returns the map, or undefined after recording an error (bad values are left out)
+ */
+export function readStringMap(
+  value: Value,
+  readItem: (item: Value) => string | undefined = (item) => item.string(),
+): Record<string, string> | undefined {
+  const members = value.entries();
+  if (!members) return undefined;
+  const out: Record<string, string> = {};
+  for (const [key, member] of members) {
+    const text = readItem(member);
+    if (text !== undefined) defineOwn(out, key, text);
+  }
+  return out;
+}
+
+/**
+ * Reads `properties`: string, number and boolean values, all kept as strings. A name that
+ * is not a template variable name can never be used, which is worth a warning.
+ *
+ * @param value the value to read
+ * @returns the properties, or undefined after recording an error
+ */
+export function readProperties(value: Value): Record<string, string> | undefined {
+  return readStringMap(value, (member) => {
+    const name = member.keyNode?.value ?? "";
+    if (!/^[_A-Za-z][_A-Za-z0-9]*$/.test(name)) {
+      member.atKey(
+        "warning",
+        `property "${name}" can never be used: template variable names are letters, ` +
+          "digits and _",
+      );
+    }
+    const { type, value: scalar } = member.node;
+    if (type === "string" || type === "number" || type === "boolean") return String(scalar);
+    return member.expected("a string, a number or a boolean");
+  });
+}
+
+/**
+ * Sets a record's own property, even for keys such as `__proto__` that plain assignment
+ * would treat specially.
+ *
+ * @param record the record to change
+ * @param key the key
+ * @param value the value
+ */
+export function defineOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}

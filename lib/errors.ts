@@ -1,0 +1,211 @@
+/**
+ * Named error classes of the launcher and the single place that turns any of them into an
+ * HTTP answer. Every error answer is JSON `{"error": "..."}`: the real JavaScript clients
+ * fall back silently to a direct connection on anything else.
+ *
+ * @module
+ */
+
+/** A location in a config file, 1-based. */
+export interface SourceLocation {
+  /** Path of the config file. */
+  file: string;
+  /** 1-based line. */
+  line: number;
+  /** 1-based column. */
+  column: number;
+}
+
+/** One problem found in a config file. */
+export interface ConfigProblem extends SourceLocation {
+  /** `error` stops the launcher from starting; `warning` is only reported. */
+  severity: "error" | "warning";
+  /** Key path of the offending value, such as `applications.loader.cmd[2]`; empty for the root. */
+  path: string;
+  /** What is wrong and, where it helps, what to write instead. */
+  message: string;
+}
+
+/** Formats a problem as `file:line:column: severity: path: message`. */
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.path ? `${p.path}: ` : "";
+  return `${p.file}:${p.line}:${p.column}: ${p.severity}: ${where}${p.message}`;
+}
+
+/** The config file cannot be used; {@linkcode ConfigError.problems} lists every problem found. */
+export class ConfigError extends Error {
+  /** Every problem, errors and warnings, in file order. */
+  readonly problems: ConfigProblem[];
+  /** Path of the config file. */
+  readonly file: string;
+  /** Line of the first error. */
+  readonly line: number;
+  /** Column of the first error. */
+  readonly column: number;
+
+  /** @param problems every problem found; at least one has severity `error` */
+  constructor(problems: ConfigProblem[]) {
+    const errors = problems.filter((p) => p.severity === "error");
+    const first = errors[0] ?? problems[0];
+    super(
+      errors.length === 1
+        ? formatProblem(first)
+        : `${errors.length} errors in ${first?.file}:\n${errors.map(formatProblem).join("\n")}`,
+    );
+    this.name = "ConfigError";
+    this.problems = problems;
+    this.file = first?.file ?? "";
+    this.line = first?.line ?? 0;
+    this.column = first?.column ?? 0;
+  }
+}
+
+/** The request cannot be served as sent (HTTP 400). */
+export class BadRequestError extends Error {
+  /** @param message what is wrong with the request */
+  constructor(message: string) {
+    super(message);
+    this.name = "BadRequestError";
+  }
+}
+
+/** The request body is larger than allowed (HTTP 413). */
+export class PayloadTooLargeError extends Error {
+  /** @param limit the largest accepted body, in bytes */
+  constructor(readonly limit: number) {
+    super(`request body is larger than ${limit} bytes`);
+    this.name = "PayloadTooLargeError";
+  }
+}
+
+/** The POSTed `application` is missing or not configured (HTTP 400). */
+export class UnknownApplicationError extends BadRequestError {
+  /**
+   * @param application what the client asked for, or undefined when it named none
+   * @param known the configured application names
+   */
+  constructor(readonly application: string | undefined, readonly known: string[]) {
+    super(
+      application === undefined
+        ? `the request names no "application"; known applications: ${known.join(", ")}`
+        : `unknown application "${application}"; known applications: ${known.join(", ")}`,
+    );
+    this.name = "UnknownApplicationError";
+  }
+}
+
+/** A template names a variable that has no value (HTTP 400). */
+export class MissingVariableError extends BadRequestError {
+  /**
+   * @param variable the variable without a value
+   * @param where what was being rendered, such as `application "loader"`
+   */
+  constructor(readonly variable: string, readonly where: string) {
+    super(`${where} needs a value for "${variable}", and the request gave none`);
+    this.name = "MissingVariableError";
+  }
+}
+
+/** No session can start now: no free port or `max_session` reached (HTTP 503, retry later). */
+export class NoCapacityError extends Error {
+  /** @param message which limit was reached */
+  constructor(message: string, readonly retryAfterSeconds = 5) {
+    super(message);
+    this.name = "NoCapacityError";
+  }
+}
+
+/** The session's process could not start, exited before it was ready, or timed out (HTTP 503). */
+export class LaunchError extends Error {
+  /**
+   * @param message what happened, for the client
+   * @param reason machine-readable outcome
+   * @param exitCode the process's exit code, when it exited
+   * @param signal the signal that ended the process, when one did
+   */
+  constructor(
+    message: string,
+    readonly reason: "spawn_error" | "exited" | "timeout" | "stopped" | "map_error",
+    readonly exitCode: number | null = null,
+    readonly signal: string | null = null,
+  ) {
+    super(message);
+    this.name = "LaunchError";
+  }
+}
+
+/** No session has that id (HTTP 404). */
+export class UnknownSessionError extends Error {
+  /** @param id the id that was asked for */
+  constructor(readonly id: string) {
+    super(`no session with id "${id}"`);
+    this.name = "UnknownSessionError";
+  }
+}
+
+/** No route matches the path (HTTP 404). */
+export class NotFoundError extends Error {
+  /** @param path the request path */
+  constructor(readonly path: string) {
+    super(`nothing at ${path}`);
+    this.name = "NotFoundError";
+  }
+}
+
+/** A route matches the path but not the method (HTTP 405). */
+export class MethodNotAllowedError extends Error {
+  /**
+   * @param method the request method
+   * @param allow the methods the path accepts
+   */
+  constructor(readonly method: string, readonly allow: string[]) {
+    super(`method ${method} is not allowed here; use ${allow.join(", ")}`);
+    this.name = "MethodNotAllowedError";
+  }
+}
+
+/** The launcher is shutting down and takes no new sessions (HTTP 503). */
+export class ShuttingDownError extends Error {
+  constructor() {
+    super("the launcher is shutting down");
+    this.name = "ShuttingDownError";
+  }
+}
+
+/** Builds a JSON response. */
+export function jsonResponse(
+  body: unknown,
+  status = 200,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+/**
+ * Maps any thrown value to the JSON error answer: the one place where errors meet HTTP.
+ *
+ * @param err what was thrown
+ * @returns a `{"error": "..."}` response with the status that fits the error
+ */
+export function errorResponse(err: unknown): Response {
+  if (err instanceof PayloadTooLargeError) return jsonResponse({ error: err.message }, 413);
+  if (err instanceof BadRequestError) return jsonResponse({ error: err.message }, 400);
+  if (err instanceof UnknownSessionError || err instanceof NotFoundError) {
+    return jsonResponse({ error: err.message }, 404);
+  }
+  if (err instanceof MethodNotAllowedError) {
+    return jsonResponse({ error: err.message }, 405, { allow: err.allow.join(", ") });
+  }
+  if (err instanceof NoCapacityError) {
+    return jsonResponse({ error: err.message }, 503, {
+      "retry-after": String(err.retryAfterSeconds),
+    });
+  }
+  if (err instanceof LaunchError || err instanceof ShuttingDownError) {
+    return jsonResponse({ error: err.message }, 503);
+  }
+  return jsonResponse({ error: "internal error" }, 500);
+}

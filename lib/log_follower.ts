@@ -1,0 +1,183 @@
+/**
+ * Follows the log files of starting sessions, event-driven: one `Deno.watchFs` (inotify on
+ * Linux) on the log directory wakes the follower of a file whenever its process wrote to it,
+ * and the follower reads what was appended. No fixed polling interval: a ready line is seen
+ * within a few milliseconds of being written.
+ *
+ * @module
+ */
+
+import { basename, resolve } from "node:path";
+
+/** Receives the bytes appended to a followed file, in order. */
+export type ChunkHandler = (chunk: Uint8Array) => void;
+
+/** One followed file. */
+export interface Follow {
+  /** Reads everything written so far and hands it to the handler. */
+  drain(): Promise<void>;
+  /** Stops following and closes the file. */
+  close(): void;
+}
+
+/** Something that can follow files as they grow. */
+export interface LogFollower {
+  /**
+   * Starts following `path`; the file may not exist yet.
+   *
+   * @param path absolute path of the file
+   * @param onChunk receives appended bytes
+   */
+  follow(path: string, onChunk: ChunkHandler): Follow;
+  /** Stops watching; every follow is closed. */
+  close(): void;
+}
+
+const READ_SIZE = 64 * 1024;
+
+class FileFollow implements Follow {
+  #path: string;
+  #onChunk: ChunkHandler;
+  #file: Deno.FsFile | undefined;
+  #reading: Promise<void> | undefined;
+  #again = false;
+  #closed = false;
+  #onClose: () => void;
+
+  constructor(path: string, onChunk: ChunkHandler, onClose: () => void) {
+    this.#path = path;
+    this.#onChunk = onChunk;
+    this.#onClose = onClose;
+  }
+
+  drain(): Promise<void> {
+    if (this.#reading) {
+      this.#again = true;
+      return this.#reading;
+    }
+    this.#reading = this.#readLoop().finally(() => this.#reading = undefined);
+    return this.#reading;
+  }
+
+  async #readLoop(): Promise<void> {
+    do {
+      this.#again = false;
+      await this.#readToEnd();
+    } while (this.#again && !this.#closed);
+  }
+
+  async #readToEnd(): Promise<void> {
+    if (this.#closed) return;
+    if (!this.#file) {
+      try {
+        this.#file = await Deno.open(this.#path, { read: true });
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return;
+        throw err;
+      }
+      if (this.#closed) return this.#closeFile();
+    }
+    const buffer = new Uint8Array(READ_SIZE);
+    while (!this.#closed) {
+      const n = await this.#file.read(buffer);
+      if (n === null || n === 0) break;
+      this.#onChunk(buffer.slice(0, n));
+    }
+    if (this.#closed) this.#closeFile();
+  }
+
+  #closeFile(): void {
+    try {
+      this.#file?.close();
+    } catch {
+      // already closed
+    }
+    this.#file = undefined;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#onClose();
+    if (!this.#reading) this.#closeFile();
+  }
+}
+
+/**
+ * Follows files of one directory with a single inotify watch.
+ *
+ * @example
+ * ```ts ignore
+ * const follower = DirectoryFollower.open("/var/log/pvw");
+ * const f = follower.follow("/var/log/pvw/abc.log", (bytes) => console.log(bytes.length));
+ * await f.drain();
+ * f.close();
+ * follower.close();
+ * ```
+ */
+export class DirectoryFollower implements LogFollower {
+  #dir: string;
+  #follows = new Map<string, Set<FileFollow>>();
+  #watcher: Deno.FsWatcher;
+  #loop: Promise<void>;
+
+  private constructor(dir: string) {
+    this.#dir = resolve(dir);
+    this.#watcher = Deno.watchFs(this.#dir, { recursive: false });
+    this.#loop = this.#dispatch();
+  }
+
+  /**
+   * Starts watching a directory.
+   *
+   * @param dir the directory whose files will be followed; must exist
+   * @returns the follower
+   */
+  static open(dir: string): DirectoryFollower {
+    return new DirectoryFollower(dir);
+  }
+
+  async #dispatch(): Promise<void> {
+    try {
+      for await (const event of this.#watcher) {
+        if (event.kind !== "modify" && event.kind !== "create") continue;
+        for (const path of event.paths) {
+          for (const f of this.#follows.get(basename(path)) ?? []) f.drain().catch(() => {});
+        }
+      }
+    } catch {
+      // the watcher was closed
+    }
+  }
+
+  follow(path: string, onChunk: ChunkHandler): Follow {
+    const name = basename(path);
+    const set = this.#follows.get(name) ?? new Set();
+    this.#follows.set(name, set);
+    const follow: FileFollow = new FileFollow(resolve(this.#dir, name), onChunk, () => {
+      set.delete(follow);
+      if (set.size === 0) this.#follows.delete(name);
+    });
+    set.add(follow);
+    return follow;
+  }
+
+  /** Number of files followed now. */
+  get size(): number {
+    return this.#follows.size;
+  }
+
+  close(): void {
+    for (const set of [...this.#follows.values()]) for (const f of [...set]) f.close();
+    try {
+      this.#watcher.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  /** Settles once the watch loop has ended after {@linkcode DirectoryFollower.close}. */
+  closed(): Promise<void> {
+    return this.#loop;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Keeps the Apache `RewriteMap txt:` file that routes `sessionId=<id>` to a session's
+ * `host:port`: a `#` comment header, then one `<id> <host>:<port>` line per ready session.
+ *
+ * Apache re-reads the file whenever its mtime changes, so it is never rewritten in place: each
+ * version is written to a temporary file in the same folder and renamed over the map, and a
+ * reader sees either the old file or the new one, never a mix. Changes that arrive while a
+ * write is in flight are gathered into the next write: however many sessions start or stop at
+ * once, at most one write runs and at most one more waits.
+ *
+ * @example
+ * ```ts
+ * import { MapFile } from "./map_file.ts";
+ *
+ * const map = new MapFile("/opt/trame/proxy-mapping.txt");
+ * await map.set("3f2a", "127.0.0.1:9001"); // the file now routes 3f2a
+ * await map.delete("3f2a");
+ * await map.clear(); // at shutdown
+ * ```
+ *
+ * @module
+ */
+
+import { basename, dirname, join } from "node:path";
+
+/** The first line of every map file. */
+export const MAP_FILE_HEADER =
+  "# pvw-launcher session map: <session id> <host>:<port>; rewritten on every change";
+
+/**
+ * Replaces a whole file's content.
+ *
+ * @param path the file to replace
+ * @param text its new content
+ * @returns resolves once `path` holds `text`
+ */
+export type FileWriter = (path: string, text: string) => Promise<void>;
+
+/** Options of {@linkcode MapFile}. */
+export interface MapFileOptions {
+  /**
+   * Replaces the file's content; tests pass a fake to count or hold writes.
+   *
+   * @default {@linkcode writeFileAtomic} with mode `0o644`
+   */
+  write?: FileWriter;
+}
+
+/**
+ * Replaces a file atomically: writes a temporary `.<name>.<random>.tmp` in the same folder,
+ * sets its mode, and renames it onto `path`. On failure the temporary file is removed.
+ *
+ * @param path the file to replace
+ * @param text its new content
+ * @param mode the file's permission bits, whatever the umask
+ * @returns resolves once the new file is in place
+ * @throws {Deno.errors.NotFound} and other file system errors, when the file cannot be written
+ */
+export async function writeFileAtomic(path: string, text: string, mode = 0o644): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID()}.tmp`);
+  try {
+    await Deno.writeTextFile(tmp, text, { createNew: true, mode });
+    if (Deno.build.os !== "windows") await Deno.chmod(tmp, mode);
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    // The write's own error is the one worth reporting; a temp file that was never created
+    // is not a second problem.
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/** The map file of the ready sessions, rewritten atomically on every change. */
+export class MapFile {
+  #path: string;
+  #write: FileWriter;
+  #entries = new Map<string, string>();
+  #next: PromiseWithResolvers<void> | undefined;
+  #flushing = false;
+
+  /**
+   * Keeps the map at `path`, with no session yet.
+   *
+   * @param path the map file; its folder must exist. It is first written on the first change.
+   * @param options how the file is written
+   */
+  constructor(path: string, options: MapFileOptions = {}) {
+    this.#path = path;
+    this.#write = options.write ?? ((p, text) => writeFileAtomic(p, text, 0o644));
+  }
+
+  /** How many sessions the map routes. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Routes a session, or changes its route.
+   *
+   * @param id the session id, the map's key
+   * @param target where the session listens, as `host:port`
+   * @returns resolves once a file containing this change is in place
+   * @throws {RangeError} when `id` or `target` is empty, holds white space, or `id` starts with `#`
+   * @throws {Error} from the write, when the file cannot be written; a later call writes again
+   */
+  set(id: string, target: string): Promise<void> {
+    try {
+      checkToken("session id", id, true);
+      checkToken("target", target, false);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#entries.set(id, target);
+    return this.#requestWrite();
+  }
+
+  /**
+   * Removes a session's route.
+   *
+   * @param id the session id
+   * @returns resolves once a file without this session is in place
+   * @throws {Error} from the write, when the file cannot be written; a later call writes again
+   */
+  delete(id: string): Promise<void> {
+    this.#entries.delete(id);
+    return this.#requestWrite();
+  }
+
+  /**
+   * Removes every route, leaving only the header, as at shutdown.
+   *
+   * @returns resolves once the emptied file is in place
+   * @throws {Error} from the write, when the file cannot be written; a later call writes again
+   */
+  clear(): Promise<void> {
+    this.#entries.clear();
+    return this.#requestWrite();
+  }
+
+  // Every caller waiting for the next write shares one promise: the write that starts after
+  // the caller's change, and so contains it.
+  #requestWrite(): Promise<void> {
+    this.#next ??= Promise.withResolvers<void>();
+    const { promise } = this.#next;
+    if (!this.#flushing) this.#flush();
+    return promise;
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    // Let the calls made in the same tick join the first write.
+    await Promise.resolve();
+    while (this.#next !== undefined) {
+      const batch = this.#next;
+      this.#next = undefined;
+      try {
+        await this.#write(this.#path, this.#render());
+        batch.resolve();
+      } catch (err) {
+        batch.reject(err);
+      }
+    }
+    this.#flushing = false;
+  }
+
+  #render(): string {
+    let text = MAP_FILE_HEADER + "\n";
+    for (const [id, target] of this.#entries) text += `${id} ${target}\n`;
+    return text;
+  }
+}
+
+// Apache splits a line at white space and skips lines that start with `#`.
+function checkToken(what: string, value: string, isKey: boolean): void {
+  if (value === "" || /\s/.test(value) || (isKey && value.startsWith("#"))) {
+    throw new RangeError(
+      `a map file ${what} must be non-empty text without white space, got ${JSON.stringify(value)}`,
+    );
+  }
+}

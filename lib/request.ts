@@ -1,0 +1,129 @@
+/**
+ * Reading and checking what a client POSTs: a JSON object of bounded size whose values are
+ * safe to put in an argv.
+ *
+ * @module
+ */
+
+import { BadRequestError, PayloadTooLargeError } from "./errors.ts";
+
+/** Limits on a launch request. */
+export interface RequestLimits {
+  /** Largest body in bytes. @default 1 MiB */
+  maxBodyBytes: number;
+  /** Most keys in the object. @default 64 */
+  maxKeys: number;
+  /** Longest value, in characters of its JSON form for non-strings. @default 4096 */
+  maxValueLength: number;
+}
+
+/** The limits used unless told otherwise. */
+export const DEFAULT_LIMITS: RequestLimits = {
+  maxBodyBytes: 1024 * 1024,
+  maxKeys: 64,
+  maxValueLength: 4096,
+};
+
+/**
+ * Reads a request body, refusing more than `limit` bytes without reading them all.
+ *
+ * @param req the request
+ * @param limit most bytes accepted
+ * @returns the body as text
+ * @throws {PayloadTooLargeError} when the body is larger
+ */
+export async function readBody(req: Request, limit: number): Promise<string> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > limit) {
+    await req.body?.cancel();
+    throw new PayloadTooLargeError(limit);
+  }
+  if (!req.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new PayloadTooLargeError(limit);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.byteLength;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new BadRequestError("the request body is not valid UTF-8");
+  }
+}
+
+// C0 controls and DEL; tab, CR and LF included: no argv or log line should carry them.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function jsonLength(key: string, value: unknown): number {
+  try {
+    return typeof value === "string" ? value.length : JSON.stringify(value).length;
+  } catch {
+    throw new BadRequestError(`value of "${key}" is nested too deeply`);
+  }
+}
+
+function checkValue(key: string, value: unknown, limits: RequestLimits): void {
+  if (jsonLength(key, value) > limits.maxValueLength) {
+    throw new BadRequestError(
+      `value of "${key}" is longer than ${limits.maxValueLength} characters`,
+    );
+  }
+  if (hasControl(value)) {
+    throw new BadRequestError(`value of "${key}" contains control characters`);
+  }
+}
+
+function hasControl(value: unknown): boolean {
+  if (typeof value === "string") return CONTROL.test(value);
+  if (value === null || typeof value !== "object") return false;
+  const items = Array.isArray(value) ? value : Object.entries(value).flat();
+  return items.some(hasControl);
+}
+
+/**
+ * Parses a launch request body.
+ *
+ * @param text the body
+ * @param limits size limits
+ * @returns the client's keys and values
+ * @throws {BadRequestError} for anything but a JSON object within the limits
+ */
+export function parseLaunchBody(
+  text: string,
+  limits: RequestLimits = DEFAULT_LIMITS,
+): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new BadRequestError(`the request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new BadRequestError("the request body must be a JSON object");
+  }
+  const entries = Object.entries(body);
+  if (entries.length > limits.maxKeys) {
+    throw new BadRequestError(`the request has more than ${limits.maxKeys} keys`);
+  }
+  for (const [key, value] of entries) {
+    if (key.length > 256 || CONTROL.test(key)) {
+      throw new BadRequestError("the request has a key that is too long or has control characters");
+    }
+    checkValue(key, value, limits);
+  }
+  return body as Record<string, unknown>;
+}

@@ -1,0 +1,193 @@
+/**
+ * pvw-launcher: starts one visualization process per user on demand and routes the user's
+ * browser to it. This is the composition root: the only place that reads the command line
+ * and the environment, installs signal listeners and starts the server.
+ *
+ * @module
+ */
+
+import { configure, getLogger, type LogLevel } from "@logtape/logtape";
+import { parseArgs } from "node:util";
+import denoConfig from "./deno.json" with { type: "json" };
+import { loadConfig } from "./lib/config.ts";
+import type { LauncherConfig } from "./lib/config_types.ts";
+import { ConfigError, formatProblem } from "./lib/errors.ts";
+import { createHandler } from "./lib/http.ts";
+import { DirectoryFollower } from "./lib/log_follower.ts";
+import { lineSink } from "./lib/logging.ts";
+import { MapFile } from "./lib/map_file.ts";
+import { localPortProbe, PortPool } from "./lib/port_pool.ts";
+import { createProcessSpawner } from "./lib/process.ts";
+import { SessionManager } from "./lib/sessions.ts";
+
+const VERSION: string = denoConfig.version;
+
+const USAGE = `pvw-launcher ${VERSION}: starts a visualization process per user session.
+
+Usage: pvw-launcher CONFIG [options]
+
+  CONFIG               launcher config: the spec format or the wslink format (JSONC)
+  --host H             listen on H (overrides the config)
+  --port P             listen on port P (overrides the config; 0 picks a free one)
+  --check              validate CONFIG, list every problem, and exit (0 = valid)
+  --log-level L        trace, debug, info, warning, error (default: info)
+  --log-format F       text or json (default: text)
+  --version            print the version
+  --help               print this help
+`;
+
+interface Options {
+  config?: string;
+  host?: string;
+  port?: number;
+  check: boolean;
+  logLevel: LogLevel;
+  logFormat: "text" | "json";
+  version: boolean;
+  help: boolean;
+}
+
+const LEVELS: LogLevel[] = ["trace", "debug", "info", "warning", "error", "fatal"];
+
+function parseOptions(args: string[]): Options {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      host: { type: "string" },
+      port: { type: "string" },
+      check: { type: "boolean", default: false },
+      "log-level": { type: "string", default: "info" },
+      "log-format": { type: "string", default: "text" },
+      version: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (positionals.length > 1) throw new Error(`one CONFIG expected, got ${positionals.length}`);
+  const level = values["log-level"] as LogLevel;
+  if (!LEVELS.includes(level)) throw new Error(`--log-level must be one of ${LEVELS.join(", ")}`);
+  const format = values["log-format"];
+  if (format !== "text" && format !== "json") throw new Error("--log-format must be text or json");
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    throw new Error("--port must be a whole number from 0 to 65535");
+  }
+  return {
+    config: positionals[0],
+    host: values.host,
+    port,
+    check: values.check!,
+    logLevel: level,
+    logFormat: format,
+    version: values.version!,
+    help: values.help!,
+  };
+}
+
+async function setUpLogging(options: Options): Promise<void> {
+  await configure({
+    sinks: { stderr: lineSink(() => Deno.stderr, options.logFormat) },
+    loggers: [
+      { category: ["pvw-launcher"], lowestLevel: options.logLevel, sinks: ["stderr"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
+    ],
+  });
+}
+
+function describe(config: LauncherConfig): string[] {
+  const ports = config.resources.reduce((n, r) => n + r.last - r.first + 1, 0);
+  const ranges = config.resources.map((r) => `${r.host}:${r.first}-${r.last}`).join(", ");
+  return [
+    `applications: ${Object.keys(config.apps).join(", ")}`,
+    `resources: ${ranges} (${ports} ports)`,
+    `capacity: ${Math.min(config.maxSessions, ports)} sessions`,
+    `session logs: ${config.logDir}`,
+    `map file: ${config.mapFile ?? "none"}`,
+  ];
+}
+
+async function serve(config: LauncherConfig): Promise<number> {
+  const log = getLogger(["pvw-launcher"]);
+  const map = config.mapFile ? new MapFile(config.mapFile) : undefined;
+  await map?.clear();
+  const follower = DirectoryFollower.open(config.logDir);
+  const sessions = new SessionManager({
+    config,
+    pool: new PortPool(config.resources, localPortProbe()),
+    spawner: createProcessSpawner(),
+    follower,
+    map,
+    baseEnv: Deno.env.toObject(),
+  });
+  const handler = createHandler({ config, sessions });
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
+  const server = Deno.serve({
+    hostname: config.listen.hostname,
+    port: config.listen.port,
+    onListen({ hostname, port }) {
+      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+      log.info(`pvw-launcher ${VERSION} listening on http://${host}:${port}${config.endpoint}`);
+      for (const line of describe(config)) log.info(line);
+    },
+  }, handler);
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    log.error("unexpected error: {error}", { error: String(e.reason?.stack ?? e.reason) });
+  });
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(signal, () => stop(signal));
+  }
+  const signal = await stopped;
+  log.info("{signal}: stopping {count} sessions", { signal, count: sessions.size });
+  const closing = server.shutdown();
+  await sessions.stopAll();
+  await closing;
+  await map?.clear();
+  follower.close();
+  log.info("stopped");
+  return 0;
+}
+
+/**
+ * Runs the launcher with the given command line.
+ *
+ * @param args the command line, without the program name
+ * @returns the exit code
+ */
+export async function main(args: string[]): Promise<number> {
+  let options: Options;
+  try {
+    options = parseOptions(args);
+  } catch (err) {
+    console.error(`pvw-launcher: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options.help) return console.log(USAGE), 0;
+  if (options.version) return console.log(`pvw-launcher ${VERSION}`), 0;
+  if (!options.config) {
+    console.error(`pvw-launcher: no CONFIG given\n\n${USAGE}`);
+    return 2;
+  }
+  await setUpLogging(options);
+  let config: LauncherConfig;
+  try {
+    const loaded = await loadConfig(options.config);
+    for (const w of loaded.warnings) console.error(formatProblem(w));
+    config = loaded.config;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) console.error(formatProblem(p));
+    console.error(`pvw-launcher: ${options.config} is not valid`);
+    return 1;
+  }
+  if (options.check) {
+    console.log(`${options.config}: valid (${config.format} format)`);
+    for (const line of describe(config)) console.log(`  ${line}`);
+    return 0;
+  }
+  config.listen.hostname = options.host ?? config.listen.hostname;
+  config.listen.port = options.port ?? config.listen.port;
+  return await serve(config);
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,212 @@
+/**
+ * Runs the real launcher (main.ts, or the bundle named by PVW_LAUNCHER_ENTRY) as a child
+ * process on 127.0.0.1 with a generated config, and waits for what it logs.
+ */
+
+import { fromFileUrl, join } from "node:path";
+
+const ROOT = fromFileUrl(new URL("../../", import.meta.url));
+
+/** The program under test: main.ts by default, the bundle in CI's second pass. */
+export const ENTRY: string = join(ROOT, Deno.env.get("PVW_LAUNCHER_ENTRY") ?? "main.ts");
+
+/** The permissions `deno task compile` bakes into the binary. */
+export const PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-run",
+  "--allow-env",
+  "--allow-sys",
+];
+
+/** Waits for a promise, failing with `what` after `ms`. */
+export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let id: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    id = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(id);
+  }
+}
+
+/** Checks `condition` each time the launcher logs, and once more after `ms`. */
+export type Condition = () => boolean | Promise<boolean>;
+
+/** A running launcher. */
+export class Launcher {
+  readonly dir: string;
+  readonly configFile: string;
+  readonly process: Deno.ChildProcess;
+  #log = "";
+  #waiters = new Set<() => void>();
+  #pumped: Promise<void>;
+  #status: Promise<Deno.CommandStatus>;
+  base = "";
+  endpoint = "";
+
+  constructor(dir: string, configFile: string, args: string[]) {
+    this.dir = dir;
+    this.configFile = configFile;
+    this.process = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", ...PERMISSIONS, ENTRY, configFile, ...args],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    this.#pumped = Promise.all([this.#pump(this.process.stdout), this.#pump(this.process.stderr)])
+      .then(() => {});
+    this.#status = this.process.status;
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      this.#log += text;
+      for (const w of [...this.#waiters]) w();
+    }
+  }
+
+  /** Everything the launcher printed so far. */
+  get log(): string {
+    return this.#log;
+  }
+
+  /** Waits until the log matches `pattern`, failing after `ms`. */
+  async waitForLog(pattern: RegExp, ms = 10_000): Promise<RegExpMatchArray> {
+    let check = () => {};
+    try {
+      return await within(
+        ms,
+        `log line ${pattern}`,
+        new Promise<RegExpMatchArray>((resolve) => {
+          check = () => {
+            const m = this.#log.match(pattern);
+            if (m) resolve(m);
+          };
+          this.#waiters.add(check);
+          check();
+        }),
+      );
+    } finally {
+      this.#waiters.delete(check);
+    }
+  }
+
+  /** Sends a signal and waits for the exit status. */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+    try {
+      this.process.kill(signal);
+    } catch {
+      // already gone
+    }
+    return await this.exited();
+  }
+
+  /** Waits for the launcher to exit on its own. */
+  async exited(): Promise<Deno.CommandStatus> {
+    const status = await within(20_000, "the launcher to exit", this.#status);
+    await this.#pumped;
+    return status;
+  }
+
+  /** POSTs a JSON body (as text/plain, like the real clients) to the endpoint. */
+  async post(
+    body: unknown,
+    path = "/",
+  ): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
+    return await this.request("POST", this.endpoint + path, JSON.stringify(body));
+  }
+
+  /** Sends any request and reads the JSON answer. */
+  async request(
+    method: string,
+    url: string,
+    body?: string,
+  ): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
+    const res = await fetch(url, {
+      method,
+      body,
+      headers: body === undefined ? {} : { "content-type": "text/plain;charset=UTF-8" },
+    });
+    const text = await res.text();
+    return { status: res.status, json: JSON.parse(text), headers: res.headers };
+  }
+}
+
+/** A free range of `count` ports on 127.0.0.1 (each port checked once, best effort). */
+export function freePortRange(count: number): [number, number] {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = 20000 + Math.floor(Math.random() * 30000);
+    let ok = true;
+    for (let p = first; p < first + count && ok; p++) {
+      try {
+        Deno.listen({ hostname: "127.0.0.1", port: p }).close();
+      } catch {
+        ok = false;
+      }
+    }
+    if (ok) return [first, first + count - 1];
+  }
+  throw new Error("no free port range");
+}
+
+/** Starts a launcher on a spec-format config object in a new temp dir. */
+export async function startLauncher(
+  config: Record<string, unknown> | ((dir: string) => Record<string, unknown>),
+  args: string[] = [],
+): Promise<Launcher> {
+  const dir = await Deno.makeTempDir({ prefix: "pvw-launcher-test-" });
+  const body = typeof config === "function" ? config(dir) : config;
+  const file = join(dir, "launcher.config");
+  await Deno.writeTextFile(file, JSON.stringify(body, null, 2));
+  const launcher = new Launcher(dir, file, ["--host", "127.0.0.1", "--port", "0", ...args]);
+  try {
+    const m = await launcher.waitForLog(/listening on (http:\/\/[^/\s]+)(\/\S*)/, 20_000);
+    launcher.base = m[1];
+    launcher.endpoint = m[1] + m[2];
+  } catch (err) {
+    await launcher.stop("SIGKILL");
+    throw new Error(`${(err as Error).message}\nlauncher output:\n${launcher.log}`);
+  }
+  return launcher;
+}
+
+/** A spec-format config with the given apps, logs and map file in `dir`. */
+export function specConfig(
+  dir: string,
+  apps: Record<string, Record<string, unknown>>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    url: "http://127.0.0.1:0/paraview",
+    log: join(dir, "logs"),
+    map_file: join(dir, "proxy.map"),
+    proxy_url: "ws://127.0.0.1:${port}/",
+    timeout: 20,
+    stop_grace: 2,
+    resources: [{ host: "127.0.0.1", port: freePortRange(20) }],
+    applications: apps,
+    ...extra,
+  };
+}
+
+/** Whether a process runs (exists and is not a zombie). */
+export function processRuns(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+/** Lines of the map file other than comments. */
+export async function mapLines(file: string): Promise<string[]> {
+  const text = await Deno.readTextFile(file);
+  return text.split("\n").filter((l) => l && !l.startsWith("#"));
+}

@@ -1,0 +1,314 @@
+import assert from "node:assert/strict";
+import type { LauncherConfig } from "../lib/config_types.ts";
+import {
+  LaunchError,
+  MissingVariableError,
+  NoCapacityError,
+  ShuttingDownError,
+  UnknownApplicationError,
+  UnknownSessionError,
+} from "../lib/errors.ts";
+import type { ChunkHandler, Follow, LogFollower } from "../lib/log_follower.ts";
+import { PortPool } from "../lib/port_pool.ts";
+import type { ExitStatus, ProcessHandle, Spawner, SpawnRequest } from "../lib/process.ts";
+import { SessionManager, type SessionMap } from "../lib/sessions.ts";
+
+/** A process that exists only in the test. */
+class FakeProcess implements ProcessHandle {
+  readonly exited: Promise<ExitStatus>;
+  #exit!: (s: ExitStatus) => void;
+  done = false;
+  constructor(readonly pid: number, readonly request: SpawnRequest, readonly ignoresTerm: boolean) {
+    this.exited = new Promise((r) => this.#exit = r);
+  }
+  exit(status: ExitStatus): void {
+    if (this.done) return;
+    this.done = true;
+    this.#exit(status);
+  }
+}
+
+class FakeSpawner implements Spawner {
+  processes: FakeProcess[] = [];
+  signals: [number, string][] = [];
+  failWith: LaunchError | undefined;
+  ignoreTerm = false;
+  #next = 1000;
+  spawn(request: SpawnRequest): Promise<ProcessHandle> {
+    if (this.failWith) return Promise.reject(this.failWith);
+    const p = new FakeProcess(this.#next++, request, this.ignoreTerm);
+    this.processes.push(p);
+    return Promise.resolve(p);
+  }
+  signalGroup(pgid: number, signal: "SIGTERM" | "SIGKILL"): void {
+    this.signals.push([pgid, signal]);
+    const p = this.processes.find((p) => p.pid === pgid)!;
+    if (signal === "SIGKILL" || !p.ignoresTerm) p.exit({ code: null, signal });
+  }
+  groupAlive(pgid: number): boolean {
+    return !this.processes.find((p) => p.pid === pgid)!.done;
+  }
+}
+
+class FakeFollower implements LogFollower {
+  handlers = new Map<string, ChunkHandler>();
+  follow(path: string, onChunk: ChunkHandler): Follow {
+    this.handlers.set(path, onChunk);
+    return { drain: () => Promise.resolve(), close: () => this.handlers.delete(path) };
+  }
+  write(path: string, text: string): void {
+    this.handlers.get(path)?.(new TextEncoder().encode(text));
+  }
+  close(): void {}
+}
+
+class FakeMap implements SessionMap {
+  lines = new Map<string, string>();
+  set(id: string, target: string): Promise<void> {
+    this.lines.set(id, target);
+    return Promise.resolve();
+  }
+  delete(id: string): Promise<void> {
+    this.lines.delete(id);
+    return Promise.resolve();
+  }
+}
+
+function makeConfig(overrides: Partial<LauncherConfig> = {}): LauncherConfig {
+  return {
+    file: "/etc/launcher.config",
+    format: "spec",
+    listen: { hostname: "127.0.0.1", port: 0 },
+    endpoint: "/paraview",
+    logDir: "/var/log/pvw",
+    sessionUrl: "ws://localhost:8080/proxy/$id",
+    readyLines: ["Starting factory"],
+    timeoutMs: 10_000,
+    stopGraceMs: 50,
+    maxSessions: 10,
+    resources: [{ host: "localhost", first: 9001, last: 9003 }],
+    properties: { python_exec: "/opt/pvpython" },
+    apps: {
+      viz: {
+        name: "viz",
+        cmd: ["$python_exec", "--port", "$port", "--authKey", "${secret}", "--node", "$node"],
+        env: { OMP_NUM_THREADS: "2" },
+        readyLines: ["Starting factory"],
+        timeoutMs: 10_000,
+      },
+    },
+    fields: [],
+    sessionData: {},
+    sanitize: {},
+    ...overrides,
+  };
+}
+
+function setUp(overrides: Partial<LauncherConfig> = {}) {
+  const config = makeConfig(overrides);
+  const spawner = new FakeSpawner();
+  const follower = new FakeFollower();
+  const map = new FakeMap();
+  const pool = new PortPool(config.resources);
+  const sessions = new SessionManager({
+    config,
+    pool,
+    spawner,
+    follower,
+    map,
+    baseEnv: { HOME: "/root" },
+  });
+  /** Launches and makes the newest process print its ready line as soon as it is spawned. */
+  const launchReady = async (body: Record<string, unknown>) => {
+    const launching = sessions.launch(body);
+    await waitFor(() =>
+      follower.handlers.size > 0 && spawner.processes.length > 0 && latestFollowed()
+    );
+    follower.write(spawner.processes.at(-1)!.request.logFile, "wslink: Starting factory");
+    return await launching;
+  };
+  const latestFollowed = () => follower.handlers.has(spawner.processes.at(-1)!.request.logFile);
+  return { config, spawner, follower, map, pool, sessions, launchReady };
+}
+
+/** Waits for microtasks until `condition` holds (fakes settle without timers). */
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await Promise.resolve();
+  assert(condition(), "condition never held");
+}
+
+Deno.test("SessionManager.launch() answers once the ready line is printed, with id, sessionURL and secret", async () => {
+  const { sessions, launchReady, map, spawner } = setUp();
+  const s = await launchReady({ application: "viz", node: 4 });
+  assert.deepEqual(s.state, "ready");
+  assert.deepEqual(s.answer.sessionURL, `ws://localhost:8080/proxy/${s.id}`);
+  assert.deepEqual(s.answer.node, 4);
+  assert.match(s.answer.secret as string, /^[A-Za-z0-9_-]{32}$/);
+  assert.deepEqual(map.lines.get(s.id), "localhost:9001");
+  const req = spawner.processes[0].request;
+  assert.deepEqual(req.command, "/opt/pvpython");
+  assert.deepEqual(req.args, ["--port", "9001", "--authKey", s.answer.secret, "--node", "4"]);
+  assert.deepEqual(req.env, { HOME: "/root", PYTHONUNBUFFERED: "1", OMP_NUM_THREADS: "2" });
+  assert.deepEqual(req.logFile, `/var/log/pvw/${s.id}.log`);
+  assert.deepEqual(sessions.get(s.id), s);
+  await sessions.stopAll();
+});
+
+Deno.test("SessionManager.launch() lets properties and assigned values win over client keys", async () => {
+  const { sessions, launchReady, spawner } = setUp();
+  const s = await launchReady({
+    application: "viz",
+    node: 1,
+    python_exec: "/bin/evil",
+    port: 1,
+    secret: "mine",
+  });
+  const req = spawner.processes[0].request;
+  assert.deepEqual(req.command, "/opt/pvpython");
+  assert.deepEqual(req.args.slice(0, 4), ["--port", "9001", "--authKey", "mine"]);
+  assert.deepEqual(s.answer.secret, "mine", "a secret the client sends is the session's secret");
+  await sessions.stopAll();
+});
+
+Deno.test("SessionManager.launch() refuses bad requests before allocating anything", async (t) => {
+  const { sessions, pool, spawner } = setUp();
+  await t.step("unknown application", async () => {
+    await rejectsWith(() => sessions.launch({ application: "nope" }), UnknownApplicationError);
+  });
+  await t.step("no application", async () => {
+    await rejectsWith(() => sessions.launch({}), UnknownApplicationError);
+  });
+  await t.step("a variable with no value", async () => {
+    const err = await rejectsWith(
+      () => sessions.launch({ application: "viz" }),
+      MissingVariableError,
+    );
+    assert.match(err.message, /application "viz" needs a value for "node"/);
+  });
+  assert.deepEqual(pool.available, 3);
+  assert.deepEqual(spawner.processes.length, 0);
+});
+
+Deno.test("SessionManager.launch() throws NoCapacityError at max_session, counting starting sessions", async () => {
+  const { sessions, launchReady } = setUp({ maxSessions: 2 });
+  await launchReady({ application: "viz", node: 1 });
+  const starting = sessions.launch({ application: "viz", node: 1 });
+  await rejectsWith(() => sessions.launch({ application: "viz", node: 1 }), NoCapacityError);
+  await sessions.stopAll();
+  await rejectsWith(() => starting, LaunchError);
+});
+
+Deno.test("SessionManager.launch() throws NoCapacityError when every port is taken", async () => {
+  const { sessions, launchReady } = setUp();
+  for (let i = 0; i < 3; i++) await launchReady({ application: "viz", node: 1 });
+  await rejectsWith(() => sessions.launch({ application: "viz", node: 1 }), NoCapacityError);
+  await sessions.stopAll();
+});
+
+Deno.test("SessionManager.launch() fails at once when the process exits before its ready line", async () => {
+  const { sessions, spawner, pool, map } = setUp();
+  const launching = sessions.launch({ application: "viz", node: 1 });
+  await waitFor(() => spawner.processes.length === 1);
+  spawner.processes[0].exit({ code: 2, signal: null });
+  const err = await rejectsWith(() => launching, LaunchError);
+  assert.deepEqual([err.reason, err.exitCode], ["exited", 2]);
+  assert.match(err.message, /exited with code 2 before it was ready/);
+  assert.deepEqual([pool.available, sessions.size, map.lines.size], [3, 0, 0]);
+});
+
+Deno.test("SessionManager.launch() stops a process that prints no ready line in time", async () => {
+  const config = makeConfig();
+  config.apps.viz.timeoutMs = 20;
+  const { sessions, spawner, pool } = setUp({ apps: config.apps });
+  const err = await rejectsWith(
+    () => sessions.launch({ application: "viz", node: 1 }),
+    LaunchError,
+  );
+  assert.deepEqual(err.reason, "timeout");
+  assert.deepEqual(spawner.signals, [[1000, "SIGTERM"]]);
+  assert.deepEqual([pool.available, sessions.size], [3, 0]);
+});
+
+Deno.test("SessionManager.launch() releases the port when the command cannot start", async () => {
+  const { sessions, spawner, pool } = setUp();
+  spawner.failWith = new LaunchError('command "/opt/pvpython" was not found', "spawn_error");
+  await rejectsWith(() => sessions.launch({ application: "viz", node: 1 }), LaunchError);
+  assert.deepEqual([pool.available, sessions.size], [3, 0]);
+});
+
+Deno.test("SessionManager.stop() sends SIGTERM, then SIGKILL after the grace period", async (t) => {
+  await t.step("a process that obeys SIGTERM gets no SIGKILL", async () => {
+    const { sessions, launchReady, spawner, map, pool } = setUp();
+    const s = await launchReady({ application: "viz", node: 1 });
+    await sessions.stop(s.id);
+    assert.deepEqual(spawner.signals, [[1000, "SIGTERM"]]);
+    assert.deepEqual([map.lines.size, pool.available, sessions.size], [0, 3, 0]);
+    assert.throws(() => sessions.get(s.id), UnknownSessionError);
+  });
+  await t.step("a process that ignores SIGTERM is killed", async () => {
+    const { sessions, launchReady, spawner } = setUp();
+    spawner.ignoreTerm = true;
+    const s = await launchReady({ application: "viz", node: 1 });
+    await sessions.stop(s.id);
+    assert.deepEqual(spawner.signals, [[1000, "SIGTERM"], [1000, "SIGKILL"]]);
+  });
+});
+
+Deno.test("a ready session whose process exits by itself is removed and its port freed", async () => {
+  const { sessions, launchReady, spawner, map, pool } = setUp();
+  const s = await launchReady({ application: "viz", node: 1 });
+  spawner.processes[0].exit({ code: 0, signal: null });
+  await waitFor(() => sessions.size === 0);
+  assert.deepEqual([map.lines.size, pool.available], [0, 3]);
+  assert.throws(() => sessions.get(s.id), UnknownSessionError);
+});
+
+Deno.test("SessionManager.stopAll() stops every session and refuses new ones", async () => {
+  const { sessions, launchReady, spawner } = setUp();
+  await launchReady({ application: "viz", node: 1 });
+  await launchReady({ application: "viz", node: 1 });
+  await sessions.stopAll();
+  assert(spawner.processes.every((p) => p.done));
+  await rejectsWith(() => sessions.launch({ application: "viz", node: 1 }), ShuttingDownError);
+});
+
+Deno.test("wslink configs answer id, sessionURL, secret, sessionManagerURL, fields and sessionData only", async () => {
+  const { sessions, launchReady } = setUp({
+    format: "wslink",
+    fields: ["file", "host", "port", "python_exec"],
+    sessionData: { updir: "/Home/${port}" },
+    sanitize: { file: { type: "regexp", pattern: /^(?:[-\w./]+)$/, default: "none" } },
+  });
+  const s = await launchReady({
+    application: "viz",
+    node: 1,
+    file: "../../etc/passwd; rm",
+    sessionManagerURL: "http://x/paraview/",
+    other: "kept out",
+  });
+  assert.deepEqual(s.answer, {
+    id: s.id,
+    sessionURL: `ws://localhost:8080/proxy/${s.id}`,
+    secret: s.answer.secret,
+    sessionManagerURL: "http://x/paraview/",
+    file: "none",
+    host: "localhost",
+    port: 9001,
+    updir: "/Home/9001",
+  });
+  await sessions.stopAll();
+});
+
+/** Awaits a rejection of the given type and returns the error. */
+async function rejectsWith<E extends Error>(
+  fn: () => Promise<unknown>,
+  type: new (...args: never[]) => E,
+): Promise<E> {
+  try {
+    await fn();
+  } catch (err) {
+    assert.ok(err instanceof type, `expected ${type.name}, got ${err}`);
+    return err;
+  }
+  throw new Error(`expected ${type.name}`);
+}
