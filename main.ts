@@ -6,7 +6,15 @@
  * @module
  */
 
-import { configure, getLogger, type LogLevel } from "@logtape/logtape";
+import {
+  configure,
+  getLogger,
+  getTextFormatter,
+  jsonLinesFormatter,
+  type LogLevel,
+  type LogRecord,
+  type Sink,
+} from "@logtape/logtape";
 import { parseArgs } from "node:util";
 import denoConfig from "./deno.json" with { type: "json" };
 import { loadConfig } from "./lib/config.ts";
@@ -14,10 +22,11 @@ import type { LauncherConfig } from "./lib/config_types.ts";
 import { ConfigError, formatProblem } from "./lib/errors.ts";
 import { createHandler } from "./lib/http.ts";
 import { DirectoryFollower } from "./lib/log_follower.ts";
-import { lineSink } from "./lib/logging.ts";
+import { redact } from "./lib/logging.ts";
 import { MapFile } from "./lib/map_file.ts";
 import { localPortProbe, PortPool } from "./lib/port_pool.ts";
 import { createProcessSpawner } from "./lib/process.ts";
+import { SessionProxy } from "./lib/proxy.ts";
 import { SessionManager } from "./lib/sessions.ts";
 
 const VERSION: string = denoConfig.version;
@@ -84,6 +93,23 @@ function parseOptions(args: string[]): Options {
   };
 }
 
+/** A sink that writes each record at once, with secret-looking values masked. */
+function lineSink(
+  target: () => { writeSync(b: Uint8Array): number },
+  format: "text" | "json",
+): Sink {
+  const formatter = format === "json"
+    ? jsonLinesFormatter
+    : getTextFormatter({ timestamp: "date-time-tz", level: "ABBR", value: "bare" });
+  const encoder = new TextEncoder();
+  return (record: LogRecord) => {
+    const safe = { ...record, properties: redact(record.properties) as Record<string, unknown> };
+    const bytes = encoder.encode(formatter(safe));
+    const out = target();
+    for (let off = 0; off < bytes.length;) off += out.writeSync(bytes.subarray(off));
+  };
+}
+
 async function setUpLogging(options: Options): Promise<void> {
   await configure({
     sinks: { stderr: lineSink(() => Deno.stderr, options.logFormat) },
@@ -111,6 +137,7 @@ async function serve(config: LauncherConfig): Promise<number> {
   const map = config.mapFile ? new MapFile(config.mapFile) : undefined;
   await map?.clear();
   const follower = DirectoryFollower.open(config.logDir);
+  const proxy: SessionProxy = new SessionProxy((id) => sessions.route(id));
   const sessions = new SessionManager({
     config,
     pool: new PortPool(config.resources, localPortProbe()),
@@ -118,8 +145,9 @@ async function serve(config: LauncherConfig): Promise<number> {
     follower,
     map,
     baseEnv: Deno.env.toObject(),
+    onEnded: (id) => proxy.closeSession(id),
   });
-  const handler = createHandler({ config, sessions });
+  const handler = createHandler({ config, sessions, proxy });
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
   const server = Deno.serve({
     hostname: config.listen.hostname,

@@ -124,9 +124,10 @@ function readConfig(root: Value, file: string): LauncherConfig | undefined {
 /** Tells the formats apart by their marker keys; neither or both is an error. */
 function detectFormat(root: Value): LauncherConfig["format"] | undefined {
   const keys = (root.node.children ?? []).map((property) => property.children?.[0])
-    .filter((key) => key !== undefined);
-  const spec = keys.find((key) => SPEC_MARKERS.includes(key.value));
-  const wslink = keys.find((key) => WSLINK_MARKERS.includes(key.value));
+    .filter((key) => key !== undefined)
+    .map((key) => ({ name: key.value as string, offset: key.offset }));
+  const spec = keys.find((key) => SPEC_MARKERS.includes(key.name));
+  const wslink = keys.find((key) => WSLINK_MARKERS.includes(key.name));
   if (spec && !wslink) return "spec";
   if (wslink && !spec) return "wslink";
   if (!spec || !wslink) {
@@ -137,8 +138,8 @@ function detectFormat(root: Value): LauncherConfig["format"] | undefined {
   root.problems.add(
     "error",
     later.offset,
-    childPath("", later.value),
-    `this config mixes the two formats ("${spec.value}" is a spec key, "${wslink.value}" ` +
+    childPath("", later.name),
+    `this config mixes the two formats ("${spec.name}" is a spec key, "${wslink.name}" ` +
       `a wslink key): ${BOTH_FORMATS}`,
   );
   return undefined;

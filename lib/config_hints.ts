@@ -16,6 +16,8 @@ export interface SyntaxHint {
   offset: number;
   /** What is wrong and what to write instead. */
   message: string;
+  /** Whether the repaired text fixes it; if not, the parser's errors on its line are noise. */
+  repaired: boolean;
 }
 
 /** What {@linkcode scanHints} found. */
@@ -72,7 +74,7 @@ class HintScanner {
   #hashComment(): void {
     const start = this.#pos;
     const end = this.#lineEnd(start);
-    this.#hint("hash-comment", start, "'#' comments are not allowed; use // for comments");
+    this.#hint("hash-comment", start, "'#' comments are not allowed; use // for comments", true);
     this.#blank(start, end);
     this.#pos = end;
   }
@@ -82,11 +84,8 @@ class HintScanner {
     const end = this.#skipString("'");
     const closed = this.#text[end - 1] === "'" && end - start >= 2;
     const body = this.#text.slice(start + 1, closed ? end - 1 : end);
-    this.#hint(
-      "single-quote",
-      start,
-      `strings and keys take double quotes: write ${JSON.stringify(body)}`,
-    );
+    const message = `strings and keys take double quotes: write ${JSON.stringify(body)}`;
+    this.#hint("single-quote", start, message, closed);
     if (closed) this.#replace(start, `"${"x".repeat(end - start - 2)}"`);
     this.#pos = end;
   }
@@ -106,14 +105,28 @@ class HintScanner {
     const word = text.slice(start, end);
     KEY_COLON.lastIndex = end;
     if (KEY_COLON.test(text)) {
-      this.#hint("unquoted-key", start, `keys take double quotes: write "${word}"`);
-      if (word.length >= 2) this.#replace(start, `"${"x".repeat(word.length - 2)}"`);
+      const message = `keys take double quotes: write "${word}"`;
+      this.#hint("unquoted-key", start, message, this.#quoteKey(start, end));
     } else if (word in PYTHON_LITERALS) {
       const literal = PYTHON_LITERALS[word];
-      this.#hint("python-literal", start, `JSON writes ${literal}, not ${word}`);
+      this.#hint("python-literal", start, `JSON writes ${literal}, not ${word}`, true);
       this.#replace(start, literal);
     }
     this.#pos = end;
+    return true;
+  }
+
+  /**
+   * Replaces a bare key by a quoted one of the same length; a one-letter key borrows a
+   * blank next to it to make room for `""`.
+   */
+  #quoteKey(start: number, end: number): boolean {
+    const text = this.#text;
+    const blank = (i: number) => text[i] === " " || text[i] === "\t";
+    if (end - start >= 2) this.#replace(start, `"${"x".repeat(end - start - 2)}"`);
+    else if (blank(start - 1)) this.#replace(start - 1, '""');
+    else if (blank(end)) this.#replace(start, '""');
+    else return false;
     return true;
   }
 
@@ -137,8 +150,8 @@ class HintScanner {
     return end < 0 ? this.#text.length : end;
   }
 
-  #hint(kind: SyntaxHint["kind"], offset: number, message: string): void {
-    this.hints.push({ kind, offset, message });
+  #hint(kind: SyntaxHint["kind"], offset: number, message: string, repaired: boolean): void {
+    this.hints.push({ kind, offset, message, repaired });
   }
 
   #replace(start: number, replacement: string): void {

@@ -7,9 +7,8 @@
  * @module
  */
 
-import type { Node } from "jsonc-parser";
 import type { ConfigProblem } from "./errors.ts";
-import type { LineIndex } from "./config_source.ts";
+import type { LineIndex, SyntaxNode } from "./config_source.ts";
 import { suggest } from "./suggest.ts";
 
 /** Collects the problems of one config file. */
@@ -19,6 +18,8 @@ export class ProblemList {
   readonly #problems: { offset: number; problem: ConfigProblem }[] = [];
 
   /**
+   * Starts an empty list.
+   *
    * @param file the file name that problems name
    * @param lines maps offsets of the file's text to lines and columns
    */
@@ -54,6 +55,8 @@ export class ProblemList {
 /** A value of the tree with its key path, read with typed accessors. */
 export class Value {
   /**
+   * Wraps a syntax node.
+   *
    * @param problems where problems are recorded
    * @param node the value's syntax node
    * @param path the value's key path, such as `applications.loader.cmd[2]`
@@ -61,10 +64,15 @@ export class Value {
    */
   constructor(
     readonly problems: ProblemList,
-    readonly node: Node,
+    readonly node: SyntaxNode,
     readonly path: string,
-    readonly keyNode?: Node,
+    readonly keyNode?: SyntaxNode,
   ) {}
+
+  /** The key that names the value in its object; empty for a list item or the root. */
+  get key(): string {
+    return typeof this.keyNode?.value === "string" ? this.keyNode.value : "";
+  }
 
   /**
    * Records an error at the value.
@@ -105,23 +113,30 @@ export class Value {
     return this.error(`expected ${expected}, found ${describe(this.node)}`);
   }
 
-  /** @returns the string, or undefined after recording an error */
+  /**
+   * Reads a string.
+   *
+   * @returns the string, or undefined after recording an error
+   */
   string(): string | undefined {
-    return this.node.type === "string" ? this.node.value : this.expected("a string");
+    return this.node.type === "string" ? this.node.value as string : this.expected("a string");
   }
 
-  /** @returns the number, or undefined after recording an error */
-  number(): number | undefined {
-    return this.node.type === "number" ? this.node.value : this.expected("a number");
-  }
-
-  /** @returns the integer, or undefined after recording an error */
+  /**
+   * Reads an integer.
+   *
+   * @returns the integer, or undefined after recording an error
+   */
   integer(): number | undefined {
-    const n = this.node.type === "number" ? this.node.value : undefined;
-    return Number.isInteger(n) ? n : this.expected("an integer");
+    const n = this.node.type === "number" ? this.node.value as number : undefined;
+    return n !== undefined && Number.isInteger(n) ? n : this.expected("an integer");
   }
 
-  /** @returns the list's items, or undefined after recording an error */
+  /**
+   * Reads a list.
+   *
+   * @returns the list's items, or undefined after recording an error
+   */
   list(): Value[] | undefined {
     if (this.node.type !== "array") return this.expected("a list");
     return (this.node.children ?? []).map((item, i) =>
@@ -141,10 +156,9 @@ export class Value {
     for (const property of this.node.children ?? []) {
       const [keyNode, valueNode] = property.children ?? [];
       if (!keyNode || !valueNode) continue;
-      const key: string = keyNode.value;
+      const key = keyNode.value as string;
       const member = new Value(this.problems, valueNode, childPath(this.path, key), keyNode);
-      const earlier = members.get(key);
-      if (earlier) {
+      if (members.has(key)) {
         member.atKey("warning", `duplicate key "${key}"; this one replaces the earlier one`);
         members.delete(key);
       }
@@ -177,12 +191,16 @@ export class Value {
 /** The members of an object read with {@linkcode Value.fields}. */
 export class Fields {
   /**
+   * Wraps the members of an object.
+   *
    * @param owner the object itself
    * @param members its members by key
    */
   constructor(readonly owner: Value, readonly members: Map<string, Value>) {}
 
   /**
+   * Gets a member.
+   *
    * @param key a member's key
    * @returns the member, or undefined when absent
    */
@@ -253,14 +271,14 @@ export function childPath(parent: string, key: string): string {
  * @param node the node
  * @returns such as `the number 3`, `a list`, `the string "abc"`
  */
-export function describe(node: Node): string {
+export function describe(node: SyntaxNode): string {
   switch (node.type) {
     case "object":
       return "an object";
     case "array":
       return "a list";
     case "string": {
-      const s: string = node.value;
+      const s = node.value as string;
       return `the string ${JSON.stringify(s.length > 40 ? `${s.slice(0, 37)}...` : s)}`;
     }
     case "number":

@@ -115,7 +115,7 @@ export function portCount(resources: readonly ResourceRange[]): number {
  *
  * @param value the `max_session` value, if given
  * @param capacity the number of ports, see {@linkcode portCount}
- * @returns the session cap; @default capacity
+ * @returns the session cap: the value given, or `capacity` when it is absent or too large
  */
 export function readMaxSessions(value: Value | undefined, capacity: number): number {
   const n = value?.integer();
@@ -228,7 +228,7 @@ function readApp(name: string, value: Value, defaults: AppDefaults): AppConfig |
 function readCommand(value: Value): string[] | undefined {
   if (value.node.type === "string") {
     return value.error(
-      `expected a list of arguments such as ["${value.node.value.split(" ")[0]}", ...], ` +
+      `expected a list of arguments such as ["${String(value.node.value).split(" ")[0]}", ...], ` +
         "found a string; the command is never run by a shell",
     );
   }
@@ -242,7 +242,7 @@ function readCommand(value: Value): string[] | undefined {
 
 function readEnv(value: Value): Record<string, string> | undefined {
   return readStringMap(value, (member) => {
-    const name: string = member.keyNode?.value ?? "";
+    const name = member.key;
     if (name === "" || name.includes("=") || name.includes("\0")) {
       member.atKey("error", `"${name}" cannot be an environment variable name`);
       return undefined;

@@ -8,15 +8,35 @@
  * @module
  */
 
-import { type Node, type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
+import { type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
 import type { ConfigProblem } from "./errors.ts";
 import { scanHints, type SyntaxHint } from "./config_hints.ts";
+
+/** A node of the JSONC syntax tree: the shape of jsonc-parser's `Node`. */
+export interface SyntaxNode {
+  /** What the node holds; a `property` node's children are its key and its value. */
+  readonly type: "object" | "array" | "property" | "string" | "number" | "boolean" | "null";
+  /** The decoded value of a string, number, boolean or null node. */
+  readonly value?: unknown;
+  /** 0-based offset of the node's first character. */
+  readonly offset: number;
+  /** Length of the node's text. */
+  readonly length: number;
+  /** The enclosing node. */
+  readonly parent?: SyntaxNode;
+  /** Members of an object, items of an array, key and value of a property. */
+  readonly children?: SyntaxNode[];
+}
 
 /** Maps 0-based offsets of a text to 1-based lines and columns (in UTF-16 code units). */
 export class LineIndex {
   readonly #starts: number[] = [0];
 
-  /** @param text the text whose offsets are mapped */
+  /**
+   * Indexes the line starts of a text.
+   *
+   * @param text the text whose offsets are mapped
+   */
   constructor(text: string) {
     for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) {
       this.#starts.push(i + 1);
@@ -44,7 +64,7 @@ export class LineIndex {
 /** The outcome of {@linkcode parseSource}. */
 export interface ParsedSource {
   /** The syntax tree; only present when there are no problems. */
-  root?: Node;
+  root?: SyntaxNode;
   /** Syntax errors in text order; empty when the text parses. */
   problems: ConfigProblem[];
   /** Offsets to lines and columns, for later problems. */
@@ -68,7 +88,10 @@ export function parseSource(text: string, file: string): ParsedSource {
   return problems.length === 0 && root ? { root, problems, lines } : { problems, lines };
 }
 
-/** Keeps one hint of each kind per line, and a parser error only on a line without one. */
+/**
+ * Keeps one hint of each kind per line, and one parser error per line, unless the line has
+ * a hint that the repair could not fix (the parser's errors there only echo the hint).
+ */
 function locateProblems(
   text: string,
   file: string,
@@ -83,10 +106,10 @@ function locateProblems(
     const at = lines.locate(hint.offset);
     if (hinted.has(`${hint.kind}:${at.line}`)) continue;
     hinted.add(`${hint.kind}:${at.line}`);
-    flaggedLines.add(at.line);
+    if (!hint.repaired) flaggedLines.add(at.line);
     problems.push({ file, ...at, severity: "error", path: "", message: hint.message });
   }
-  for (const error of errors) {
+  for (const error of withoutEchoes(text, errors)) {
     const at = lines.locate(error.offset);
     if (flaggedLines.has(at.line)) continue;
     flaggedLines.add(at.line);
@@ -94,6 +117,23 @@ function locateProblems(
     problems.push({ file, ...at, severity: "error", path: "", message });
   }
   return problems.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+/**
+ * Drops the parser errors that only echo an earlier one: everything after a comment that is
+ * never closed (it runs to the end), and a "missing comma" right after an unclosed string.
+ */
+function withoutEchoes(text: string, errors: ParseError[]): ParseError[] {
+  const kept: ParseError[] = [];
+  let previous: ParseError | undefined;
+  for (const error of errors) {
+    const code = previous && printParseErrorCode(previous.error);
+    if (code === "UnexpectedEndOfComment") break;
+    const gap = previous ? text.slice(previous.offset + previous.length, error.offset) : "";
+    if (code !== "UnexpectedEndOfString" || gap.trim() !== "") kept.push(error);
+    previous = error;
+  }
+  return kept;
 }
 
 /**
@@ -123,7 +163,7 @@ function parseErrorMessage(text: string, error: ParseError): string {
     case "ColonExpected":
       return `expected ":" after the key, found ${shown}`;
     case "CommaExpected":
-      return `expected "," before ${shown}`;
+      return `missing "," before ${shown}`;
     case "CloseBraceExpected":
       return `expected "," or "}", found ${shown}`;
     case "CloseBracketExpected":

@@ -79,10 +79,11 @@ export function readTemplate(value: Value): string | undefined {
  * @returns milliseconds, or undefined after recording an error
  */
 export function readSeconds(value: Value): number | undefined {
-  const isPositive = value.node.type === "number" && value.node.value > 0 &&
-    Number.isFinite(value.node.value);
-  if (!isPositive) return value.expected("a positive number of seconds");
-  return Math.round(value.node.value * 1000);
+  const seconds = value.node.type === "number" ? value.node.value as number : NaN;
+  if (!(seconds > 0 && Number.isFinite(seconds))) {
+    return value.expected("a positive number of seconds");
+  }
+  return Math.round(seconds * 1000);
 }
 
 /**
@@ -170,7 +171,7 @@ export function readStringMap(
  */
 export function readProperties(value: Value): Record<string, string> | undefined {
   return readStringMap(value, (member) => {
-    const name = member.keyNode?.value ?? "";
+    const name = member.key;
     if (!/^[_A-Za-z][_A-Za-z0-9]*$/.test(name)) {
       member.atKey(
         "warning",

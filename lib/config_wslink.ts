@@ -178,6 +178,7 @@ function readPattern(value: Value): RegExp | undefined {
   try {
     return compileWholeMatch(source);
   } catch (err) {
-    return value.error(`invalid regular expression: ${(err as Error).message}`);
+    const reason = (err as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /, "");
+    return value.error(`invalid regular expression: ${reason}`);
   }
 }

@@ -43,7 +43,11 @@ export class ConfigError extends Error {
   /** Column of the first error. */
   readonly column: number;
 
-  /** @param problems every problem found; at least one has severity `error` */
+  /**
+   * Makes the error.
+   *
+   * @param problems every problem found; at least one has severity `error`
+   */
   constructor(problems: ConfigProblem[]) {
     const errors = problems.filter((p) => p.severity === "error");
     const first = errors[0] ?? problems[0];
@@ -62,7 +66,11 @@ export class ConfigError extends Error {
 
 /** The request cannot be served as sent (HTTP 400). */
 export class BadRequestError extends Error {
-  /** @param message what is wrong with the request */
+  /**
+   * Makes the error.
+   *
+   * @param message what is wrong with the request
+   */
   constructor(message: string) {
     super(message);
     this.name = "BadRequestError";
@@ -71,53 +79,95 @@ export class BadRequestError extends Error {
 
 /** The request body is larger than allowed (HTTP 413). */
 export class PayloadTooLargeError extends Error {
-  /** @param limit the largest accepted body, in bytes */
-  constructor(readonly limit: number) {
+  /** The largest accepted body, in bytes. */
+  readonly limit: number;
+  /**
+   * Makes the error.
+   *
+   * @param limit the largest accepted body, in bytes
+   */
+  constructor(limit: number) {
     super(`request body is larger than ${limit} bytes`);
+    this.limit = limit;
     this.name = "PayloadTooLargeError";
   }
 }
 
 /** The POSTed `application` is missing or not configured (HTTP 400). */
 export class UnknownApplicationError extends BadRequestError {
+  /** What the client asked for, or undefined when it named none. */
+  readonly application: string | undefined;
+  /** The configured application names. */
+  readonly known: string[];
   /**
+   * Makes the error.
+   *
    * @param application what the client asked for, or undefined when it named none
    * @param known the configured application names
    */
-  constructor(readonly application: string | undefined, readonly known: string[]) {
+  constructor(application: string | undefined, known: string[]) {
     super(
       application === undefined
         ? `the request names no "application"; known applications: ${known.join(", ")}`
         : `unknown application "${application}"; known applications: ${known.join(", ")}`,
     );
     this.name = "UnknownApplicationError";
+    this.application = application;
+    this.known = known;
   }
 }
 
 /** A template names a variable that has no value (HTTP 400). */
 export class MissingVariableError extends BadRequestError {
+  /** The variable without a value. */
+  readonly variable: string;
+  /** What was being rendered. */
+  readonly where: string;
   /**
+   * Makes the error.
+   *
    * @param variable the variable without a value
    * @param where what was being rendered, such as `application "loader"`
    */
-  constructor(readonly variable: string, readonly where: string) {
+  constructor(variable: string, where: string) {
     super(`${where} needs a value for "${variable}", and the request gave none`);
     this.name = "MissingVariableError";
+    this.variable = variable;
+    this.where = where;
   }
 }
 
 /** No session can start now: no free port or `max_session` reached (HTTP 503, retry later). */
 export class NoCapacityError extends Error {
-  /** @param message which limit was reached */
-  constructor(message: string, readonly retryAfterSeconds = 5) {
+  /** Seconds a client should wait before it tries again. */
+  readonly retryAfterSeconds: number;
+  /**
+   * Makes the error.
+   *
+   * @param message which limit was reached
+   * @param retryAfterSeconds the `Retry-After` answered
+   */
+  constructor(message: string, retryAfterSeconds = 5) {
     super(message);
     this.name = "NoCapacityError";
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
+/** Why a launch failed. */
+export type LaunchFailure = "spawn_error" | "exited" | "timeout" | "stopped" | "map_error";
+
 /** The session's process could not start, exited before it was ready, or timed out (HTTP 503). */
 export class LaunchError extends Error {
+  /** Machine-readable outcome. */
+  readonly reason: LaunchFailure;
+  /** The process's exit code, when it exited. */
+  readonly exitCode: number | null;
+  /** The signal that ended the process, when one did. */
+  readonly signal: string | null;
   /**
+   * Makes the error.
+   *
    * @param message what happened, for the client
    * @param reason machine-readable outcome
    * @param exitCode the process's exit code, when it exited
@@ -125,47 +175,73 @@ export class LaunchError extends Error {
    */
   constructor(
     message: string,
-    readonly reason: "spawn_error" | "exited" | "timeout" | "stopped" | "map_error",
-    readonly exitCode: number | null = null,
-    readonly signal: string | null = null,
+    reason: LaunchFailure,
+    exitCode: number | null = null,
+    signal: string | null = null,
   ) {
     super(message);
     this.name = "LaunchError";
+    this.reason = reason;
+    this.exitCode = exitCode;
+    this.signal = signal;
   }
 }
 
 /** No session has that id (HTTP 404). */
 export class UnknownSessionError extends Error {
-  /** @param id the id that was asked for */
-  constructor(readonly id: string) {
+  /** The id that was asked for. */
+  readonly id: string;
+  /**
+   * Makes the error.
+   *
+   * @param id the id that was asked for
+   */
+  constructor(id: string) {
     super(`no session with id "${id}"`);
     this.name = "UnknownSessionError";
+    this.id = id;
   }
 }
 
 /** No route matches the path (HTTP 404). */
 export class NotFoundError extends Error {
-  /** @param path the request path */
-  constructor(readonly path: string) {
+  /** The request path. */
+  readonly path: string;
+  /**
+   * Makes the error.
+   *
+   * @param path the request path
+   */
+  constructor(path: string) {
     super(`nothing at ${path}`);
     this.name = "NotFoundError";
+    this.path = path;
   }
 }
 
 /** A route matches the path but not the method (HTTP 405). */
 export class MethodNotAllowedError extends Error {
+  /** The request method. */
+  readonly method: string;
+  /** The methods the path accepts. */
+  readonly allow: string[];
   /**
+   * Makes the error.
+   *
    * @param method the request method
    * @param allow the methods the path accepts
    */
-  constructor(readonly method: string, readonly allow: string[]) {
+  constructor(method: string, allow: string[]) {
     super(`method ${method} is not allowed here; use ${allow.join(", ")}`);
     this.name = "MethodNotAllowedError";
+    this.method = method;
+    this.allow = allow;
   }
 }
 
 /** The launcher is shutting down and takes no new sessions (HTTP 503). */
 export class ShuttingDownError extends Error {
+  /** Makes the error. */
   constructor() {
     super("the launcher is shutting down");
     this.name = "ShuttingDownError";

@@ -16,6 +16,7 @@ import {
   NotFoundError,
 } from "./errors.ts";
 import { DEFAULT_LIMITS, parseLaunchBody, readBody, type RequestLimits } from "./request.ts";
+import type { SessionProxy } from "./proxy.ts";
 import type { SessionManager } from "./sessions.ts";
 import { serveFile } from "./static_files.ts";
 
@@ -25,6 +26,8 @@ export interface HandlerDeps {
   config: LauncherConfig;
   /** The session table. */
   sessions: SessionManager;
+  /** The built-in proxy, served under `/proxy`. */
+  proxy?: SessionProxy;
   /** Request limits. @default DEFAULT_LIMITS */
   limits?: RequestLimits;
 }
@@ -51,7 +54,7 @@ function buildRoutes(deps: HandlerDeps): Route[] {
     {
       pattern: new URLPattern({ pathname: `${config.endpoint}/:id` }),
       methods: {
-        GET: (_req, p) => Promise.resolve(jsonResponse(sessions.get(p.id!).answer)),
+        GET: (_req, p) => Promise.resolve(jsonResponse(sessions.describe(p.id!))),
         DELETE: async (_req, p) => jsonResponse((await sessions.stop(p.id!)).answer),
       },
     },
@@ -80,7 +83,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
   const routes = buildRoutes(deps);
   return async (req) => {
     try {
-      return await route(routes, req);
+      return await (deps.proxy?.handle(req) ?? route(routes, req));
     } catch (err) {
       const answer = errorResponse(err);
       if (answer.status === 500) {

@@ -109,10 +109,19 @@ function spawnProcess(request: SpawnRequest): Promise<ProcessHandle> {
   });
 }
 
-/** Process group ids of the processes that are not zombies, read from `/proc`. */
+/**
+ * Counts the processes of a group that are not zombies, from `/proc` (Deno lets only a
+ * program with every permission read it; without, every member counts as live).
+ */
 function liveGroupMembers(pgid: number): number {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync("/proc")];
+  } catch {
+    return 1;
+  }
   let count = 0;
-  for (const entry of Deno.readDirSync("/proc")) {
+  for (const entry of entries) {
     if (!entry.isDirectory || !/^\d+$/.test(entry.name)) continue;
     let stat: string;
     try {

@@ -66,6 +66,7 @@ export async function readBody(req: Request, limit: number): Promise<string> {
 }
 
 // C0 controls and DEL; tab, CR and LF included: no argv or log line should carry them.
+// deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function jsonLength(key: string, value: unknown): number {

@@ -28,7 +28,9 @@ import { LineMatcher } from "./line_matcher.ts";
 import type { LogFollower } from "./log_follower.ts";
 import type { PortPool, Slot } from "./port_pool.ts";
 import type { ExitStatus, ProcessHandle, Spawner } from "./process.ts";
+import type { ProxyTarget } from "./proxy.ts";
 import { sessionAnswer } from "./session_view.ts";
+import { Traffic, type TrafficSnapshot } from "./traffic.ts";
 
 /** Where the session's `<id> <host>:<port>` lines are published (the Apache map file). */
 export interface SessionMap {
@@ -63,6 +65,8 @@ export interface SessionInfo {
   readonly state: SessionState;
   /** The answer given to the client. */
   readonly answer: Readonly<Record<string, unknown>>;
+  /** What the proxy saw of it. */
+  readonly traffic: Traffic;
 }
 
 interface SessionRecord extends SessionInfo {
@@ -93,6 +97,8 @@ export interface SessionManagerOptions {
   baseEnv?: Record<string, string>;
   /** How long to wait for a process group to go after SIGKILL, in ms. @default 5000 */
   killWaitMs?: number;
+  /** Called once a session has ended and its port is free, with its id. */
+  onEnded?: (id: string) => void;
 }
 
 const logger = () => getLogger(["pvw-launcher", "sessions"]);
@@ -128,12 +134,17 @@ export class SessionManager {
   #map: SessionMap | undefined;
   #baseEnv: Record<string, string>;
   #killWaitMs: number;
+  #onEnded: (id: string) => void;
   #shared: SharedTemplates;
   #apps: Map<string, AppTemplates>;
   #records = new Map<string, SessionRecord>();
   #closing = false;
 
-  /** @param options what the table is built from */
+  /**
+   * Makes an empty table.
+   *
+   * @param options what the table is built from
+   */
   constructor(options: SessionManagerOptions) {
     this.#config = options.config;
     this.#pool = options.pool;
@@ -142,6 +153,7 @@ export class SessionManager {
     this.#map = options.map;
     this.#baseEnv = options.baseEnv ?? {};
     this.#killWaitMs = options.killWaitMs ?? 5000;
+    this.#onEnded = options.onEnded ?? (() => {});
     const { shared, apps } = compileTemplates(options.config);
     this.#shared = shared;
     this.#apps = apps;
@@ -241,6 +253,7 @@ export class SessionManager {
       readyMs: undefined,
       state: "starting",
       answer: { secret },
+      traffic: new Traffic(),
       slot,
     };
     this.#records.set(id, rec);
@@ -354,6 +367,30 @@ export class SessionManager {
   }
 
   /**
+   * Where the proxy sends a session's traffic.
+   *
+   * @param id session id
+   * @returns the ready session's host, port and counters, or undefined
+   */
+  route(id: string): ProxyTarget | undefined {
+    const rec = this.#records.get(id);
+    if (!rec || rec.state !== "ready") return undefined;
+    return { host: rec.host, port: rec.port, traffic: rec.traffic };
+  }
+
+  /**
+   * The session's answer with its proxy counters, for a GET.
+   *
+   * @param id session id
+   * @returns the answer plus `proxy` (connections, bytes each way, last activity)
+   * @throws {UnknownSessionError} when no ready session has that id
+   */
+  describe(id: string): Record<string, unknown> & { proxy: TrafficSnapshot } {
+    const rec = this.get(id);
+    return { ...rec.answer, proxy: rec.traffic.snapshot() };
+  }
+
+  /**
    * Stops a session's whole process group and waits until it is gone.
    *
    * @param id session id
@@ -388,6 +425,7 @@ export class SessionManager {
         logger().error("cannot write the map file: {error}", { error: String(err) });
       }
       if (wasReady) logger().info("session {id} ended: {reason}", { id: rec.id, reason });
+      this.#onEnded(rec.id);
     })();
     return rec.ending;
   }

@@ -3,22 +3,16 @@
  * process on 127.0.0.1 with a generated config, and waits for what it logs.
  */
 
-import { fromFileUrl, join } from "node:path";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const ROOT = fromFileUrl(new URL("../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** The program under test: main.ts by default, the bundle in CI's second pass. */
 export const ENTRY: string = join(ROOT, Deno.env.get("PVW_LAUNCHER_ENTRY") ?? "main.ts");
 
-/** The permissions `deno task compile` bakes into the binary. */
-export const PERMISSIONS = [
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-run",
-  "--allow-env",
-  "--allow-sys",
-];
+/** The permissions `deno task compile` bakes into the binary (reading /proc needs all). */
+export const PERMISSIONS = ["--allow-all"];
 
 /** Waits for a promise, failing with `what` after `ms`. */
 export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
@@ -108,7 +102,9 @@ export class Launcher {
 
   /** Waits for the launcher to exit on its own. */
   async exited(): Promise<Deno.CommandStatus> {
-    const status = await within(20_000, "the launcher to exit", this.#status);
+    const status = await within(20_000, "the launcher to exit", this.#status).catch((err) => {
+      throw new Error(`${err.message}\nlauncher output:\n${this.#log}`);
+    });
     await this.#pumped;
     return status;
   }

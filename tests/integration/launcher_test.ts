@@ -86,7 +86,13 @@ Deno.test("a session round trip: POST starts the demo app, GET returns it, DELET
     await t.step("GET by id returns the same answer", async () => {
       const get = await launcher.request("GET", `${launcher.endpoint}/${id}`);
       assert.deepEqual(get.status, 200);
-      assert.deepEqual(get.json, post.json);
+      const { proxy, ...answer } = get.json;
+      assert.deepEqual(answer, post.json);
+      assert.equal(
+        (proxy as Record<string, number>).connectionsTotal,
+        0,
+        "GET shows proxy counters",
+      );
     });
     await t.step("DELETE stops it, returns the same answer, and the map line goes", async () => {
       const del = await launcher.request("DELETE", `${launcher.endpoint}/${id}`);
@@ -146,7 +152,7 @@ Deno.test("failures answer 503 JSON and leak no port: timeout, early exit, missi
       silent: { cmd: ["sh", "-c", "exec sleep 600"], timeout: 0.3 },
       crash: { cmd: ["sh", "-c", "echo failing; exit 3"], timeout: 3600 },
       missing: { cmd: ["/nonexistent/pvpython", "$port"] },
-      notexec: { cmd: ["/etc/hostname"] },
+      notexec: { cmd: [join(dir, "launcher.config")] },
       needs: { cmd: ["echo", "$node"] },
     }),
     resources: [{ host: "127.0.0.1", port: freePortRange(2) }],
@@ -233,13 +239,13 @@ Deno.test("DELETE stops the whole process tree, grandchildren included", async (
   const launcher = await startLauncher((dir) =>
     specConfig(dir, {
       tree: {
-        cmd: ["sh", "-c", "sleep 600 & echo child $!; echo Starting factory; wait"],
+        cmd: ["sh", "-c", "sleep 600 & echo child $$!; echo Starting factory; wait"],
       },
       stubborn: {
         cmd: [
           "sh",
           "-c",
-          "trap '' TERM; sleep 600 & echo child $!; echo Starting factory; while :; do wait; done",
+          "trap '' TERM; sleep 600 & echo child $$!; echo Starting factory; while :; do wait; done",
         ],
       },
     }, { stop_grace: 0.5 })
@@ -285,7 +291,7 @@ Deno.test("a session whose process exits by itself is removed at once", async ()
 Deno.test("SIGTERM to the launcher stops every session, empties the map file, exits 0", async () => {
   const launcher = await startLauncher((dir) =>
     specConfig(dir, {
-      tree: { cmd: ["sh", "-c", "sleep 600 & echo child $!; echo Starting factory; wait"] },
+      tree: { cmd: ["sh", "-c", "sleep 600 & echo child $$!; echo Starting factory; wait"] },
     })
   );
   try {

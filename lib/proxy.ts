@@ -1,0 +1,303 @@
+/**
+ * The built-in proxy: routes a browser's WebSocket (and plain HTTP) to its session's
+ * process, so no Apache is needed. Targets come only from the session table, never from the
+ * request. Paths: `/proxy/<id>[/<path>]` and the trame style `/proxy?sessionId=<id>&path=<path>`.
+ *
+ * Memory stays bounded when one side reads slower than the other sends: the WebSocket API
+ * cannot pause a sender, so a peer that falls more than `maxBufferedBytes` behind is
+ * disconnected (close code 1013, "try again later") and so is its partner.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { jsonResponse } from "./errors.ts";
+import type { Traffic } from "./traffic.ts";
+
+/** Where a session's process listens, and its counters. */
+export interface ProxyTarget {
+  /** Host of the process. */
+  host: string;
+  /** Port of the process. */
+  port: number;
+  /** The session's traffic counters. */
+  traffic: Traffic;
+}
+
+/** Finds the target of a ready session. */
+export type ProxyLookup = (id: string) => ProxyTarget | undefined;
+
+/** Proxy tuning. */
+export interface ProxyOptions {
+  /** Most bytes queued towards one slow peer before both sides are closed. @default 16 MiB */
+  maxBufferedBytes?: number;
+  /** How long to wait for the session's process to accept a WebSocket. @default 10000 */
+  connectTimeoutMs?: number;
+}
+
+/** A parsed proxy request path. */
+export interface ProxyPath {
+  /** Session id. */
+  id: string;
+  /** Path on the session's server, starting with `/`. */
+  path: string;
+  /** Query string to forward, with `?`, or empty. */
+  search: string;
+}
+
+/**
+ * Reads the session id and upstream path out of a proxy URL.
+ *
+ * @param url the request URL
+ * @returns the parts, or undefined when the URL is not a proxy URL
+ * @example
+ * ```ts
+ * import { parseProxyPath } from "./proxy.ts";
+ * parseProxyPath(new URL("http://h/proxy?path=ws&sessionId=abc"));
+ * // → { id: "abc", path: "/ws", search: "" }
+ * ```
+ */
+export function parseProxyPath(url: URL): ProxyPath | undefined {
+  if (url.pathname === "/proxy" || url.pathname === "/proxy/") {
+    const id = url.searchParams.get("sessionId");
+    if (!id) return undefined;
+    const rest = new URLSearchParams(url.searchParams);
+    rest.delete("sessionId");
+    const path = rest.get("path") ?? "";
+    rest.delete("path");
+    const search = rest.size ? `?${rest}` : "";
+    return { id, path: `/${path.replace(/^\/+/, "")}`, search };
+  }
+  const m = url.pathname.match(/^\/proxy\/([^/]+)(\/.*)?$/);
+  if (!m) return undefined;
+  return { id: decodeURIComponent(m[1]), path: m[2] ?? "/", search: url.search };
+}
+
+const HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+];
+
+const logger = () => getLogger(["pvw-launcher", "proxy"]);
+
+/** The address to dial for a host a process was told to bind. */
+function dialHost(host: string): string {
+  if (host === "0.0.0.0" || host === "localhost" || host === "::" || host === "") {
+    return "127.0.0.1";
+  }
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) n += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : c < 0x800 ? 1 : 0;
+  }
+  return n;
+}
+
+function frameSize(data: string | ArrayBuffer): number {
+  return typeof data === "string" ? utf8Length(data) : data.byteLength;
+}
+
+/** Close codes a WebSocket client may send; others become 1000 with their reason. */
+function clientCloseCode(code: number): number | undefined {
+  if (code === 1005 || code === 1006) return undefined;
+  return code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000;
+}
+
+function safeClose(ws: WebSocket, code?: number, reason?: string): void {
+  if (ws.readyState === WebSocket.CLOSING || ws.readyState === WebSocket.CLOSED) return;
+  try {
+    if (code === undefined) ws.close();
+    else ws.close(code, reason);
+  } catch {
+    ws.close();
+  }
+}
+
+/**
+ * The session proxy.
+ *
+ * @example
+ * ```ts ignore
+ * const proxy = new SessionProxy((id) => sessions.route(id));
+ * Deno.serve((req) => proxy.handle(req) ?? new Response("not a proxy path", { status: 404 }));
+ * ```
+ */
+export class SessionProxy {
+  #lookup: ProxyLookup;
+  #maxBuffered: number;
+  #connectTimeoutMs: number;
+  #open = new Map<string, Set<() => void>>();
+
+  /**
+   * Makes a proxy over the session table.
+   *
+   * @param lookup finds ready sessions
+   * @param options tuning
+   */
+  constructor(lookup: ProxyLookup, options: ProxyOptions = {}) {
+    this.#lookup = lookup;
+    this.#maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  }
+
+  /**
+   * Serves a request if its URL is a proxy URL.
+   *
+   * @param req the request
+   * @returns the answer, or undefined when the URL is not a proxy URL
+   */
+  handle(req: Request): Promise<Response> | undefined {
+    const parsed = parseProxyPath(new URL(req.url));
+    if (!parsed) return undefined;
+    const target = this.#lookup(parsed.id);
+    if (!target) {
+      return Promise.resolve(jsonResponse({ error: `no session with id "${parsed.id}"` }, 404));
+    }
+    const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
+    return upgrade ? this.#webSocket(req, parsed, target) : this.#http(req, parsed, target);
+  }
+
+  /** Closes every proxied connection of a session (it ended). @param id session id */
+  closeSession(id: string): void {
+    for (const close of [...this.#open.get(id) ?? []]) close();
+  }
+
+  /** Number of proxied WebSocket connections open now. */
+  get connections(): number {
+    let n = 0;
+    for (const set of this.#open.values()) n += set.size;
+    return n;
+  }
+
+  async #http(req: Request, p: ProxyPath, target: ProxyTarget): Promise<Response> {
+    const headers = new Headers(req.headers);
+    for (const h of HOP_BY_HOP) headers.delete(h);
+    const url = new URL(req.url);
+    headers.set("x-forwarded-host", url.host);
+    headers.set("x-forwarded-proto", url.protocol.replace(":", ""));
+    const upstreamUrl = `http://${dialHost(target.host)}:${target.port}${p.path}${p.search}`;
+    let res: Response;
+    try {
+      res = await fetch(upstreamUrl, {
+        method: req.method,
+        headers,
+        body: req.body,
+        redirect: "manual",
+      });
+    } catch (err) {
+      logger().warn("session {id} is not reachable: {error}", { id: p.id, error: String(err) });
+      return jsonResponse({ error: `session "${p.id}" is not reachable` }, 502);
+    }
+    const out = new Headers(res.headers);
+    for (const h of HOP_BY_HOP) out.delete(h);
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+  }
+
+  async #webSocket(req: Request, p: ProxyPath, target: ProxyTarget): Promise<Response> {
+    const protocols = (req.headers.get("sec-websocket-protocol") ?? "")
+      .split(",").map((s) => s.trim()).filter(Boolean);
+    const url = `ws://${dialHost(target.host)}:${target.port}${p.path}${p.search}`;
+    const upstream = await this.#connect(url, protocols);
+    if (!upstream) {
+      await req.body?.cancel();
+      return jsonResponse({ error: `session "${p.id}" is not reachable` }, 502);
+    }
+    let upgraded;
+    try {
+      upgraded = Deno.upgradeWebSocket(
+        req,
+        upstream.protocol ? { protocol: upstream.protocol } : {},
+      );
+    } catch (err) {
+      upstream.close();
+      return jsonResponse(
+        { error: `not a valid WebSocket request: ${(err as Error).message}` },
+        400,
+      );
+    }
+    this.#pipe(p.id, upgraded.socket, upstream, target.traffic);
+    return upgraded.response;
+  }
+
+  #connect(url: string, protocols: string[]): Promise<WebSocket | undefined> {
+    return new Promise((resolve) => {
+      const ws = new WebSocket(url, protocols);
+      ws.binaryType = "arraybuffer";
+      const timer = setTimeout(() => {
+        safeClose(ws);
+        resolve(undefined);
+      }, this.#connectTimeoutMs);
+      ws.onopen = () => {
+        clearTimeout(timer);
+        resolve(ws);
+      };
+      ws.onerror = () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      };
+    });
+  }
+
+  #pipe(id: string, client: WebSocket, upstream: WebSocket, traffic: Traffic): void {
+    client.binaryType = "arraybuffer";
+    const set = this.#open.get(id) ?? new Set();
+    this.#open.set(id, set);
+    let opened = false;
+    const overflow = "proxy buffer limit exceeded";
+    const forget = () => {
+      if (!set.delete(closeBoth)) return;
+      if (set.size === 0) this.#open.delete(id);
+      if (opened) traffic.closed();
+    };
+    function closeBoth(): void {
+      safeClose(client, 1001, "session ended");
+      safeClose(upstream, 1000, "session ended");
+    }
+    set.add(closeBoth);
+    client.onopen = () => {
+      opened = true;
+      traffic.opened();
+    };
+    client.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
+      if (upstream.readyState !== WebSocket.OPEN) return;
+      upstream.send(e.data);
+      traffic.toSession(frameSize(e.data));
+      if (upstream.bufferedAmount > this.#maxBuffered) {
+        safeClose(upstream, 1000, overflow);
+        safeClose(client, 1013, overflow);
+      }
+    };
+    upstream.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
+      if (client.readyState !== WebSocket.OPEN) return;
+      client.send(e.data);
+      traffic.fromSession(frameSize(e.data));
+      if (client.bufferedAmount > this.#maxBuffered) {
+        safeClose(client, 1013, overflow);
+        safeClose(upstream, 1000, overflow);
+      }
+    };
+    client.onclose = (e) => {
+      safeClose(upstream, clientCloseCode(e.code), e.reason);
+      forget();
+    };
+    upstream.onclose = (e) => {
+      if (e.code === 1005) safeClose(client);
+      else if (e.code === 1006) safeClose(client, 1011, "the session closed the connection");
+      else safeClose(client, e.code, e.reason);
+      forget();
+    };
+    client.onerror = () => safeClose(upstream);
+    upstream.onerror = () => safeClose(client, 1011, "session connection failed");
+  }
+}

@@ -1,0 +1,261 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { FILE, parse, spec, TESTDATA, withResource, wslink } from "./config_test_utils.ts";
+
+Deno.test("parseConfig() loads a spec config and the equivalent wslink config into the same model", async () => {
+  const specFile = join(TESTDATA, "equivalent_spec.config");
+  const wslinkFile = join(TESTDATA, "equivalent_wslink.json");
+  const a = parse(await Deno.readTextFile(specFile), specFile);
+  const b = parse(await Deno.readTextFile(wslinkFile), wslinkFile);
+  assert.deepStrictEqual([a.warnings, b.warnings], [[], []]);
+  assert.deepStrictEqual([a.config.format, b.config.format], ["spec", "wslink"]);
+  const { file: _a, format: _fa, ...specModel } = a.config;
+  const { file: _b, format: _fb, ...wslinkModel } = b.config;
+  assert.deepStrictEqual(specModel, wslinkModel);
+  assert.deepStrictEqual(specModel, {
+    listen: { hostname: "127.0.0.1", port: 9000 },
+    endpoint: "/paraview",
+    content: join(TESTDATA, "www"),
+    logDir: join(TESTDATA, "logs"),
+    mapFile: join(TESTDATA, "run", "proxy.map"),
+    sessionUrl: "ws://USE_HOST/proxy?sessionId=${id}&path=ws",
+    readyLines: ["Starting factory"],
+    timeoutMs: 30_000,
+    stopGraceMs: 2_500,
+    maxSessions: 5,
+    resources: [
+      { host: "localhost", first: 9001, last: 9010 },
+      { host: "render-node", first: 9001, last: 9002 },
+    ],
+    properties: { python_exec: "/opt/paraview/bin/pvpython", workers: "4", debug: "false" },
+    apps: {
+      trame: {
+        name: "trame",
+        cmd: ["/opt/trame/run", "--host", "${host}", "--port", "${port}", "--authKey", "${secret}"],
+        env: {},
+        readyLines: ["App running at"],
+        timeoutMs: 60_000,
+      },
+      visualizer: {
+        name: "visualizer",
+        cmd: ["$python_exec", "-m", "paraview.apps.visualizer", "--port", "$port"],
+        dir: join(TESTDATA, "data"),
+        env: { OMP_NUM_THREADS: "4" },
+        readyLines: ["Starting factory"],
+        timeoutMs: 30_000,
+      },
+    },
+    fields: [],
+    sessionData: {},
+    sanitize: {},
+  });
+});
+
+Deno.test("parseConfig() fills in the defaults of a minimal config", async (t) => {
+  const defaults = {
+    listen: { hostname: "localhost", port: 8080 },
+    endpoint: "/paraview",
+    logDir: "/tmp/pvw-launcher-logs",
+    sessionUrl: "ws://USE_HOST/proxy/${id}",
+    readyLines: ["Starting factory"],
+    timeoutMs: 25_000,
+    stopGraceMs: 5_000,
+    maxSessions: 2,
+    resources: [{ host: "localhost", first: 9001, last: 9002 }],
+    properties: {},
+    apps: {
+      demo: {
+        name: "demo",
+        cmd: ["demo"],
+        env: {},
+        readyLines: ["Starting factory"],
+        timeoutMs: 25_000,
+      },
+    },
+    fields: [],
+    sessionData: {},
+    sanitize: {},
+  };
+  for (const [format, text] of [["spec", spec("")], ["wslink", wslink("")]]) {
+    await t.step(`${format} format`, () => {
+      const { config, warnings } = parse(text);
+      assert.deepStrictEqual(warnings, []);
+      assert.deepStrictEqual(config, { file: FILE, format, ...defaults });
+    });
+  }
+});
+
+Deno.test("parseConfig() counts every port of every range as the default session cap", () => {
+  const { config } = parse(withResource(`    { "host": "b", "port": [9001, 9005] },`));
+  assert.equal(config.maxSessions, 15);
+});
+
+Deno.test("parseConfig() takes the listen address and endpoint from the spec's url", async (t) => {
+  const cases: [string, { hostname: string; port: number }, string][] = [
+    ["http://localhost:8080/paraview", { hostname: "localhost", port: 8080 }, "/paraview"],
+    ["http://0.0.0.0:9000/paraview/", { hostname: "0.0.0.0", port: 9000 }, "/paraview"],
+    ["http://example.org/pv/launcher", { hostname: "example.org", port: 80 }, "/pv/launcher"],
+    ["http://[::1]:8080/paraview", { hostname: "::1", port: 8080 }, "/paraview"],
+    ["http://127.0.0.1:0/paraview", { hostname: "127.0.0.1", port: 0 }, "/paraview"],
+  ];
+  for (const [url, listen, endpoint] of cases) {
+    await t.step(url, () => {
+      const { config } = parse(spec(`  "url": "${url}",`));
+      assert.deepStrictEqual([config.listen, config.endpoint], [listen, endpoint]);
+    });
+  }
+});
+
+Deno.test("parseConfig() normalises the wslink endpoint to one leading slash and none trailing", async (t) => {
+  const cases = [
+    ["paraview", "/paraview"],
+    ["/paraview", "/paraview"],
+    ["/paraview/", "/paraview"],
+    [
+      "pv/launch/",
+      "/pv/launch",
+    ],
+  ];
+  for (const [endpoint, expected] of cases) {
+    await t.step(JSON.stringify(endpoint), () => {
+      const { config } = parse(wslink(`    "endpoint": "${endpoint}",`));
+      assert.equal(config.endpoint, expected);
+    });
+  }
+});
+
+Deno.test("parseConfig() resolves relative paths against the config file's folder", async (t) => {
+  const text = `{
+  "log": "logs", "map_file": "../run/proxy.map", "content": "./www",
+  "resources": [{ "host": "localhost", "port": [9001, 9002] }],
+  "applications": {
+    "here": { "cmd": ["demo"], "dir": "." },
+    "absolute": { "cmd": ["demo"], "dir": "/opt/app" },
+  },
+}`;
+  await t.step("an absolute config path", () => {
+    const { config } = parse(text, "/srv/pv/launcher.config");
+    assert.deepStrictEqual(
+      [config.logDir, config.mapFile, config.content, config.apps.here.dir],
+      ["/srv/pv/logs", "/srv/run/proxy.map", "/srv/pv/www", "/srv/pv"],
+    );
+    assert.equal(config.apps.absolute.dir, "/opt/app");
+  });
+  await t.step("a config path relative to the current directory", () => {
+    const { config } = parse(text, "conf/launcher.config");
+    assert.equal(config.file, join(Deno.cwd(), "conf", "launcher.config"));
+    assert.equal(config.logDir, join(Deno.cwd(), "conf", "logs"));
+  });
+  await t.step("the wslink format's paths", () => {
+    const { config } = parse(
+      wslink(`    "log_dir": "logs", "proxy_file": "proxy.map", "content": "www",`),
+      "/srv/pv/wslink.json",
+    );
+    assert.deepStrictEqual(
+      [config.logDir, config.mapFile, config.content],
+      ["/srv/pv/logs", "/srv/pv/proxy.map", "/srv/pv/www"],
+    );
+  });
+});
+
+Deno.test("parseConfig() lets an application's ready line and timeout override the global ones", () => {
+  const text = `{
+  "wait_line": "Ready",
+  "timeout": 5,
+  "resources": [{ "host": "localhost", "port": [9001, 9002] }],
+  "applications": {
+    "inherits": { "cmd": ["a"] },
+    "list": { "cmd": ["b"], "wait_line": ["Starting factory", "App running at"] },
+    "wslink_name": { "cmd": ["c"], "ready_line": "Listening", "timeout": 0.5 },
+  },
+}`;
+  const { config } = parse(text);
+  const summary = Object.values(config.apps).map((a) => [a.name, a.readyLines, a.timeoutMs]);
+  assert.deepStrictEqual(summary, [
+    ["inherits", ["Ready"], 5_000],
+    ["list", ["Starting factory", "App running at"], 5_000],
+    ["wslink_name", ["Listening"], 500],
+  ]);
+  assert.deepStrictEqual([config.readyLines, config.timeoutMs], [["Ready"], 5_000]);
+});
+
+Deno.test("parseConfig() accepts Python string.Template syntax in commands and URLs", () => {
+  const { config } = parse(`{
+  "proxy_url": "ws://USE_HOST/proxy/\${id}?cost=$$5",
+  "resources": [{ "host": "localhost", "port": [9001, 9002] }],
+  "applications": {
+    "demo": { "cmd": ["$python_exec", "--port=\${port}", "$$HOME", "plain", "a$_b9"] },
+  },
+}`);
+  assert.equal(config.sessionUrl, "ws://USE_HOST/proxy/${id}?cost=$$5");
+  assert.deepStrictEqual(config.apps.demo.cmd, [
+    "$python_exec",
+    "--port=${port}",
+    "$$HOME",
+    "plain",
+    "a$_b9",
+  ]);
+});
+
+Deno.test("parseConfig() keeps number and boolean properties as strings", () => {
+  const { config } = parse(spec(`  "properties": { "s": "x", "n": 4, "f": 1.5, "b": true },`));
+  assert.deepStrictEqual(config.properties, { s: "x", n: "4", f: "1.5", b: "true" });
+});
+
+Deno.test("parseConfig() reads wslink fields, sessionData and sanitize rules", () => {
+  const { config } = parse(`{
+  "configuration": {
+    "fields": ["file", "updir"],
+    "sanitize": {
+      "file": { "type": "regexp", "regexp": "[-\\\\w./]+", "default": "none" },
+      "pair": { "type": "regexp", "regexp": "(?P<w>\\\\w+)-(?P=w)", "default": "x-x" },
+      "mode": { "type": "inList", "list": ["a", "b"], "default": "a" },
+    },
+  },
+  "sessionData": { "updir": "/Home/\${port}" },
+  "resources": [{ "host": "localhost", "port_range": [9001, 9002] }],
+  "apps": { "demo": { "cmd": ["demo"] } },
+}`);
+  assert.deepStrictEqual(config.fields, ["file", "updir"]);
+  assert.deepStrictEqual(config.sessionData, { updir: "/Home/${port}" });
+  const { file, pair, mode } = config.sanitize;
+  assert(file.type === "regexp" && pair.type === "regexp");
+  assert.deepStrictEqual(
+    ["data/a.vtk", "a b", "x;rm"].map((v) => file.pattern.test(v)),
+    [true, false, false],
+  );
+  assert.deepStrictEqual(["ab-ab", "ab-cd"].map((v) => pair.pattern.test(v)), [true, false]);
+  assert.deepStrictEqual(mode, { type: "inList", list: ["a", "b"], default: "a" });
+});
+
+Deno.test("parseConfig() accepts comments and trailing commas", () => {
+  const { config, warnings } = parse(`// leading comment
+{
+  /* block
+     comment */
+  "url": "http://localhost:8080/paraview", // trailing comment
+  "resources": [{ "host": "localhost", "port": [9001, 9002,], },],
+  "applications": { "demo": { "cmd": ["demo",], }, },
+}
+// closing comment`);
+  assert.deepStrictEqual(warnings, []);
+  assert.deepStrictEqual(config.apps.demo.cmd, ["demo"]);
+});
+
+Deno.test("the shipped examples parse without errors or warnings", async (t) => {
+  const examples = join(import.meta.dirname!, "..", "examples");
+  for (const [name, format] of [["launcher.config", "spec"], ["wslink.json", "wslink"]]) {
+    await t.step(name, async () => {
+      const file = join(examples, name);
+      const { config, warnings } = parse(await Deno.readTextFile(file), file);
+      assert.deepStrictEqual(warnings, []);
+      assert.equal(config.format, format);
+    });
+  }
+  await t.step("the demo app runs from the examples folder", async () => {
+    const file = join(examples, "launcher.config");
+    const { config } = parse(await Deno.readTextFile(file), file);
+    assert.equal(config.apps.demo.dir, examples);
+    await Deno.stat(join(examples, "demo_app.ts"));
+  });
+});
