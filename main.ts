@@ -213,6 +213,9 @@ export async function main(args: string[]): Promise<number> {
     for (const line of describe(config)) console.log(`  ${line}`);
     return 0;
   }
+  // Under `deno run`, `$deno` names the Deno running the launcher (the demo app needs it);
+  // the compiled binary has none to offer. The config's own properties win.
+  if (!Deno.build.standalone) config.properties = { deno: Deno.execPath(), ...config.properties };
   config.listen.hostname = options.host ?? config.listen.hostname;
   config.listen.port = options.port ?? config.listen.port;
   return await serve(config);

@@ -116,7 +116,7 @@ Deno.test({
     const browser = await launchChromium(join(work, "profile"));
     const open = async (query = "") => {
       const visit = new Visit(await browser.newPage());
-      await visit.page.goto(`${launcher.base}/${query}`);
+      await visit.page.goto(`${launcher.base}/index.html${query}`);
       return visit;
     };
     try {
@@ -150,6 +150,17 @@ Deno.test({
             path: join(screenshots, "closed.png"),
             fullPage: true,
           });
+          await visit.page.close();
+        },
+      );
+
+      await t.step(
+        "the page's query parameters survive the redirect of / to index.html",
+        async () => {
+          const visit = new Visit(await browser.newPage());
+          await visit.page.goto(`${launcher.base}/?application=nosuchapp`);
+          const failed = await visit.phase("error");
+          assert.match(failed.error as string, /nosuchapp/);
           await visit.page.close();
         },
       );

@@ -13,7 +13,7 @@ import { freePortRange } from "../integration/harness.ts";
 
 /** The repository's root folder. */
 export const ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
-/** This folder: the test app, the page, and the npm packages in node_modules. */
+/** This folder: the test app, the page, and (in npm/node_modules) the npm packages. */
 export const E2E: string = fileURLToPath(new URL("./", import.meta.url));
 
 /** The venv's Python, with PyPI's `wslink`. */
@@ -27,12 +27,9 @@ export const APACHE = "/usr/sbin/apache2";
 /** Where Debian puts Apache's modules. */
 export const APACHE_MODULES = "/usr/lib/apache2/modules";
 /** The `wslink` npm package's browser bundle (UMD, global `wslink`). */
-export const WSLINK_JS: string = join(
-  E2E,
-  "node_modules/wslink/dist/wslink.js",
-);
+export const WSLINK_JS: string = join(E2E, "npm/node_modules/wslink/dist/wslink.js");
 /** The playwright-core npm package, loaded with `require`. */
-export const PLAYWRIGHT: string = join(E2E, "node_modules/playwright-core");
+export const PLAYWRIGHT: string = join(E2E, "npm/node_modules/playwright-core");
 
 const IN_CI = !["", "0", "false"].includes(
   (Deno.env.get("CI") ?? "").toLowerCase(),

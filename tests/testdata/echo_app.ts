@@ -1,0 +1,59 @@
+/**
+ * A stand-in for a visualization server that reports what it received, so proxy tests can
+ * assert exactly what arrived. Prints `Starting factory` once it listens on --port.
+ *
+ * HTTP: answers JSON {method, path, search, headers, body}; `/stream` answers three chunks.
+ * WebSocket: picks the last subprotocol offered, echoes every frame as it came (text as
+ * text, binary as binary), and prints `closed <code> <reason>` when the client closes.
+ * Text commands: `close <code> <reason>` closes with that code; `flood <MiB>` sends that many
+ * MiB in 1 MiB binary frames and prints `flood done` or `flood stopped at <n>`.
+ */
+
+const port = Number(Deno.args[Deno.args.indexOf("--port") + 1]);
+
+function onSocket(socket: WebSocket): void {
+  socket.binaryType = "arraybuffer";
+  socket.onmessage = (e) => {
+    if (typeof e.data === "string" && e.data.startsWith("close ")) {
+      const [, code, ...reason] = e.data.split(" ");
+      return socket.close(Number(code), reason.join(" "));
+    }
+    if (typeof e.data === "string" && e.data.startsWith("flood ")) return flood(socket, Number(e.data.slice(6)));
+    socket.send(e.data);
+  };
+  socket.onclose = (e) => console.log(`closed ${e.code} ${e.reason}`);
+}
+
+function flood(socket: WebSocket, mib: number): void {
+  const frame = new Uint8Array(1024 * 1024).fill(7);
+  let sent = 0;
+  const next = () => {
+    if (socket.readyState !== WebSocket.OPEN) return console.log(`flood stopped at ${sent}`);
+    if (sent === mib) return console.log("flood done");
+    socket.send(frame);
+    sent++;
+    setTimeout(next, 0);
+  };
+  next();
+}
+
+Deno.serve({ hostname: "127.0.0.1", port, onListen: () => console.log("Starting factory") }, async (req) => {
+  const url = new URL(req.url);
+  if (req.headers.get("upgrade") === "websocket") {
+    const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    const { socket, response } = Deno.upgradeWebSocket(req, offered.length ? { protocol: offered.at(-1) } : {});
+    onSocket(socket);
+    return response;
+  }
+  if (url.pathname === "/stream") {
+    const body = ReadableStream.from(["one\n", "two\n", "three\n"]).pipeThrough(new TextEncoderStream());
+    return new Response(body, { headers: { "content-type": "text/plain" } });
+  }
+  return Response.json({
+    method: req.method,
+    path: url.pathname,
+    search: url.search,
+    headers: Object.fromEntries(req.headers),
+    body: await req.text(),
+  }, { status: url.pathname === "/teapot" ? 418 : 200 });
+});
