@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Launcher, startLauncher, within } from "../integration/harness.ts";
-import { launchChromium, makeContent, type PwPage } from "./browser.ts";
+import { launchChromium, makeContent, type PwContext, type PwPage } from "./browser.ts";
 import {
   CHROMIUM,
   Needs,
@@ -13,65 +13,74 @@ import {
   wslinkConfig,
 } from "./tools.ts";
 
-const needs = new Needs(
-  "browser tests (Chromium, playwright-core, wslink client and server)",
-  [
-    CHROMIUM,
-    PLAYWRIGHT,
-    WSLINK_JS,
-    PYTHON,
-    WSLINK_APP,
-  ],
-);
+const needs = new Needs("browser tests (Chromium, playwright-core, wslink client and server)", [
+  CHROMIUM,
+  PLAYWRIGHT,
+  WSLINK_JS,
+  PYTHON,
+  WSLINK_APP,
+]);
 
 /** The authKey of the `fixedkey` app, set by the admin: the secret a client gets won't match. */
 const ADMIN_KEY = "admin-chosen-key";
 
-/** One page load: what the page's state became, and every POST answer it got. */
+/** The page's `window.e2e`. */
+interface PageState {
+  phase: "starting" | "ready" | "error" | "closed";
+  sessionId: string | null;
+  result: number | null;
+  error: string | null;
+  close: { code: number; reason: string; wasClean: boolean } | null;
+}
+
+/** One page load: its state, the status of every POST it made, and its console. */
 class Visit {
   readonly posts: number[] = [];
   readonly console: string[] = [];
   #onPost = () => {};
 
-  constructor(readonly page: PwPage) {
+  private constructor(readonly page: PwPage) {
     page.on("response", (response) => {
       if (response.request().method() !== "POST") return;
       this.posts.push(response.status());
       this.#onPost();
     });
-    page.on(
-      "console",
-      (message) => this.console.push(`${message.type()}: ${message.text()}`),
-    );
+    page.on("console", (message) => this.console.push(`${message.type()}: ${message.text()}`));
   }
 
-  /** Waits until the page's `window.e2e.phase` is `phase`; fails with what the page logged. */
-  async phase(phase: string, ms = 20_000): Promise<Record<string, unknown>> {
+  static async open(browser: PwContext, url: string): Promise<Visit> {
+    const visit = new Visit(await browser.newPage());
+    await visit.page.goto(url);
+    return visit;
+  }
+
+  /** The page's state now. */
+  async state(): Promise<PageState> {
+    return JSON.parse(await this.page.evaluate<string>("JSON.stringify(window.e2e)"));
+  }
+
+  /** Waits until the page's phase is one of `phases`; fails with what the page logged. */
+  async phase(...phases: PageState["phase"][]): Promise<PageState> {
     try {
       await this.page.waitForFunction(
-        `window.e2e && window.e2e.phase === ${JSON.stringify(phase)}`,
+        `window.e2e && ${JSON.stringify(phases)}.includes(window.e2e.phase)`,
         undefined,
-        {
-          timeout: ms,
-        },
+        { timeout: 20_000 },
       );
     } catch (err) {
-      const state = await this.page.evaluate("JSON.stringify(window.e2e)")
-        .catch(() => "?");
+      const state = await this.page.evaluate("JSON.stringify(window.e2e)").catch(() => "?");
       throw new Error(
-        `page never reached phase ${phase}: ${(err as Error).message}\nstate: ${state}\n` +
-          `console:\n${this.console.join("\n")}`,
+        `the page never reached ${phases.join(" or ")}: ${(err as Error).message}\n` +
+          `state: ${state}\nconsole:\n${this.console.join("\n")}`,
       );
     }
-    return JSON.parse(
-      await this.page.evaluate<string>("JSON.stringify(window.e2e)"),
-    );
+    return await this.state();
   }
 
-  /** Waits until the page got a POST answer with this status. */
-  async post(status: number, ms = 20_000): Promise<void> {
+  /** Waits until one of the page's POSTs was answered with `status`. */
+  async post(status: number): Promise<void> {
     await within(
-      ms,
+      20_000,
       `a POST answered ${status}`,
       new Promise<void>((resolve) => {
         this.#onPost = () => this.posts.includes(status) && resolve();
@@ -79,24 +88,26 @@ class Visit {
       }),
     );
   }
+
+  async screenshot(dir: string, name: string): Promise<void> {
+    await this.page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+  }
 }
 
 async function deleteSession(launcher: Launcher, id: unknown): Promise<void> {
-  assert.equal(typeof id, "string", "the page knows its session id");
+  assert.equal(typeof id, "string", "a session id");
   const stop = await launcher.request("DELETE", `${launcher.endpoint}/${id}`);
   assert.equal(stop.status, 200, JSON.stringify(stop.json));
 }
 
 Deno.test({
   name:
-    "the wslink SmartConnect client in Chromium launches, connects through the proxy and calls an RPC",
+    "the wslink SmartConnect client in Chromium starts a session and calls its RPC via the proxy",
   ignore: needs.ignore,
   fn: async (t) => {
     needs.check();
-    // The page, Chromium's profile and the screenshots; only the screenshots are kept.
-    const work = await Deno.makeTempDir({
-      prefix: "pvw-launcher-e2e-browser-",
-    });
+    // The page's files, Chromium's profile, and the screenshots (which are kept).
+    const work = await Deno.makeTempDir({ prefix: "pvw-launcher-e2e-browser-" });
     const screenshots = join(work, "screenshots");
     const content = await makeContent(join(work, "www"));
     const launcher = await startLauncher((dir) =>
@@ -105,97 +116,83 @@ Deno.test({
         maxSession: 1,
         apps: {
           wslink: { cmd: wslinkCmd(), ready_line: "Starting factory" },
-          fixedkey: {
-            cmd: wslinkCmd("${admin_key}"),
-            ready_line: "Starting factory",
-          },
+          fixedkey: { cmd: wslinkCmd("${admin_key}"), ready_line: "Starting factory" },
         },
         properties: { admin_key: ADMIN_KEY },
       })
     );
     const browser = await launchChromium(join(work, "profile"));
-    const open = async (query = "") => {
-      const visit = new Visit(await browser.newPage());
-      await visit.page.goto(`${launcher.base}/index.html${query}`);
-      return visit;
-    };
+    const page = `${launcher.base}/index.html`;
     try {
+      const visit = await Visit.open(browser, page);
+      let ready: PageState | undefined;
+
       await t.step(
-        "POST, connect via sessionURL through /proxy, hello with the secret, test.add = 3; DELETE closes it",
+        "POST, sessionURL through /proxy, wslink.hello with the secret, test.add = 3",
         async () => {
-          const visit = await open();
-          const ready = await visit.phase("ready");
+          ready = await visit.phase("ready", "error");
+          assert.equal(ready.error, null);
           assert.equal(ready.result, 3);
           assert.deepEqual(visit.posts, [200]);
-          const url = await visit.page.evaluate<string>(
+          const shown = await visit.page.evaluate<string>(
             "document.getElementById('session').textContent",
           );
-          assert.ok(
-            url.endsWith(
-              `\nws://${new URL(launcher.base).host}/proxy?sessionId=${ready.sessionId}&path=ws`,
-            ),
-            url,
-          );
-          await visit.page.screenshot({
-            path: join(screenshots, "ready.png"),
-            fullPage: true,
-          });
-          await deleteSession(launcher, ready.sessionId);
-          const closed = await visit.phase("closed");
+          const host = new URL(launcher.base).host;
           assert.equal(
-            typeof (closed.close as { code: number }).code,
-            "number",
+            shown.split("\n")[1],
+            `ws://${host}/proxy?sessionId=${ready.sessionId}&path=ws`,
           );
-          await visit.page.screenshot({
-            path: join(screenshots, "closed.png"),
-            fullPage: true,
-          });
-          await visit.page.close();
+          await visit.screenshot(screenshots, "ready");
+        },
+      );
+
+      await t.step("after DELETE of its session the page sees its connection close", async () => {
+        await deleteSession(launcher, ready?.sessionId);
+        const closed = await visit.phase("closed");
+        assert.equal(typeof closed.close?.code, "number");
+        await visit.screenshot(screenshots, "closed");
+        await visit.page.close();
+      });
+
+      await t.step(
+        "a secret the server does not accept is refused (Authentication failed)",
+        async () => {
+          const refused = await Visit.open(browser, `${page}?application=fixedkey`);
+          const state = await refused.phase("ready", "error");
+          if (state.sessionId) await deleteSession(launcher, state.sessionId);
+          assert.match(String(state.error), /Authentication failed/);
+          assert.equal(state.result, null);
+          await refused.screenshot(screenshots, "refused");
+          await refused.page.close();
+        },
+      );
+
+      await t.step(
+        "a 503 is retried per launcherRetry, and succeeds once a slot frees",
+        async () => {
+          const held = await launcher.post({ application: "wslink" });
+          assert.equal(held.status, 200);
+          const retried = await Visit.open(browser, `${page}?launcherRetry=200,400,800,1600,3200`);
+          await retried.post(503);
+          await deleteSession(launcher, held.json.id);
+          const state = await retried.phase("ready", "error");
+          if (state.sessionId) await deleteSession(launcher, state.sessionId);
+          assert.equal(state.result, 3);
+          assert.equal(retried.posts[0], 503);
+          assert.equal(retried.posts.at(-1), 200);
+          await retried.page.close();
         },
       );
 
       await t.step(
         "the page's query parameters survive the redirect of / to index.html",
         async () => {
-          const visit = new Visit(await browser.newPage());
-          await visit.page.goto(`${launcher.base}/?application=nosuchapp`);
-          const failed = await visit.phase("error");
-          assert.match(failed.error as string, /nosuchapp/);
-          await visit.page.close();
-        },
-      );
-
-      await t.step(
-        "a secret the server does not accept is refused (Authentication failed)",
-        async () => {
-          const visit = await open("?application=fixedkey");
-          const failed = await visit.phase("error");
-          assert.match(failed.error as string, /Authentication failed/);
-          assert.equal(failed.result, null);
-          await visit.page.screenshot({
-            path: join(screenshots, "refused.png"),
-            fullPage: true,
-          });
-          await deleteSession(launcher, failed.sessionId);
-          await visit.page.close();
-        },
-      );
-
-      await t.step(
-        "a 503 (max_session reached) is retried per launcherRetry and succeeds once a slot frees",
-        async () => {
-          const held = await launcher.post({ application: "wslink" });
-          assert.equal(held.status, 200);
-          const visit = await open("?launcherRetry=200,400,800,1600,3200,6400");
-          await visit.post(503);
-          await deleteSession(launcher, held.json.id);
-          const ready = await visit.phase("ready");
-          assert.equal(ready.result, 3);
-          assert.equal(visit.posts[0], 503);
-          assert.equal(visit.posts.at(-1), 200);
-          await deleteSession(launcher, ready.sessionId);
-          await visit.phase("closed");
-          await visit.page.close();
+          const redirected = await Visit.open(browser, `${launcher.base}/?application=nosuchapp`);
+          const state = await redirected.phase("ready", "error");
+          // Had the query been dropped, the default app would now hold the only slot.
+          if (state.sessionId) await deleteSession(launcher, state.sessionId);
+          assert.match(String(state.error), /nosuchapp/);
+          await redirected.page.close();
         },
       );
     } finally {

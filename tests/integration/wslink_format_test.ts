@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { freePortRange, mapLines, startLauncher } from "./harness.ts";
+
+// Prints its arguments ($$ is a literal $ in templates), then the ready line with no newline.
+const READY = ["sh", "-c", "echo args: $$0 $$*; printf 'wslink: Starting factory'; exec sleep 600"];
+
+function wslinkConfig(dir: string): Record<string, unknown> {
+  return {
+    configuration: {
+      host: "localhost",
+      port: 9000,
+      endpoint: "paraview",
+      content: join(dir, "www"),
+      proxy_file: join(dir, "proxy-mapping.txt"),
+      sessionURL: "ws://USE_HOST/proxy?sessionId=${id}&path=ws",
+      timeout: 25,
+      log_dir: join(dir, "logs"),
+      fields: ["file", "host", "port", "updir", "python_exec"],
+      sanitize: {
+        file: { type: "regexp", regexp: "^[-\\w./]+$", default: "none" },
+        mode: { type: "inList", list: ["a", "b"], default: "a" },
+      },
+    },
+    sessionData: { updir: "/Home/${port}" },
+    resources: [{ host: "127.0.0.1", port_range: freePortRange(5) }],
+    properties: { python_exec: "/opt/paraview/bin/pvpython" },
+    apps: {
+      trame: {
+        cmd: [...READY, "--port", "${port}", "--file", "${file}", "--mode", "${mode}"],
+      },
+    },
+  };
+}
+
+Deno.test("a wslink-format config works unchanged and answers what the wslink launcher answers", async (t) => {
+  const launcher = await startLauncher((dir) => {
+    Deno.mkdirSync(join(dir, "www"));
+    Deno.writeTextFileSync(join(dir, "www", "index.html"), "<h1>trame</h1>");
+    return wslinkConfig(dir);
+  });
+  try {
+    await t.step("it listens on /paraview as configured", () => {
+      assert.match(launcher.endpoint, /\/paraview$/);
+    });
+    const post = await launcher.post({
+      application: "trame",
+      file: "data/can.ex2",
+      mode: "b",
+      sessionManagerURL: `${launcher.endpoint}/`,
+      secret: "client-secret",
+      token: "kept out",
+    }, "/");
+    const id = post.json.id as string;
+    await t.step(
+      "POST answers id, sessionURL, secret, sessionManagerURL, fields, sessionData",
+      () => {
+        assert.equal(post.status, 200);
+        const port = post.json.port as number;
+        assert.deepEqual(post.json, {
+          id,
+          sessionURL: `ws://USE_HOST/proxy?sessionId=${id}&path=ws`,
+          secret: "client-secret",
+          sessionManagerURL: `${launcher.endpoint}/`,
+          file: "data/can.ex2",
+          host: "127.0.0.1",
+          port,
+          updir: `/Home/${port}`,
+        });
+      },
+    );
+    await t.step("the map file has the session as <id> <host>:<port>", async () => {
+      assert.deepEqual(await mapLines(join(launcher.dir, "proxy-mapping.txt")), [
+        `${id} 127.0.0.1:${post.json.port}`,
+      ]);
+    });
+    await t.step("sanitize replaces bad client values by the rule's default", async () => {
+      const bad = await launcher.post({ application: "trame", file: "x; rm -rf /", mode: "evil" });
+      assert.equal(bad.status, 200);
+      assert.equal(bad.json.file, "none");
+      const log = await Deno.readTextFile(join(launcher.dir, "logs", `${bad.json.id}.log`));
+      assert.match(log, new RegExp(`^args: --port ${bad.json.port} --file none --mode a\n`));
+      await launcher.request("DELETE", `${launcher.endpoint}/${bad.json.id}`);
+    });
+    await t.step("GET and DELETE by id work without environment switches", async () => {
+      const get = await launcher.request("GET", `${launcher.endpoint}/${id}`);
+      assert.equal(get.status, 200);
+      const del = await launcher.request("DELETE", `${launcher.endpoint}/${id}`);
+      assert.equal(del.status, 200);
+      assert.equal(del.json.id, id);
+      assert.ok(!JSON.stringify(del.json).includes("pvpython"), "no properties or command line");
+    });
+    await t.step("content is served, and / redirects to index.html", async () => {
+      const root = await fetch(`${launcher.base}/`, { redirect: "manual" });
+      await root.body?.cancel();
+      assert.equal(root.status, 302);
+      assert.equal(root.headers.get("location"), "/index.html");
+      const page = await fetch(`${launcher.base}/index.html`);
+      assert.equal(await page.text(), "<h1>trame</h1>");
+    });
+  } finally {
+    await launcher.stop();
+    await Deno.remove(launcher.dir, { recursive: true });
+  }
+});
