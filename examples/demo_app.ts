@@ -32,11 +32,13 @@ export interface DemoOptions {
  */
 export async function runDemoApp(options: DemoOptions): Promise<void> {
   let clients = 0;
+  let port = options.port;
   let idle: ReturnType<typeof setTimeout> | undefined;
   const server = Deno.serve({
     hostname: options.hostname,
     port: options.port,
-    onListen: ({ port }) => {
+    onListen: (addr) => {
+      port = addr.port;
       console.log(`demo app listening on port ${port}`);
       console.log("Starting factory");
     },
@@ -54,7 +56,9 @@ export async function runDemoApp(options: DemoOptions): Promise<void> {
       if (authenticated) return socket.send(event.data);
       if (event.data !== options.authKey) return socket.close(4003, "wrong secret");
       authenticated = true;
-      socket.send(JSON.stringify({ authenticated: true, pid: Deno.pid }));
+      socket.send(
+        JSON.stringify({ authenticated: true, pid: Deno.pid, host: options.hostname, port }),
+      );
     };
     socket.onclose = () => {
       clients--;
