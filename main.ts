@@ -26,7 +26,10 @@ import { redact } from "./lib/logging.ts";
 import { MapFile } from "./lib/map_file.ts";
 import { localPortProbe, PortPool } from "./lib/port_pool.ts";
 import { createProcessSpawner } from "./lib/process.ts";
+import { LauncherMetrics } from "./lib/metrics.ts";
+import { opsRoutes } from "./lib/ops_routes.ts";
 import { SessionProxy } from "./lib/proxy.ts";
+import { loadState, type SavedSession, StateFile } from "./lib/session_state.ts";
 import { SessionManager } from "./lib/sessions.ts";
 
 const VERSION: string = denoConfig.version;
@@ -39,6 +42,7 @@ Usage: pvw-launcher CONFIG [options]
   --host H             listen on H (overrides the config)
   --port P             listen on port P (overrides the config; 0 picks a free one)
   --check              validate CONFIG, list every problem, and exit (0 = valid)
+  --keep-sessions      on SIGTERM/SIGINT leave sessions running for the next launcher
   --log-level L        trace, debug, info, warning, error (default: info)
   --log-format F       text or json (default: text)
   --version            print the version
@@ -50,6 +54,7 @@ interface Options {
   host?: string;
   port?: number;
   check: boolean;
+  keepSessions: boolean;
   logLevel: LogLevel;
   logFormat: "text" | "json";
   version: boolean;
@@ -66,6 +71,7 @@ function parseOptions(args: string[]): Options {
       host: { type: "string" },
       port: { type: "string" },
       check: { type: "boolean", default: false },
+      "keep-sessions": { type: "boolean", default: false },
       "log-level": { type: "string", default: "info" },
       "log-format": { type: "string", default: "text" },
       version: { type: "boolean", default: false },
@@ -86,6 +92,7 @@ function parseOptions(args: string[]): Options {
     host: values.host,
     port,
     check: values.check!,
+    keepSessions: values["keep-sessions"]!,
     logLevel: level,
     logFormat: format,
     version: values.version!,
@@ -132,22 +139,56 @@ function describe(config: LauncherConfig): string[] {
   ];
 }
 
+/** Reads the previous launcher's state file; a broken one is reported and set aside. */
+async function previousSessions(config: LauncherConfig): Promise<SavedSession[]> {
+  try {
+    return await loadState(config.stateFile);
+  } catch (err) {
+    getLogger(["pvw-launcher"]).warn("ignoring the state file {file}: {error}", {
+      file: config.stateFile,
+      error: String(err),
+    });
+    return [];
+  }
+}
+
 async function serve(config: LauncherConfig): Promise<number> {
   const log = getLogger(["pvw-launcher"]);
   const map = config.mapFile ? new MapFile(config.mapFile) : undefined;
-  await map?.clear();
   const follower = DirectoryFollower.open(config.logDir);
   const proxy: SessionProxy = new SessionProxy((id) => sessions.route(id));
-  const sessions = new SessionManager({
+  const metrics = new LauncherMetrics();
+  const pool = new PortPool(config.resources, localPortProbe());
+  const state: StateFile = new StateFile(config.stateFile, (): SavedSession[] => sessions.saved());
+  const sessions: SessionManager = new SessionManager({
     config,
-    pool: new PortPool(config.resources, localPortProbe()),
+    pool,
     spawner: createProcessSpawner(),
     follower,
     map,
     baseEnv: Deno.env.toObject(),
-    onEnded: (id) => proxy.closeSession(id),
+    onEnded: (session, reason) => {
+      proxy.closeSession(session.id);
+      metrics.ended(session.application, reason);
+    },
+    persist: () => state.save(),
   });
-  const handler = createHandler({ config, sessions, proxy });
+  const saved = await previousSessions(config);
+  const { adopted, dropped } = await sessions.adopt(saved);
+  if (saved.length) log.info("adopted {adopted} sessions, dropped {dropped}", { adopted, dropped });
+  if (adopted === 0) await map?.clear();
+  const routes = opsRoutes({
+    metrics,
+    shuttingDown: () => sessions.closing,
+    snapshot: () => ({
+      sessions: sessions.list(),
+      freePorts: pool.available,
+      totalPorts: pool.size,
+      maxSessions: config.maxSessions,
+      proxy: proxy.stats(),
+    }),
+  });
+  const handler = createHandler({ config, sessions, proxy, observer: metrics, routes });
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
   const server = Deno.serve({
     hostname: config.listen.hostname,
@@ -157,7 +198,7 @@ async function serve(config: LauncherConfig): Promise<number> {
       log.info(`pvw-launcher ${VERSION} listening on http://${host}:${port}${config.endpoint}`);
       for (const line of describe(config)) log.info(line);
     },
-  }, handler);
+  }, (req, info) => handler(req, { remoteAddr: info.remoteAddr as Deno.NetAddr }));
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
     log.error("unexpected error: {error}", { error: String(e.reason?.stack ?? e.reason) });
@@ -166,11 +207,19 @@ async function serve(config: LauncherConfig): Promise<number> {
     Deno.addSignalListener(signal, () => stop(signal));
   }
   const signal = await stopped;
-  log.info("{signal}: stopping {count} sessions", { signal, count: sessions.size });
   const closing = server.shutdown();
-  await sessions.stopAll();
+  if (config.keepSessions) {
+    log.info("{signal}: leaving {count} sessions running for the next launcher", {
+      signal,
+      count: sessions.size,
+    });
+    await sessions.detachAll();
+  } else {
+    log.info("{signal}: stopping {count} sessions", { signal, count: sessions.size });
+    await sessions.stopAll();
+    await map?.clear();
+  }
   await closing;
-  await map?.clear();
   follower.close();
   log.info("stopped");
   return 0;
@@ -216,6 +265,7 @@ export async function main(args: string[]): Promise<number> {
   // Under `deno run`, `$deno` names the Deno running the launcher (the demo app needs it);
   // the compiled binary has none to offer. The config's own properties win.
   if (!Deno.build.standalone) config.properties = { deno: Deno.execPath(), ...config.properties };
+  config.keepSessions ||= options.keepSessions;
   config.listen.hostname = options.host ?? config.listen.hostname;
   config.listen.port = options.port ?? config.listen.port;
   return await serve(config);

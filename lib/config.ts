@@ -62,8 +62,9 @@ export function parseConfig(text: string, file: string): LoadedConfig {
 
 /**
  * Checks the paths a config names: creates the log folder (recursively) if it is missing
- * and checks that it is writable, checks that the map file's folder exists and is writable
- * (by creating and removing a file in it), and that the content folder exists.
+ * and checks that it is writable, checks that the folders of the map file and of the state
+ * file exist and are writable (by creating and removing a file in them), and that the
+ * content folder exists.
  *
  * @param loaded what {@linkcode parseConfig} returned
  * @param text the text it was parsed from, to locate the key that named each path

@@ -1,8 +1,8 @@
 /**
  * Filesystem checks of a parsed config, run before the launcher starts so that a wrong path
  * is reported at its key instead of failing the first session: the log folder is created if
- * needed and must be writable, the map file's folder must exist and be writable, and the
- * static content folder must exist.
+ * needed and must be writable, the folders of the map file and of the state file must exist
+ * and be writable, and the static content folder must exist.
  *
  * @module
  */
@@ -14,14 +14,15 @@ import type { LauncherConfig } from "./config_types.ts";
 import { LineIndex, withoutBom } from "./config_source.ts";
 
 /** The config settings that name a path on this machine. */
-export type PathSetting = "logDir" | "mapFile" | "content";
+export type PathSetting = "logDir" | "mapFile" | "stateFile" | "content";
 
 /** Where each format keeps each path setting. */
 const PATH_KEYS: Record<LauncherConfig["format"], Record<PathSetting, string[]>> = {
-  spec: { logDir: ["log"], mapFile: ["map_file"], content: ["content"] },
+  spec: { logDir: ["log"], mapFile: ["map_file"], stateFile: ["state_file"], content: ["content"] },
   wslink: {
     logDir: ["configuration", "log_dir"],
     mapFile: ["configuration", "proxy_file"],
+    stateFile: ["configuration", "state_file"],
     content: ["configuration", "content"],
   },
 };
@@ -34,7 +35,8 @@ export interface CheckPathsOptions {
 
 /**
  * Checks the paths of a config, creating the log folder (and its parents) if it is missing.
- * The log folder is checked first, so a map file inside it works on a fresh machine.
+ * The log folder is checked first, so a map file or state file inside it works on a fresh
+ * machine. A state file in a folder already reported unusable is not reported again.
  *
  * @param config the parsed config
  * @param text the text it was parsed from, to locate the keys that named the paths
@@ -52,9 +54,17 @@ export async function checkPaths(
   if (logProblem) {
     problems.push(locate("logDir", `cannot use "${config.logDir}" for logs: ${logProblem}`));
   }
-  const mapProblem = config.mapFile && await checkMapFile(config.mapFile);
+  const mapProblem = config.mapFile && await checkFileFolder(config.mapFile);
   if (mapProblem) {
     problems.push(locate("mapFile", `cannot keep the map file "${config.mapFile}": ${mapProblem}`));
+  }
+  const mapFolder = config.mapFile && dirname(config.mapFile);
+  const reported = [logProblem && config.logDir, mapProblem && mapFolder];
+  const stateProblem = !reported.includes(dirname(config.stateFile)) &&
+    await checkFileFolder(config.stateFile);
+  if (stateProblem) {
+    const message = `cannot keep the state file "${config.stateFile}": ${stateProblem}`;
+    problems.push(locate("stateFile", message));
   }
   const contentProblem = config.content && await checkFolder(config.content);
   if (contentProblem) {
@@ -89,7 +99,8 @@ async function ensureWritableFolder(folder: string): Promise<string | undefined>
   return await probeWrite(folder);
 }
 
-async function checkMapFile(file: string): Promise<string | undefined> {
+/** Checks that a file the launcher rewrites can be created or replaced in its folder. */
+async function checkFileFolder(file: string): Promise<string | undefined> {
   const folder = dirname(file);
   const folderProblem = await checkFolder(folder);
   if (folderProblem) return `its folder "${folder}" ${folderProblem}`;

@@ -16,10 +16,20 @@ import {
   readSeconds,
   readStringMap,
   readTemplate,
+  withoutUndefined,
 } from "./config_values.ts";
 
 const RESOURCE_KEYS = ["host", "port", "port_range"] as const;
-const APP_KEYS = ["cmd", "dir", "env", "timeout", "wait_line", "ready_line"] as const;
+const APP_KEYS = [
+  "cmd",
+  "dir",
+  "env",
+  "timeout",
+  "wait_line",
+  "ready_line",
+  "idle_timeout",
+  "max_lifetime",
+] as const;
 
 /** What an application takes from the global settings when it sets nothing itself. */
 export interface AppDefaults {
@@ -27,6 +37,10 @@ export interface AppDefaults {
   readyLines: readonly string[];
   /** Ready timeout of the config, in milliseconds. */
   timeoutMs: number;
+  /** Idle timeout of the config, in milliseconds; undefined: never. */
+  idleTimeoutMs?: number;
+  /** Lifetime limit of the config, in milliseconds; undefined: none. */
+  maxLifetimeMs?: number;
   /** Absolute folder of the config file, for a relative `dir`. */
   baseDir: string;
 }
@@ -134,7 +148,7 @@ export function readMaxSessions(value: Value | undefined, capacity: number): num
 
 /**
  * Reads the applications: a non-empty object of `{cmd, dir, env, timeout, wait_line or
- * ready_line}` by name.
+ * ready_line, idle_timeout, max_lifetime}` by name.
  *
  * @param value the `applications` or `apps` value
  * @param defaults what an application takes from the global settings
@@ -214,15 +228,19 @@ function readApp(name: string, value: Value, defaults: AppDefaults): AppConfig |
   const timeoutMs = fields.read("timeout", readSeconds) ?? defaults.timeoutMs;
   const readyValue = fields.oneOf(["wait_line", "ready_line"]);
   const readyLines = readyValue && readReadyLines(readyValue);
+  const idleTimeoutMs = fields.read("idle_timeout", readSeconds) ?? defaults.idleTimeoutMs;
+  const maxLifetimeMs = fields.read("max_lifetime", readSeconds) ?? defaults.maxLifetimeMs;
   if (!cmd) return undefined;
-  return {
+  return withoutUndefined({
     name,
     cmd,
-    ...(dir === undefined ? {} : { dir }),
+    dir,
     env,
     readyLines: readyLines ?? [...defaults.readyLines],
     timeoutMs,
-  };
+    idleTimeoutMs,
+    maxLifetimeMs,
+  });
 }
 
 function readCommand(value: Value): string[] | undefined {

@@ -1,15 +1,17 @@
 /**
  * The spec's flat config format (`url`, `log`, `map_file`, `proxy_url`, `wait_line`,
  * `timeout`, `max_session`, `resources`, `applications`, `properties`), plus the extensions
- * `content` and `stop_grace`, read into the {@linkcode LauncherConfig} model.
+ * `content`, `stop_grace` and the operating keys ({@linkcode OPERATION_KEYS}), read into the
+ * {@linkcode LauncherConfig} model.
  *
  * @module
  */
 
 import { dirname } from "node:path";
 import type { LauncherConfig } from "./config_types.ts";
-import type { Value } from "./config_reader.ts";
+import type { Fields, Value } from "./config_reader.ts";
 import { readSharedSections } from "./config_sections.ts";
+import { OPERATION_KEYS, readOperations } from "./config_operations.ts";
 import { DEFAULTS, readPath, readReadyLines, readSeconds, readTemplate } from "./config_values.ts";
 
 /** The top-level keys of the spec format. */
@@ -26,6 +28,7 @@ export const SPEC_KEYS: readonly string[] = [
   "resources",
   "applications",
   "properties",
+  ...OPERATION_KEYS,
 ];
 
 /** wslink names that someone converting a config may carry over, and the spec's name. */
@@ -61,29 +64,45 @@ export function readSpecConfig(root: Value, file: string): LauncherConfig | unde
     { hostname: DEFAULTS.hostname, port: DEFAULTS.port, endpoint: DEFAULTS.endpoint };
   const readyLines = top.read("wait_line", readReadyLines) ?? [...DEFAULTS.readyLines];
   const timeoutMs = top.read("timeout", readSeconds) ?? DEFAULTS.timeoutMs;
-  const content = top.read("content", (v) => readPath(v, baseDir));
-  const mapFile = top.read("map_file", (v) => readPath(v, baseDir));
+  const paths = readPaths(top, baseDir);
+  const operations = readOperations(top, {
+    file,
+    baseDir,
+    endpoint: listen.endpoint,
+    endpointValue: top.get("url"),
+    ...paths,
+  });
+  const { idleTimeoutMs, maxLifetimeMs } = operations;
   const shared = readSharedSections(
     top,
     { apps: "applications", port: "port", maxSession: top.get("max_session") },
-    { readyLines, timeoutMs, baseDir },
+    { readyLines, timeoutMs, baseDir, idleTimeoutMs, maxLifetimeMs },
   );
   return {
     file,
     format: "spec",
     listen: { hostname: listen.hostname, port: listen.port },
     endpoint: listen.endpoint,
-    ...(content === undefined ? {} : { content }),
-    logDir: top.read("log", (v) => readPath(v, baseDir)) ?? DEFAULTS.logDir,
-    ...(mapFile === undefined ? {} : { mapFile }),
+    ...paths,
     sessionUrl: top.read("proxy_url", readTemplate) ?? DEFAULTS.sessionUrl,
     readyLines,
     timeoutMs,
     stopGraceMs: top.read("stop_grace", readSeconds) ?? DEFAULTS.stopGraceMs,
     ...shared,
+    ...operations,
     fields: [],
     sessionData: {},
     sanitize: {},
+  };
+}
+
+function readPaths(top: Fields, baseDir: string) {
+  const content = top.read("content", (v) => readPath(v, baseDir));
+  const mapFile = top.read("map_file", (v) => readPath(v, baseDir));
+  return {
+    ...(content === undefined ? {} : { content }),
+    logDir: top.read("log", (v) => readPath(v, baseDir)) ?? DEFAULTS.logDir,
+    ...(mapFile === undefined ? {} : { mapFile }),
   };
 }
 

@@ -48,6 +48,18 @@ export interface AppConfig {
   readyLines: string[];
   /** How long to wait for a ready line, in milliseconds. */
   timeoutMs: number;
+  /** Stop the session after this long with no proxied connection and no traffic, in ms. */
+  idleTimeoutMs?: number;
+  /** Stop the session this long after it started, in ms. */
+  maxLifetimeMs?: number;
+}
+
+/** A per-client limit on launch requests (a token bucket). */
+export interface RateLimit {
+  /** Requests a client may make per minute, on average. */
+  perMinute: number;
+  /** Requests a client may make at once before the average applies. */
+  burst: number;
 }
 
 /** The whole launcher configuration, whatever format it was written in. */
@@ -93,4 +105,22 @@ export interface LauncherConfig {
   sessionData: Record<string, string>;
   /** wslink: rules applied to client values by key. */
   sanitize: Record<string, SanitizeRule>;
+  /** Default idle timeout of applications that set none, in ms; undefined: never. */
+  idleTimeoutMs?: number;
+  /** Default lifetime limit of applications that set none, in ms; undefined: none. */
+  maxLifetimeMs?: number;
+  /** Absolute path of the file the session table is kept in, to survive restarts. */
+  stateFile: string;
+  /** On SIGTERM/SIGINT, leave sessions running for the next launcher to adopt. */
+  keepSessions: boolean;
+  /** Path of the dashboard, starting with `/`, without a trailing slash (`/_dashboard`). */
+  dashboardPath: string;
+  /** Token that opens the dashboard and its API; without one, only loopback clients may. */
+  adminToken?: string;
+  /** Token the REST API requires as `Authorization: Bearer <token>`, if set. */
+  apiToken?: string;
+  /** Origins, besides the launcher's own, whose pages may POST (CORS). */
+  allowedOrigins: string[];
+  /** Per-client limit on POSTs, if set. */
+  rateLimit?: RateLimit;
 }

@@ -26,6 +26,10 @@ export const DEFAULTS: {
   readonly timeoutMs: number;
   /** SIGTERM to SIGKILL delay in milliseconds. */
   readonly stopGraceMs: number;
+  /** Path of the dashboard. */
+  readonly dashboardPath: string;
+  /** Name of the state file, kept in the map file's folder, else in the log folder. */
+  readonly stateFileName: string;
 } = {
   hostname: "localhost",
   port: 8080,
@@ -35,6 +39,8 @@ export const DEFAULTS: {
   readyLines: ["Starting factory"],
   timeoutMs: 25_000,
   stopGraceMs: 5_000,
+  dashboardPath: "/_dashboard",
+  stateFileName: "pvw-launcher-state.json",
 };
 
 /** Python `string.Template` placeholders; group 1 is set only for a well-formed one. */
@@ -98,6 +104,18 @@ export function readPath(value: Value, baseDir: string): string | undefined {
   if (text === undefined) return undefined;
   if (text.trim() === "") return value.error("expected a path, found an empty string");
   return resolve(baseDir, text);
+}
+
+/**
+ * Reads `true` or `false`.
+ *
+ * @param value the value to read
+ * @returns the boolean, or undefined after recording an error
+ */
+export function readBoolean(value: Value): boolean | undefined {
+  return value.node.type === "boolean"
+    ? value.node.value as boolean
+    : value.expected("true or false");
 }
 
 /**
@@ -183,6 +201,17 @@ export function readProperties(value: Value): Record<string, string> | undefined
     if (type === "string" || type === "number" || type === "boolean") return String(scalar);
     return member.expected("a string, a number or a boolean");
   });
+}
+
+/**
+ * Drops the keys whose value is undefined, so that an absent optional setting is absent
+ * from the model rather than present as `undefined`.
+ *
+ * @param record the record
+ * @returns a copy without the undefined values
+ */
+export function withoutUndefined<T extends object>(record: T): T {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as T;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The format that wslink's Python launcher and the trame Docker image use (`configuration`,
- * `sessionData`, `resources`, `properties`, `apps`), plus the extensions `max_session` and
- * `stop_grace` in `configuration`, read into the {@linkcode LauncherConfig} model.
+ * `sessionData`, `resources`, `properties`, `apps`), plus the extensions `max_session`,
+ * `stop_grace` and the operating keys ({@linkcode OPERATION_KEYS}) in `configuration`, read
+ * into the {@linkcode LauncherConfig} model.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import { dirname } from "node:path";
 import type { LauncherConfig, SanitizeRule } from "./config_types.ts";
 import type { Fields, Value } from "./config_reader.ts";
 import { readSharedSections } from "./config_sections.ts";
+import { OPERATION_KEYS, readOperations } from "./config_operations.ts";
 import {
   DEFAULTS,
   defineOwn,
@@ -44,6 +46,7 @@ export const WSLINK_CONFIGURATION_KEYS: readonly string[] = [
   "sanitize",
   "max_session",
   "stop_grace",
+  ...OPERATION_KEYS,
 ];
 
 /** Spec names that someone converting a config may carry over, and wslink's name. */
@@ -75,10 +78,15 @@ export function readWslinkConfig(root: Value, file: string): LauncherConfig | un
   const baseDir = dirname(file);
   const timeoutMs = conf?.read("timeout", readSeconds) ?? DEFAULTS.timeoutMs;
   const readyLines = [...DEFAULTS.readyLines];
+  const endpoint = conf?.read("endpoint", readEndpoint) ?? DEFAULTS.endpoint;
+  const paths = readPaths(conf, baseDir);
+  const endpointValue = conf?.get("endpoint");
+  const operations = readOperations(conf, { file, baseDir, endpoint, endpointValue, ...paths });
+  const { idleTimeoutMs, maxLifetimeMs } = operations;
   const shared = readSharedSections(
     top,
     { apps: "apps", port: "port_range", maxSession: conf?.get("max_session") },
-    { readyLines, timeoutMs, baseDir },
+    { readyLines, timeoutMs, baseDir, idleTimeoutMs, maxLifetimeMs },
   );
   return {
     file,
@@ -87,13 +95,14 @@ export function readWslinkConfig(root: Value, file: string): LauncherConfig | un
       hostname: conf?.read("host", readNonEmpty) ?? DEFAULTS.hostname,
       port: conf?.read("port", readListenPort) ?? DEFAULTS.port,
     },
-    endpoint: conf?.read("endpoint", readEndpoint) ?? DEFAULTS.endpoint,
-    ...readPaths(conf, baseDir),
+    endpoint,
+    ...paths,
     sessionUrl: conf?.read("sessionURL", readTemplate) ?? DEFAULTS.sessionUrl,
     readyLines,
     timeoutMs,
     stopGraceMs: conf?.read("stop_grace", readSeconds) ?? DEFAULTS.stopGraceMs,
     ...shared,
+    ...operations,
     fields: conf?.read("fields", readStringList) ?? [],
     sessionData: top.read("sessionData", (v) => readStringMap(v, readTemplate)) ?? {},
     sanitize: conf?.read("sanitize", readSanitize) ?? {},

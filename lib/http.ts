@@ -12,8 +12,11 @@ import {
   BadRequestError,
   errorResponse,
   jsonResponse,
+  LaunchError,
   MethodNotAllowedError,
+  NoCapacityError,
   NotFoundError,
+  PayloadTooLargeError,
 } from "./errors.ts";
 import { DEFAULT_LIMITS, parseLaunchBody, readBody, type RequestLimits } from "./request.ts";
 import type { SessionProxy } from "./proxy.ts";
@@ -30,13 +33,68 @@ export interface HandlerDeps {
   proxy?: SessionProxy;
   /** Request limits. @default DEFAULT_LIMITS */
   limits?: RequestLimits;
+  /** Told the outcome of every launch request. */
+  observer?: LaunchObserver;
+  /** More routes (metrics, dashboard, ...), tried before the REST and content routes. */
+  routes?: Route[];
 }
 
-type RouteHandler = (req: Request, params: Record<string, string | undefined>) => Promise<Response>;
+/** What the server knows of a request besides the request itself. */
+export interface RequestContext {
+  /** The client's address. */
+  remoteAddr?: Deno.NetAddr;
+}
 
-interface Route {
+/** Answers a request that matched a route; `params` are the pattern's path groups. */
+export type RouteHandler = (
+  req: Request,
+  params: Record<string, string | undefined>,
+  ctx: RequestContext,
+) => Promise<Response>;
+
+/** A path pattern and the methods it takes. */
+export interface Route {
+  /** The path it matches. */
   pattern: URLPattern;
+  /** Its handlers by method. */
   methods: Record<string, RouteHandler>;
+}
+
+/** How a launch request ended. */
+export type LaunchOutcome =
+  | "ready"
+  | "timeout"
+  | "exited"
+  | "spawn_error"
+  | "no_capacity"
+  | "bad_request"
+  | "stopped"
+  | "map_error"
+  | "error";
+
+/** Told the outcome of every launch request (metrics). */
+export interface LaunchObserver {
+  /**
+   * A launch request ended.
+   *
+   * @param application the application asked for, or "" when none was valid
+   * @param outcome how it ended
+   * @param readySeconds from request to ready line, when it became ready
+   */
+  launched(application: string, outcome: LaunchOutcome, readySeconds?: number): void;
+}
+
+/**
+ * Classifies what a launch threw.
+ *
+ * @param err the error
+ * @returns the outcome it stands for
+ */
+export function launchOutcome(err: unknown): LaunchOutcome {
+  if (err instanceof LaunchError) return err.reason;
+  if (err instanceof NoCapacityError) return "no_capacity";
+  if (err instanceof BadRequestError || err instanceof PayloadTooLargeError) return "bad_request";
+  return "error";
 }
 
 const logger = () => getLogger(["pvw-launcher", "http"]);
@@ -44,12 +102,25 @@ const logger = () => getLogger(["pvw-launcher", "http"]);
 function buildRoutes(deps: HandlerDeps): Route[] {
   const { config, sessions } = deps;
   const limits = deps.limits ?? DEFAULT_LIMITS;
+  const observer = deps.observer;
   const launch: RouteHandler = async (req) => {
-    const body = parseLaunchBody(await readBody(req, limits.maxBodyBytes), limits);
-    const session = await sessions.launch(body);
-    return jsonResponse(session.answer);
+    let application = "";
+    try {
+      const body = parseLaunchBody(await readBody(req, limits.maxBodyBytes), limits);
+      if (typeof body.application === "string" && Object.hasOwn(config.apps, body.application)) {
+        application = body.application;
+      }
+      const session = await sessions.launch(body);
+      const readyMs = session.readyMs;
+      observer?.launched(application, "ready", readyMs === undefined ? undefined : readyMs / 1000);
+      return jsonResponse(session.answer);
+    } catch (err) {
+      observer?.launched(application, launchOutcome(err));
+      throw err;
+    }
   };
   const routes: Route[] = [
+    ...deps.routes ?? [],
     { pattern: new URLPattern({ pathname: `${config.endpoint}{/}?` }), methods: { POST: launch } },
     {
       pattern: new URLPattern({ pathname: `${config.endpoint}/:id` }),
@@ -62,8 +133,8 @@ function buildRoutes(deps: HandlerDeps): Route[] {
   if (config.content) {
     const root = config.content;
     const files: RouteHandler = (req) => {
-      const path = new URL(req.url).pathname;
-      return serveFile(root, path, req.method === "HEAD");
+      const url = new URL(req.url);
+      return serveFile(root, url.pathname, req.method === "HEAD", url.search);
     };
     routes.push({
       pattern: new URLPattern({ pathname: "/*" }),
@@ -79,11 +150,13 @@ function buildRoutes(deps: HandlerDeps): Route[] {
  * @param deps the config and session table
  * @returns a handler for `Deno.serve`
  */
-export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Response> {
+export function createHandler(
+  deps: HandlerDeps,
+): (req: Request, ctx?: RequestContext) => Promise<Response> {
   const routes = buildRoutes(deps);
-  return async (req) => {
+  return async (req, ctx = {}) => {
     try {
-      return await (deps.proxy?.handle(req) ?? route(routes, req));
+      return await (deps.proxy?.handle(req) ?? route(routes, req, ctx));
     } catch (err) {
       const answer = errorResponse(err);
       if (answer.status === 500) {
@@ -99,7 +172,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
   };
 }
 
-async function route(routes: Route[], req: Request): Promise<Response> {
+async function route(routes: Route[], req: Request, ctx: RequestContext): Promise<Response> {
   let url: URL;
   try {
     url = new URL(req.url);
@@ -111,7 +184,7 @@ async function route(routes: Route[], req: Request): Promise<Response> {
     if (!match) continue;
     const handler = r.methods[req.method];
     if (!handler) throw new MethodNotAllowedError(req.method, Object.keys(r.methods));
-    return await handler(req, match.pathname.groups);
+    return await handler(req, match.pathname.groups, ctx);
   }
   throw new NotFoundError(url.pathname);
 }

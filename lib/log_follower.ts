@@ -51,19 +51,24 @@ class FileFollow implements Follow {
   }
 
   drain(): Promise<void> {
-    if (this.#reading) {
-      this.#again = true;
-      return this.#reading;
-    }
-    this.#reading = this.#readLoop().finally(() => this.#reading = undefined);
+    if (this.#closed) return this.#reading ?? Promise.resolve();
+    this.#again = true;
+    this.#reading ??= this.#readLoop();
     return this.#reading;
   }
 
   async #readLoop(): Promise<void> {
-    do {
-      this.#again = false;
-      await this.#readToEnd();
-    } while (this.#again && !this.#closed);
+    try {
+      while (this.#again && !this.#closed) {
+        this.#again = false;
+        await this.#readToEnd();
+      }
+    } finally {
+      // In the same step as the last check of #again: a drain() or close() that comes after
+      // it must see no loop running, or its wake-up is lost or the file is never closed.
+      this.#reading = undefined;
+      if (this.#closed) this.#closeFile();
+    }
   }
 
   async #readToEnd(): Promise<void> {

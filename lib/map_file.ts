@@ -21,20 +21,14 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { CoalescedWriter, type FileWriter, writeFileAtomic } from "./atomic_file.ts";
 
 /** The first line of every map file. */
 export const MAP_FILE_HEADER =
   "# pvw-launcher session map: <session id> <host>:<port>; rewritten on every change";
 
-/**
- * Replaces a whole file's content.
- *
- * @param path the file to replace
- * @param text its new content
- * @returns resolves once `path` holds `text`
- */
-export type FileWriter = (path: string, text: string) => Promise<void>;
+export type { FileWriter } from "./atomic_file.ts";
+export { writeFileAtomic } from "./atomic_file.ts";
 
 /** Options of {@linkcode MapFile}. */
 export interface MapFileOptions {
@@ -47,36 +41,23 @@ export interface MapFileOptions {
 }
 
 /**
- * Replaces a file atomically: writes a temporary `.<name>.<random>.tmp` in the same folder,
- * sets its mode, and renames it onto `path`. On failure the temporary file is removed.
- *
- * @param path the file to replace
- * @param text its new content
- * @param mode the file's permission bits, whatever the umask
- * @returns resolves once the new file is in place
- * @throws {Deno.errors.NotFound} and other file system errors, when the file cannot be written
+ * Apache re-reads a `txt:` map only when its modification time changes, and file times
+ * move in coarse steps: two writes within one step would leave Apache on the older map.
+ * So each new file gets a time at least 1 ms after the previous one.
  */
-export async function writeFileAtomic(path: string, text: string, mode = 0o644): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID()}.tmp`);
-  try {
-    await Deno.writeTextFile(tmp, text, { createNew: true, mode });
-    if (Deno.build.os !== "windows") await Deno.chmod(tmp, mode);
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    // The write's own error is the one worth reporting; a temp file that was never created
-    // is not a second problem.
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
+function monotonicWriter(): FileWriter {
+  let last = 0;
+  return (path, text) =>
+    writeFileAtomic(path, text, 0o644, async (tmp) => {
+      last = Math.max(Date.now(), last + 1);
+      await Deno.utime(tmp, last / 1000, last / 1000);
+    });
 }
 
 /** The map file of the ready sessions, rewritten atomically on every change. */
 export class MapFile {
-  #path: string;
-  #write: FileWriter;
   #entries = new Map<string, string>();
-  #next: PromiseWithResolvers<void> | undefined;
-  #flushing = false;
+  #writer: CoalescedWriter;
 
   /**
    * Keeps the map at `path`, with no session yet.
@@ -85,8 +66,8 @@ export class MapFile {
    * @param options how the file is written
    */
   constructor(path: string, options: MapFileOptions = {}) {
-    this.#path = path;
-    this.#write = options.write ?? ((p, text) => writeFileAtomic(p, text, 0o644));
+    const write: FileWriter = options.write ?? monotonicWriter();
+    this.#writer = new CoalescedWriter(path, () => this.#render(), write);
   }
 
   /** How many sessions the map routes. */
@@ -137,30 +118,8 @@ export class MapFile {
     return this.#requestWrite();
   }
 
-  // Every caller waiting for the next write shares one promise: the write that starts after
-  // the caller's change, and so contains it.
   #requestWrite(): Promise<void> {
-    this.#next ??= Promise.withResolvers<void>();
-    const { promise } = this.#next;
-    if (!this.#flushing) this.#flush();
-    return promise;
-  }
-
-  async #flush(): Promise<void> {
-    this.#flushing = true;
-    // Let the calls made in the same tick join the first write.
-    await Promise.resolve();
-    while (this.#next !== undefined) {
-      const batch = this.#next;
-      this.#next = undefined;
-      try {
-        await this.#write(this.#path, this.#render());
-        batch.resolve();
-      } catch (err) {
-        batch.reject(err);
-      }
-    }
-    this.#flushing = false;
+    return this.#writer.request();
   }
 
   #render(): string {

@@ -58,6 +58,20 @@ export interface Spawner {
   signalGroup(pgid: number, signal: "SIGTERM" | "SIGKILL"): void;
   /** Whether any process of the group is still running (zombies count as gone). */
   groupAlive(pgid: number): boolean;
+  /**
+   * What tells a process apart from a later one with the same pid: its start time, or
+   * undefined when no such process runs.
+   */
+  identity(pid: number): string | undefined;
+  /**
+   * Watches a process that is not this program's child (a session adopted after a restart).
+   *
+   * @returns a handle whose `exited` settles once it is gone, or undefined when no process
+   *   with that pid and identity runs
+   */
+  adopt(pid: number, identity: string): ProcessHandle | undefined;
+  /** Stops watching adopted processes. */
+  close(): void;
 }
 
 function describeSpawnError(request: SpawnRequest, err: NodeJS.ErrnoException): string {
@@ -109,6 +123,61 @@ function spawnProcess(request: SpawnRequest): Promise<ProcessHandle> {
   });
 }
 
+interface ProcStat {
+  state: string;
+  pgid: number;
+  startTime: string;
+}
+
+/** Reads `/proc/<pid>/stat`; the command name may hold spaces and parentheses. */
+function readStat(pid: number | string): ProcStat | undefined {
+  let stat: string;
+  try {
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch {
+    return undefined;
+  }
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields after the name: state(0) ppid(1) pgrp(2) ... starttime(19).
+  return { state: fields[0], pgid: Number(fields[2]), startTime: fields[19] };
+}
+
+function running(stat: ProcStat | undefined): stat is ProcStat {
+  return stat !== undefined && stat.state !== "Z" && stat.state !== "X";
+}
+
+/**
+ * Watches processes that are not this program's children: no exit event comes for them, so
+ * `/proc` is read twice a second while any is watched.
+ */
+class AdoptedProcesses {
+  #watched = new Map<number, { identity: string; done: (s: ExitStatus) => void }>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  adopt(pid: number, identity: string): ProcessHandle | undefined {
+    const stat = readStat(pid);
+    if (!running(stat) || stat.startTime !== identity) return undefined;
+    const exited = new Promise<ExitStatus>((done) => this.#watched.set(pid, { identity, done }));
+    this.#timer ??= setInterval(() => this.#check(), 500);
+    return { pid, exited };
+  }
+
+  #check(): void {
+    for (const [pid, w] of this.#watched) {
+      const stat = readStat(pid);
+      if (running(stat) && stat.startTime === w.identity) continue;
+      this.#watched.delete(pid);
+      w.done({ code: null, signal: null });
+    }
+    if (this.#watched.size === 0) this.close();
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
 /**
  * Counts the processes of a group that are not zombies, from `/proc` (Deno lets only a
  * program with every permission read it; without, every member counts as live).
@@ -123,15 +192,8 @@ function liveGroupMembers(pgid: number): number {
   let count = 0;
   for (const entry of entries) {
     if (!entry.isDirectory || !/^\d+$/.test(entry.name)) continue;
-    let stat: string;
-    try {
-      stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-    } catch {
-      continue;
-    }
-    // The command name may hold spaces and parentheses: fields start after the last ")".
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") count++;
+    const stat = readStat(entry.name);
+    if (running(stat) && stat.pgid === pgid) count++;
   }
   return count;
 }
@@ -142,8 +204,15 @@ function liveGroupMembers(pgid: number): number {
  * @returns a {@linkcode Spawner} that starts real processes
  */
 export function createProcessSpawner(): Spawner {
+  const adopted = new AdoptedProcesses();
   return {
     spawn: spawnProcess,
+    identity: (pid) => {
+      const stat = readStat(pid);
+      return running(stat) ? stat.startTime : undefined;
+    },
+    adopt: (pid, identity) => adopted.adopt(pid, identity),
+    close: () => adopted.close(),
     signalGroup(pgid, signal) {
       try {
         process.kill(-pgid, signal);

@@ -70,7 +70,13 @@ export function parseProxyPath(url: URL): ProxyPath | undefined {
   }
   const m = url.pathname.match(/^\/proxy\/([^/]+)(\/.*)?$/);
   if (!m) return undefined;
-  return { id: decodeURIComponent(m[1]), path: m[2] ?? "/", search: url.search };
+  let id: string;
+  try {
+    id = decodeURIComponent(m[1]);
+  } catch {
+    return undefined; // malformed %-escapes: no session has such an id
+  }
+  return { id, path: m[2] ?? "/", search: url.search };
 }
 
 const HOP_BY_HOP = [
@@ -138,6 +144,8 @@ export class SessionProxy {
   #maxBuffered: number;
   #connectTimeoutMs: number;
   #open = new Map<string, Set<() => void>>();
+  #bytesToSessions = 0;
+  #bytesFromSessions = 0;
 
   /**
    * Makes a proxy over the session table.
@@ -178,6 +186,15 @@ export class SessionProxy {
     let n = 0;
     for (const set of this.#open.values()) n += set.size;
     return n;
+  }
+
+  /** Open connections, and the WebSocket bytes carried each way since the start. */
+  stats(): { connections: number; bytesToSessions: number; bytesFromSessions: number } {
+    return {
+      connections: this.connections,
+      bytesToSessions: this.#bytesToSessions,
+      bytesFromSessions: this.#bytesFromSessions,
+    };
   }
 
   async #http(req: Request, p: ProxyPath, target: ProxyTarget): Promise<Response> {
@@ -272,7 +289,9 @@ export class SessionProxy {
     client.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
       if (upstream.readyState !== WebSocket.OPEN) return;
       upstream.send(e.data);
-      traffic.toSession(frameSize(e.data));
+      const size = frameSize(e.data);
+      traffic.toSession(size);
+      this.#bytesToSessions += size;
       if (upstream.bufferedAmount > this.#maxBuffered) {
         safeClose(upstream, 1000, overflow);
         safeClose(client, 1013, overflow);
@@ -281,7 +300,9 @@ export class SessionProxy {
     upstream.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
       if (client.readyState !== WebSocket.OPEN) return;
       client.send(e.data);
-      traffic.fromSession(frameSize(e.data));
+      const size = frameSize(e.data);
+      traffic.fromSession(size);
+      this.#bytesFromSessions += size;
       if (client.bufferedAmount > this.#maxBuffered) {
         safeClose(client, 1013, overflow);
         safeClose(upstream, 1000, overflow);

@@ -88,11 +88,21 @@ function checkValue(key: string, value: unknown, limits: RequestLimits): void {
   }
 }
 
+// A loop over an explicit stack, not recursion: JSON.parse and JSON.stringify take values
+// nested far deeper than the call stack allows, and a stack overflow here would be a 500.
 function hasControl(value: unknown): boolean {
-  if (typeof value === "string") return CONTROL.test(value);
-  if (value === null || typeof value !== "object") return false;
-  const items = Array.isArray(value) ? value : Object.entries(value).flat();
-  return items.some(hasControl);
+  const pending: unknown[] = [value];
+  while (pending.length) {
+    const v = pending.pop();
+    if (typeof v === "string") {
+      if (CONTROL.test(v)) return true;
+    } else if (Array.isArray(v)) {
+      for (const item of v) pending.push(item);
+    } else if (v !== null && typeof v === "object") {
+      for (const [k, item] of Object.entries(v)) pending.push(k, item);
+    }
+  }
+  return false;
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   UnknownApplicationError,
   UnknownSessionError,
 } from "./errors.ts";
+import { stopGroup } from "./group_stop.ts";
 import { randomToken } from "./ids.ts";
 import {
   type AppTemplates,
@@ -24,13 +25,25 @@ import {
   renderSession,
   type SharedTemplates,
 } from "./launch_values.ts";
-import { LineMatcher } from "./line_matcher.ts";
+import { type Deadlines, deadlines, dueStops } from "./lifetime.ts";
 import type { LogFollower } from "./log_follower.ts";
 import type { PortPool, Slot } from "./port_pool.ts";
 import type { ExitStatus, ProcessHandle, Spawner } from "./process.ts";
 import type { ProxyTarget } from "./proxy.ts";
+import { spawnUntilReady } from "./session_launch.ts";
+import {
+  adoptedRecord,
+  describeExit,
+  REASONS,
+  type SessionInfo,
+  type SessionRecord,
+  type StopReason,
+} from "./session_record.ts";
+import { type SavedSession, toSaved } from "./session_state.ts";
 import { sessionAnswer } from "./session_view.ts";
 import { Traffic, type TrafficSnapshot } from "./traffic.ts";
+
+export type { SessionInfo, SessionState, StopReason } from "./session_record.ts";
 
 /** Where the session's `<id> <host>:<port>` lines are published (the Apache map file). */
 export interface SessionMap {
@@ -38,47 +51,6 @@ export interface SessionMap {
   set(id: string, target: string): Promise<void>;
   /** Removes a line; settles once that is published. */
   delete(id: string): Promise<void>;
-}
-
-/** A session's life: starting (waiting for its ready line), ready, or stopping. */
-export type SessionState = "starting" | "ready" | "stopping";
-
-/** What the launcher knows of one session. */
-export interface SessionInfo {
-  /** Session id. */
-  readonly id: string;
-  /** Application name. */
-  readonly application: string;
-  /** Host of its process. */
-  readonly host: string;
-  /** Port of its process. */
-  readonly port: number;
-  /** Its process id (and process group id), once spawned. */
-  readonly pid: number | undefined;
-  /** Where its output goes. */
-  readonly logFile: string;
-  /** Wall-clock time it was requested, in ms since the epoch. */
-  readonly startedAt: number;
-  /** Milliseconds from request to ready line, once ready. */
-  readonly readyMs: number | undefined;
-  /** Where it is in its life. */
-  readonly state: SessionState;
-  /** The answer given to the client. */
-  readonly answer: Readonly<Record<string, unknown>>;
-  /** What the proxy saw of it. */
-  readonly traffic: Traffic;
-}
-
-interface SessionRecord extends SessionInfo {
-  pid: number | undefined;
-  readyMs: number | undefined;
-  state: SessionState;
-  answer: Record<string, unknown>;
-  slot: Slot;
-  startedMono: number;
-  proc?: ProcessHandle;
-  spawned?: Promise<ProcessHandle | undefined>;
-  ending?: Promise<void>;
 }
 
 /** What the session table is built from. */
@@ -97,24 +69,25 @@ export interface SessionManagerOptions {
   baseEnv?: Record<string, string>;
   /** How long to wait for a process group to go after SIGKILL, in ms. @default 5000 */
   killWaitMs?: number;
-  /** Called once a session has ended and its port is free, with its id. */
-  onEnded?: (id: string) => void;
+  /** Called once a session has ended and its port is free. */
+  onEnded?: (session: SessionInfo, reason: StopReason) => void;
+  /** Called after every change of the ready sessions, to save them (the state file). */
+  persist?: () => Promise<void>;
+  /** The wall clock, ms since the epoch. @default Date.now */
+  now?: () => number;
+  /** How often idle and lifetime limits are checked, in ms. @default 1000 */
+  reapIntervalMs?: number;
 }
+
+/** What a GET answers: the session's answer, its proxy counters and its deadlines. */
+export type SessionDescription = Record<string, unknown> & {
+  /** What the proxy saw of the session. */
+  proxy: TrafficSnapshot;
+  /** When it will be stopped, as ISO dates, or null. */
+  stops: { idleAt: string | null; lifetimeAt: string | null };
+};
 
 const logger = () => getLogger(["pvw-launcher", "sessions"]);
-
-/** A timer that can be awaited and cancelled. */
-function timer(ms: number): { promise: Promise<"timeout">; cancel: () => void } {
-  let id: ReturnType<typeof setTimeout> | undefined;
-  const promise = new Promise<"timeout">((resolve) => {
-    id = setTimeout(() => resolve("timeout"), ms);
-  });
-  return { promise, cancel: () => clearTimeout(id) };
-}
-
-function describeExit(status: ExitStatus): string {
-  return status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
-}
 
 /**
  * The table of live sessions.
@@ -134,7 +107,11 @@ export class SessionManager {
   #map: SessionMap | undefined;
   #baseEnv: Record<string, string>;
   #killWaitMs: number;
-  #onEnded: (id: string) => void;
+  #onEnded: (session: SessionInfo, reason: StopReason) => void;
+  #persist: () => Promise<void>;
+  #now: () => number;
+  #reapIntervalMs: number;
+  #reaper: ReturnType<typeof setInterval> | undefined;
   #shared: SharedTemplates;
   #apps: Map<string, AppTemplates>;
   #records = new Map<string, SessionRecord>();
@@ -154,6 +131,9 @@ export class SessionManager {
     this.#baseEnv = options.baseEnv ?? {};
     this.#killWaitMs = options.killWaitMs ?? 5000;
     this.#onEnded = options.onEnded ?? (() => {});
+    this.#persist = options.persist ?? (() => Promise.resolve());
+    this.#now = options.now ?? Date.now;
+    this.#reapIntervalMs = options.reapIntervalMs ?? 1000;
     const { shared, apps } = compileTemplates(options.config);
     this.#shared = shared;
     this.#apps = apps;
@@ -162,6 +142,11 @@ export class SessionManager {
   /** Number of sessions holding a port (starting, ready or stopping). */
   get size(): number {
     return this.#records.size;
+  }
+
+  /** Whether new sessions are refused because the launcher is shutting down. */
+  get closing(): boolean {
+    return this.#closing;
   }
 
   /** Every session, in the order they were requested. */
@@ -178,16 +163,14 @@ export class SessionManager {
    * @throws {MissingVariableError} when a template variable has no value
    * @throws {NoCapacityError} when `max_session` is reached or no port is free
    * @throws {LaunchError} when the process cannot start, exits or times out
-   * @throws {ShuttingDownError} once {@linkcode SessionManager.stopAll} was called
+   * @throws {ShuttingDownError} once the launcher is shutting down
    */
   async launch(body: Record<string, unknown>): Promise<SessionInfo> {
     if (this.#closing) throw new ShuttingDownError();
     const templates = this.#templatesFor(body.application);
     const { values: client, replaced } = clientValues(body, this.#config.sanitize);
     for (const r of replaced) {
-      logger().warn("value of {key} did not pass its sanitize rule; using {replacement}", {
-        ...r,
-      });
+      logger().warn("value of {key} did not pass its sanitize rule; using {replacement}", { ...r });
     }
     checkVariables(templates, this.#config.properties, client);
     if (this.#records.size >= this.#config.maxSessions) {
@@ -195,7 +178,7 @@ export class SessionManager {
     }
     const slot = this.#pool.acquire();
     const secret = typeof body.secret === "string" && body.secret ? body.secret : randomToken(24);
-    const rec = this.#register(templates.app.name, slot, secret);
+    const rec = this.#register(templates, slot, secret);
     try {
       const rendered = renderSession(
         this.#shared,
@@ -204,15 +187,15 @@ export class SessionManager {
           id: rec.id,
           host: slot.host,
           port: String(slot.port),
-          secret: rec.answer.secret as string,
-          application: templates.app.name,
+          secret,
+          application: rec.application,
         },
         this.#config.properties,
         client,
       );
       rec.answer = sessionAnswer(this.#config, {
         id: rec.id,
-        secret: rec.answer.secret as string,
+        secret,
         sessionUrl: rendered.sessionUrl,
         body,
         client,
@@ -220,10 +203,17 @@ export class SessionManager {
         port: slot.port,
         sessionData: rendered.sessionData,
       });
-      await this.#start(rec, templates, rendered.argv);
+      await spawnUntilReady(rec, templates.app, rendered.argv, {
+        spawner: this.#spawner,
+        follower: this.#follower,
+        baseEnv: this.#baseEnv,
+        closing: () => this.#closing,
+        onExit: (status) => this.#onExit(rec, status),
+      });
+      await this.#publish(rec);
       return rec;
     } catch (err) {
-      await this.#end(rec, err instanceof LaunchError ? err.reason : "failed");
+      await this.#end(rec, "launch_failed");
       throw err;
     }
   }
@@ -239,93 +229,36 @@ export class SessionManager {
     return templates;
   }
 
-  #register(application: string, slot: Slot, secret: string): SessionRecord {
+  #register(templates: AppTemplates, slot: Slot, secret: string): SessionRecord {
     const id = randomToken(16);
     const rec: SessionRecord = {
       id,
-      application,
+      application: templates.app.name,
       host: slot.host,
       port: slot.port,
       pid: undefined,
+      identity: undefined,
       logFile: join(this.#config.logDir, `${id}.log`),
-      startedAt: Date.now(),
+      startedAt: this.#now(),
       startedMono: performance.now(),
       readyMs: undefined,
       state: "starting",
       answer: { secret },
-      traffic: new Traffic(),
-      slot,
+      traffic: new Traffic(this.#now),
+      adopted: false,
+      idleTimeoutMs: templates.app.idleTimeoutMs,
+      maxLifetimeMs: templates.app.maxLifetimeMs,
+      slot: { ...slot, pooled: true },
     };
     this.#records.set(id, rec);
     return rec;
-  }
-
-  async #start(rec: SessionRecord, templates: AppTemplates, argv: string[]): Promise<void> {
-    const app = templates.app;
-    const matcher = new LineMatcher(app.readyLines);
-    const ready = Promise.withResolvers<"ready">();
-    const follow = this.#follower.follow(rec.logFile, (chunk) => {
-      if (matcher.push(chunk) !== undefined) ready.resolve("ready");
-    });
-    try {
-      const spawning = this.#spawner.spawn({
-        command: argv[0],
-        args: argv.slice(1),
-        cwd: app.dir,
-        env: { ...this.#baseEnv, PYTHONUNBUFFERED: "1", ...app.env },
-        logFile: rec.logFile,
-      });
-      rec.spawned = spawning.catch(() => undefined);
-      const proc = await spawning;
-      rec.proc = proc;
-      rec.pid = proc.pid;
-      proc.exited.then((status) => this.#onExit(rec, status));
-      follow.drain().catch(() => {});
-      const wait = timer(app.timeoutMs);
-      const outcome = await Promise.race([ready.promise, proc.exited, wait.promise]);
-      wait.cancel();
-      if (outcome !== "ready") throw this.#notReady(rec, outcome, app.timeoutMs, app.readyLines);
-    } finally {
-      follow.close();
-    }
-    await this.#publish(rec);
-  }
-
-  #notReady(
-    rec: SessionRecord,
-    outcome: ExitStatus | "timeout",
-    timeoutMs: number,
-    readyLines: string[],
-  ): LaunchError {
-    if (this.#closing) return new LaunchError("the launcher is shutting down", "stopped");
-    const app = `application "${rec.application}"`;
-    if (outcome === "timeout") {
-      const lines = readyLines.map((l) => JSON.stringify(l)).join(" or ");
-      logger().warn("session {id} of {application} timed out; its output is in {logFile}", {
-        ...rec,
-      });
-      return new LaunchError(
-        `${app} printed no ready line (${lines}) within ${timeoutMs / 1000} s and was stopped`,
-        "timeout",
-      );
-    }
-    logger().warn("session {id} of {application} {how} before it was ready; see {logFile}", {
-      ...rec,
-      how: describeExit(outcome),
-    });
-    return new LaunchError(
-      `${app} ${describeExit(outcome)} before it was ready`,
-      "exited",
-      outcome.code,
-      outcome.signal,
-    );
   }
 
   async #publish(rec: SessionRecord): Promise<void> {
     rec.state = "ready";
     rec.readyMs = Math.round((performance.now() - rec.startedMono) * 10) / 10;
     try {
-      await this.#map?.set(rec.id, `${rec.host}:${rec.port}`);
+      await Promise.all([this.#map?.set(rec.id, `${rec.host}:${rec.port}`), this.#save()]);
     } catch (err) {
       logger().error("cannot write the map file: {error}", { error: String(err) });
       throw new LaunchError("the launcher could not write its map file", "map_error");
@@ -336,6 +269,7 @@ export class SessionManager {
         "exited",
       );
     }
+    this.#armReaper(rec);
     logger().info(
       "session {id} ready: {application} on {host}:{port}, pid {pid}, ready in {readyMs} ms",
       {
@@ -350,11 +284,13 @@ export class SessionManager {
   }
 
   #onExit(rec: SessionRecord, status: ExitStatus): void {
-    if (rec.state === "ready") this.#end(rec, `process ${describeExit(status)}`);
+    if (rec.state !== "ready") return;
+    logger().info("session {id}: its process {how}", { id: rec.id, how: describeExit(status) });
+    this.#end(rec, "exited");
   }
 
   /**
-   * The session's answer, for a GET.
+   * The session, for a GET.
    *
    * @param id session id
    * @returns the session
@@ -379,26 +315,42 @@ export class SessionManager {
   }
 
   /**
-   * The session's answer with its proxy counters, for a GET.
+   * When a session will be stopped for idleness or age, if nothing changes.
+   *
+   * @param session the session
+   * @returns its deadlines in ms since the epoch, or null
+   */
+  deadlines(session: SessionInfo): Deadlines {
+    return deadlines({ ...session, ...session.traffic.snapshot() });
+  }
+
+  /**
+   * The session's answer with its proxy counters and deadlines, for a GET.
    *
    * @param id session id
-   * @returns the answer plus `proxy` (connections, bytes each way, last activity)
+   * @returns the answer plus `proxy` (connections, bytes each way, last activity) and `stops`
    * @throws {UnknownSessionError} when no ready session has that id
    */
-  describe(id: string): Record<string, unknown> & { proxy: TrafficSnapshot } {
+  describe(id: string): SessionDescription {
     const rec = this.get(id);
-    return { ...rec.answer, proxy: rec.traffic.snapshot() };
+    const d = this.deadlines(rec);
+    const iso = (t: number | null) => t === null ? null : new Date(t).toISOString();
+    return {
+      ...rec.answer,
+      proxy: rec.traffic.snapshot(),
+      stops: { idleAt: iso(d.idleStopAt), lifetimeAt: iso(d.lifetimeEndsAt) },
+    };
   }
 
   /**
    * Stops a session's whole process group and waits until it is gone.
    *
    * @param id session id
-   * @param reason why, for the log
+   * @param reason why
    * @returns the stopped session
    * @throws {UnknownSessionError} when no ready or stopping session has that id
    */
-  async stop(id: string, reason = "stopped by request"): Promise<SessionInfo> {
+  async stop(id: string, reason: StopReason = "deleted"): Promise<SessionInfo> {
     const rec = this.#records.get(id);
     if (!rec || rec.state === "starting") throw new UnknownSessionError(id);
     await this.#end(rec, reason);
@@ -408,24 +360,133 @@ export class SessionManager {
   /** Refuses new sessions and stops every session, starting ones included. */
   async stopAll(): Promise<void> {
     this.#closing = true;
-    await Promise.all([...this.#records.values()].map((r) => this.#end(r, "launcher shutdown")));
+    await Promise.all([...this.#records.values()].map((r) => this.#end(r, "shutdown")));
+    this.close();
   }
 
-  #end(rec: SessionRecord, reason: string): Promise<void> {
+  /**
+   * Refuses new sessions and lets the ready ones run on for the next launcher to adopt:
+   * starting sessions are stopped, and the state file is brought up to date.
+   */
+  async detachAll(): Promise<void> {
+    this.#closing = true;
+    const starting = [...this.#records.values()].filter((r) => r.state === "starting");
+    await Promise.all(starting.map((r) => this.#end(r, "shutdown")));
+    await this.#save();
+    this.close();
+  }
+
+  /** Stops the timers (idle reaping, watching adopted processes). */
+  close(): void {
+    clearInterval(this.#reaper);
+    this.#reaper = undefined;
+    this.#spawner.close();
+  }
+
+  /** The ready sessions as the state file keeps them. */
+  saved(): SavedSession[] {
+    return [...this.#records.values()].map(toSaved).filter((s) => s !== undefined);
+  }
+
+  /**
+   * Takes over the sessions a previous launcher left running. Sessions whose process is
+   * gone (or whose pid now belongs to another process) are dropped; every adopted one gets
+   * its port and map line back.
+   *
+   * @param saved the previous launcher's state file
+   * @returns how many were adopted and dropped
+   */
+  async adopt(saved: SavedSession[]): Promise<{ adopted: number; dropped: number }> {
+    let adopted = 0;
+    for (const s of saved) {
+      if (this.#records.has(s.id)) continue;
+      const proc = this.#spawner.adopt(s.pid, s.identity);
+      if (!proc) {
+        logger().info("session {id} ended while no launcher ran; dropped", { id: s.id });
+        continue;
+      }
+      const rec = this.#adoptOne(s, proc);
+      proc.exited.then((status) => this.#onExit(rec, status));
+      adopted++;
+    }
+    await Promise.all([
+      ...this.saved().map((s) => this.#map?.set(s.id, `${s.host}:${s.port}`)),
+      this.#save(),
+    ]);
+    return { adopted, dropped: saved.length - adopted };
+  }
+
+  #adoptOne(s: SavedSession, proc: ProcessHandle): SessionRecord {
+    const app = Object.hasOwn(this.#config.apps, s.application)
+      ? this.#config.apps[s.application]
+      : undefined;
+    const pooled = this.#pool.reserve(s.host, s.port);
+    if (!app) {
+      logger().warn(
+        "session {id}: application {application} is no longer configured; it runs on until it ends",
+        { ...s },
+      );
+    }
+    if (!pooled) {
+      logger().warn(
+        "session {id}: port {host}:{port} is outside today's resources; it runs on until it ends",
+        { ...s },
+      );
+    }
+    const rec = adoptedRecord(s, proc, {
+      pooled,
+      traffic: new Traffic(this.#now),
+      idleTimeoutMs: app ? app.idleTimeoutMs : this.#config.idleTimeoutMs,
+      maxLifetimeMs: app ? app.maxLifetimeMs : this.#config.maxLifetimeMs,
+    });
+    this.#records.set(s.id, rec);
+    this.#armReaper(rec);
+    logger().info("session {id} adopted: {application} on {host}:{port}, pid {pid}", { ...s });
+    return rec;
+  }
+
+  #armReaper(rec: SessionRecord): void {
+    if (rec.idleTimeoutMs === undefined && rec.maxLifetimeMs === undefined) return;
+    this.#reaper ??= setInterval(() => this.#reap(), this.#reapIntervalMs);
+  }
+
+  #reap(): void {
+    const ready = [...this.#records.values()].filter((r) => r.state === "ready");
+    const views = ready.map((r) => ({ ...r, ...r.traffic.snapshot() }));
+    for (const { id, reason } of dueStops(views, this.#now())) {
+      const rec = this.#records.get(id);
+      if (rec) this.#end(rec, reason);
+    }
+    if (!ready.some((r) => r.idleTimeoutMs !== undefined || r.maxLifetimeMs !== undefined)) {
+      clearInterval(this.#reaper);
+      this.#reaper = undefined;
+    }
+  }
+
+  #save(): Promise<void> {
+    return this.#persist().catch((err) => {
+      logger().error("cannot write the state file: {error}", { error: String(err) });
+    });
+  }
+
+  #end(rec: SessionRecord, reason: StopReason): Promise<void> {
     rec.ending ??= (async () => {
       const wasReady = rec.state === "ready";
       rec.state = "stopping";
       const unmapped = wasReady ? this.#map?.delete(rec.id) : undefined;
       await this.#terminate(rec);
       this.#records.delete(rec.id);
-      this.#pool.release(rec.slot);
+      if (rec.slot.pooled) this.#pool.release(rec.slot);
       try {
         await unmapped;
       } catch (err) {
         logger().error("cannot write the map file: {error}", { error: String(err) });
       }
-      if (wasReady) logger().info("session {id} ended: {reason}", { id: rec.id, reason });
-      this.#onEnded(rec.id);
+      if (wasReady) {
+        await this.#save();
+        logger().info("session {id} ended: {reason}", { id: rec.id, reason: REASONS[reason] });
+      }
+      this.#onEnded(rec, reason);
     })();
     return rec.ending;
   }
@@ -433,34 +494,17 @@ export class SessionManager {
   async #terminate(rec: SessionRecord): Promise<void> {
     const proc = await rec.spawned;
     if (!proc) return;
-    const exited = await Promise.race([proc.exited.then(() => true), Promise.resolve(false)]);
-    if (exited && !this.#spawner.groupAlive(proc.pid)) return;
-    this.#spawner.signalGroup(proc.pid, "SIGTERM");
-    if (await this.#waitGone(proc, this.#config.stopGraceMs)) return;
-    logger().warn("session {id} did not stop within its grace period; killing it", { id: rec.id });
-    this.#spawner.signalGroup(proc.pid, "SIGKILL");
-    if (!(await this.#waitGone(proc, this.#killWaitMs))) {
+    const times = { graceMs: this.#config.stopGraceMs, killWaitMs: this.#killWaitMs };
+    const outcome = await stopGroup(this.#spawner, proc, times);
+    if (outcome === "killed") {
+      logger().warn("session {id} did not stop within its grace period; it was killed", {
+        id: rec.id,
+      });
+    } else if (outcome === "survived") {
       logger().error("process group {pid} of session {id} survived SIGKILL", {
         pid: proc.pid,
         id: rec.id,
       });
     }
-  }
-
-  /** Waits for the leader's exit, then for the rest of its group, until `ms` have passed. */
-  async #waitGone(proc: ProcessHandle, ms: number): Promise<boolean> {
-    const deadline = performance.now() + ms;
-    const wait = timer(ms);
-    const outcome = await Promise.race([proc.exited, wait.promise]);
-    wait.cancel();
-    if (outcome === "timeout") return false;
-    // Grandchildren send no event when they go: look again, backing off up to 50 ms.
-    for (let pause = 1; this.#spawner.groupAlive(proc.pid); pause = Math.min(pause * 2, 50)) {
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      const t = timer(Math.min(pause, left));
-      await t.promise;
-    }
-    return true;
   }
 }

@@ -30,16 +30,27 @@ const TYPES: Record<string, string> = {
  * wslink launcher does.
  *
  * @param root absolute directory of the files
- * @param pathname the decoded request path
+ * @param pathname the request path as in a URL, still percent-encoded
  * @param head answer without a body
  * @returns the file, or a redirect
  * @throws {NotFoundError} when there is no such file under `root`
  */
-export async function serveFile(root: string, pathname: string, head = false): Promise<Response> {
+export async function serveFile(
+  root: string,
+  pathname: string,
+  head = false,
+  search = "",
+): Promise<Response> {
   if (pathname === "/") {
-    return new Response(null, { status: 302, headers: { location: "/index.html" } });
+    return new Response(null, { status: 302, headers: { location: `/index.html${search}` } });
   }
-  const relative = normalize(decodeURIComponent(pathname)).replace(/^[/\\]+/, "");
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    throw new NotFoundError(pathname); // malformed %-escapes name no file
+  }
+  const relative = normalize(decoded).replace(/^[/\\]+/, "");
   const path = join(root, relative);
   if (relative.startsWith("..") || relative.includes("\0") || !path.startsWith(root + sep)) {
     throw new NotFoundError(pathname);

@@ -170,6 +170,15 @@ Deno.test("parseConfig() reports invalid applications at the value, with its key
         ],
       ],
     ],
+    ["an idle_timeout of zero", `    "demo": { "cmd": ["x"], "idle_timeout": 0 },`, [
+      ["4:45 error applications.demo.idle_timeout", /expected a positive number of seconds/],
+    ]],
+    ["a max_lifetime as a string", `    "demo": { "cmd": ["x"], "max_lifetime": "1d" },`, [
+      [
+        "4:45 error applications.demo.max_lifetime",
+        /expected a positive number of seconds, found the string "1d"/,
+      ],
+    ]],
     ["an empty application name", `    "": { "cmd": ["x"] },`, [
       ['4:5 error applications[""]', /an application name must not be empty/],
     ]],
@@ -256,6 +265,175 @@ Deno.test("parseConfig() reports invalid wslink settings at the value, with its 
       /"\$" is not a template variable/,
     ]]);
   });
+});
+
+Deno.test("parseConfig() reports invalid operating settings at the value, in both formats", async (t) => {
+  // Each member is line 4 of a spec config, indented by 2, and line 3 of a wslink config,
+  // indented by 4 inside "configuration"; the places below are the spec's.
+  const cases: [string, string, [string, RegExp][]][] = [
+    ["an idle_timeout of zero", `"idle_timeout": 0`, [
+      ["4:19 error idle_timeout", /^expected a positive number of seconds, found the number 0$/],
+    ]],
+    ["a max_lifetime as a string", `"max_lifetime": "1h"`, [
+      ["4:19 error max_lifetime", /^expected a positive number of seconds, found the string "1h"$/],
+    ]],
+    ["keep_sessions as a string", `"keep_sessions": "yes"`, [
+      ["4:20 error keep_sessions", /^expected true or false, found the string "yes"$/],
+    ]],
+    ["an empty state_file", `"state_file": ""`, [
+      ["4:17 error state_file", /^expected a path, found an empty string$/],
+    ]],
+    ["a dashboard_path without a leading slash", `"dashboard_path": "admin"`, [
+      ["4:21 error dashboard_path", /^expected a path starting with "\/", such as "\/_dashboard"$/],
+    ]],
+    ["the dashboard at /", `"dashboard_path": "//"`, [
+      ["4:21 error dashboard_path", /^the dashboard cannot be at "\/"/],
+    ]],
+    ["the dashboard at the REST endpoint", `"dashboard_path": "/paraview/"`, [
+      [
+        "4:21 error dashboard_path",
+        /^"\/paraview" overlaps the REST endpoint "\/paraview"; choose another path$/,
+      ],
+    ]],
+    ["the dashboard under the REST endpoint", `"dashboard_path": "/paraview/admin"`, [
+      ["4:21 error dashboard_path", /overlaps the REST endpoint "\/paraview"/],
+    ]],
+    ["the dashboard under /proxy", `"dashboard_path": "/proxy/admin"`, [
+      ["4:21 error dashboard_path", /overlaps the built-in proxy at "\/proxy"/],
+    ]],
+    ["the dashboard at /metrics", `"dashboard_path": "/metrics"`, [
+      ["4:21 error dashboard_path", /overlaps the metrics at "\/metrics"/],
+    ]],
+    ...["/a b", "/a/../b", "/a?x=1", "/a//b"].map((path): [string, string, [string, RegExp][]] => [
+      `the dashboard at ${JSON.stringify(path)}`,
+      `"dashboard_path": "${path}"`,
+      [["4:21 error dashboard_path", /^expected a path as browsers send it: no spaces/]],
+    ]),
+    ["a short admin_token", `"admin_token": "hunter2hunter2"`, [
+      [
+        "4:18 error admin_token",
+        /^a token of 14 characters is too easy to guess; use at least 16, such as the output/,
+      ],
+    ]],
+    ["an empty admin_token", `"admin_token": ""`, [
+      ["4:18 error admin_token", /^expected a string of at least 16 characters, found an empty/],
+    ]],
+    ["an api_token as a number", `"api_token": 12345678901234567890`, [
+      ["4:16 error api_token", /^expected a string of at least 16 characters, found a number$/],
+    ]],
+    ["an api_token with a space", `"api_token": "abcdefgh ijklmnopq"`, [
+      ["4:16 error api_token", /^a token may hold only visible ASCII characters, without spaces/],
+    ]],
+    ["allowed_origins of *", `"allowed_origins": "*"`, [
+      ["4:22 error allowed_origins", /^"\*" is not allowed: any web page could launch sessions;/],
+    ]],
+    [
+      "a * among allowed_origins",
+      `"allowed_origins": ["https://a.example.com", "https://*.b.com"]`,
+      [
+        ["4:48 error allowed_origins[1]", /^"\*" is not allowed.*list each origin/],
+      ],
+    ],
+    ["allowed_origins as one string", `"allowed_origins": "https://app.example.com"`, [
+      [
+        "4:22 error allowed_origins",
+        /^expected a list of origins such as \["https:\/\/app.example.com"\], found a string/,
+      ],
+    ]],
+    ["an origin with a path", `"allowed_origins": ["https://App.example.com/launch"]`, [
+      [
+        "4:23 error allowed_origins[0]",
+        /^an origin has no path, query or user name: write "https:\/\/app.example.com"$/,
+      ],
+    ]],
+    ["an origin without a scheme", `"allowed_origins": ["app.example.com"]`, [
+      ["4:23 error allowed_origins[0]", /^expected an origin \(scheme:\/\/host\[:port\]\)/],
+    ]],
+    ["an ftp origin", `"allowed_origins": ["ftp://files.example.com"]`, [
+      ["4:23 error allowed_origins[0]", /http: and https: pages only$/],
+    ]],
+    ["a rate_limit as a number", `"rate_limit": 10`, [
+      [
+        "4:17 error rate_limit",
+        /^expected an object such as \{"per_minute": 30, "burst": 10\}, found the number 10$/,
+      ],
+    ]],
+    ["a rate_limit without per_minute", `"rate_limit": { "burst": 5 }`, [
+      ["4:17 error rate_limit.per_minute", /^missing required key "per_minute"$/],
+    ]],
+    ["a per_minute of zero", `"rate_limit": { "per_minute": 0 }`, [
+      [
+        "4:33 error rate_limit.per_minute",
+        /^expected a positive number of requests a minute, found the number 0$/,
+      ],
+    ]],
+    ["a burst below 1", `"rate_limit": { "per_minute": 10, "burst": 0.5 }`, [
+      [
+        "4:46 error rate_limit.burst",
+        /^expected at least 1 request at once, found 0.5: no request would pass$/,
+      ],
+    ]],
+  ];
+  const inWslink = ([at, message]: [string, RegExp]): [string, RegExp] => [
+    at.replace(
+      /^4:(\d+) (\w+) /,
+      (_, column, severity) => `3:${Number(column) + 2} ${severity} configuration.`,
+    ),
+    message,
+  ];
+  for (const [name, member, expected] of cases) {
+    await t.step(name, async (t) => {
+      await t.step("spec", () => assertProblems(problemsOf(spec(`  ${member},`)), expected));
+      await t.step("wslink", () => {
+        assertProblems(problemsOf(wslink(`    ${member},`)), expected.map(inWslink));
+      });
+    });
+  }
+  await t.step("a state_file that is the map file", async (t) => {
+    const message = /^the state file cannot be the map file: each would overwrite the other$/;
+    await t.step("spec", () => {
+      const text = spec(`  "map_file": "run/proxy.map", "state_file": "run/proxy.map",`);
+      assertProblems(problemsOf(text), [["4:46 error state_file", message]]);
+    });
+    await t.step("wslink", () => {
+      const text = wslink(`    "proxy_file": "run/proxy.map", "state_file": "run/proxy.map",`);
+      assertProblems(problemsOf(text), [["3:50 error configuration.state_file", message]]);
+    });
+  });
+  await t.step("an endpoint at the default dashboard path, reported at the endpoint", async (t) => {
+    const message =
+      /^the dashboard is at "\/_dashboard" by default, which overlaps the REST endpoint "\/_dashboard"; set "dashboard_path" to another path$/;
+    await t.step("spec", () => {
+      const text = spec(`  "url": "http://localhost:8080/_dashboard/",`);
+      assertProblems(problemsOf(text), [["4:10 error url", message]]);
+    });
+    await t.step("wslink", () => {
+      const text = wslink(`    "endpoint": "_dashboard",`);
+      assertProblems(problemsOf(text), [["3:17 error configuration.endpoint", message]]);
+    });
+    await t.step("fine with another dashboard_path", () => {
+      const text = spec(`  "url": "http://localhost:8080/_dashboard", "dashboard_path": "/ops",`);
+      assert.equal(parse(text).config.dashboardPath, "/ops");
+    });
+  });
+});
+
+Deno.test("parseConfig() never repeats a token in its messages", async (t) => {
+  const tokens = [
+    "hunter2hunter2",
+    "abcdefgh ijklmnopq",
+    "s3cr\u00e9t-s3cr\u00e9t-s3cr\u00e9t",
+    "1234567890",
+  ];
+  for (const token of tokens) {
+    await t.step(token, () => {
+      const value = /^\d+$/.test(token) ? token : `"${token}"`;
+      const problems = problemsOf(spec(`  "admin_token": ${value}, "api_token": ${value},`));
+      assert.equal(problems.length, 2);
+      const decoded = JSON.parse(value).toString();
+      for (const { message } of problems) assert(!message.includes(decoded), message);
+    });
+  }
 });
 
 Deno.test("parseConfig() reports a config whose format cannot be told", async (t) => {

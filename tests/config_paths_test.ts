@@ -50,9 +50,11 @@ Deno.test("checkConfigPaths() creates a missing log folder, parents included", a
   });
 });
 
-Deno.test("checkConfigPaths() accepts a map file inside a log folder it has just created", async () => {
+Deno.test("checkConfigPaths() accepts a map file and a state file inside a log folder it has just created", async () => {
   await withTempDir(async (dir) => {
-    const text = spec(`"log": "run", "map_file": "run/proxy.map", "content": ".",`);
+    const text = spec(
+      `"log": "run", "map_file": "run/proxy.map", "state_file": "run/state.json", "content": ".",`,
+    );
     assert.deepStrictEqual(await check(dir, text), []);
     assert.deepStrictEqual([...Deno.readDirSync(join(dir, "run"))], [], "no probe file is left");
   });
@@ -83,6 +85,7 @@ Deno.test("checkConfigPaths() reports a log folder it cannot create, at the key 
       const text = spec("");
       const loaded = parseConfig(text, join(dir, "launcher.config"));
       loaded.config.logDir = join(dir, "file", "logs");
+      loaded.config.stateFile = join(dir, "file", "logs", "pvw-launcher-state.json");
       const problems = await checkConfigPaths(loaded, text);
       assert.deepStrictEqual(problems.map(where), ["1:1 error log"]);
       assert.match(problems[0].message, /\(the default; set "log" to choose another\)$/);
@@ -115,6 +118,49 @@ Deno.test("checkConfigPaths() reports a map file whose folder is unusable, at th
       const text = wslink(`"log_dir": "logs", "proxy_file": "missing/proxy.map",`);
       const problems = await check(dir, text);
       assert.deepStrictEqual(problems.map(where), ["3:24 error configuration.proxy_file"]);
+    });
+  });
+});
+
+Deno.test("checkConfigPaths() reports a state file whose folder is unusable, at the key that named it", async (t) => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(join(dir, "file"), "");
+    await Deno.mkdir(join(dir, "folder.json"));
+    const cases: [string, string, RegExp][] = [
+      [
+        "a folder that does not exist",
+        "missing/state.json",
+        /its folder ".*\/missing" does not exist$/,
+      ],
+      ["a folder that is a file", "file/state.json", /its folder ".*\/file" is not a folder$/],
+      ["a state file that is a folder", "folder.json", /": it is a folder$/],
+    ];
+    for (const [name, stateFile, message] of cases) {
+      await t.step(name, async () => {
+        const problems = await check(dir, spec(`"log": "logs", "state_file": "${stateFile}",`));
+        assert.deepStrictEqual(problems.map(where), ["2:18 error state_file"]);
+        assert.match(problems[0].message, /^cannot keep the state file ".*": /);
+        assert.match(problems[0].message, message);
+      });
+    }
+    await t.step("wslink format", async () => {
+      const text = wslink(`"log_dir": "logs", "state_file": "missing/state.json",`);
+      const problems = await check(dir, text);
+      assert.deepStrictEqual(problems.map(where), ["3:24 error configuration.state_file"]);
+    });
+    await t.step("the default, reported at the top-level object", async () => {
+      await Deno.mkdir(join(dir, "logs", "pvw-launcher-state.json"), { recursive: true });
+      const problems = await check(dir, spec(`"log": "logs",`));
+      assert.deepStrictEqual(problems.map(where), ["1:1 error state_file"]);
+      assert.match(problems[0].message, /: it is a folder \(the default; set "state_file" to /);
+    });
+    await t.step("the default next to an unusable map file is not reported twice", async () => {
+      const problems = await check(dir, spec(`"log": "logs", "map_file": "missing/proxy.map",`));
+      assert.deepStrictEqual(problems.map(where), ["2:18 error map_file"]);
+    });
+    await t.step("the default in a log folder it cannot create is not reported twice", async () => {
+      const problems = await check(dir, spec(`"log": "file/logs",`));
+      assert.deepStrictEqual(problems.map(where), ["2:3 error log"]);
     });
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FILE, parse, spec, TESTDATA, withResource, wslink } from "./config_test_utils.ts";
+import { FILE, parse, spec, TESTDATA, withApp, withResource, wslink } from "./config_test_utils.ts";
 
 Deno.test("parseConfig() loads a spec config and the equivalent wslink config into the same model", async () => {
   const specFile = join(TESTDATA, "equivalent_spec.config");
@@ -35,6 +35,8 @@ Deno.test("parseConfig() loads a spec config and the equivalent wslink config in
         env: {},
         readyLines: ["App running at"],
         timeoutMs: 60_000,
+        idleTimeoutMs: 60_000,
+        maxLifetimeMs: 86_400_000,
       },
       visualizer: {
         name: "visualizer",
@@ -43,11 +45,22 @@ Deno.test("parseConfig() loads a spec config and the equivalent wslink config in
         env: { OMP_NUM_THREADS: "4" },
         readyLines: ["Starting factory"],
         timeoutMs: 30_000,
+        idleTimeoutMs: 600_000,
+        maxLifetimeMs: 3_600_000,
       },
     },
     fields: [],
     sessionData: {},
     sanitize: {},
+    idleTimeoutMs: 600_000,
+    maxLifetimeMs: 86_400_000,
+    stateFile: join(TESTDATA, "run", "state.json"),
+    keepSessions: true,
+    dashboardPath: "/admin",
+    adminToken: "0123456789abcdef0123456789abcdef",
+    apiToken: "fedcba9876543210fedcba9876543210",
+    allowedOrigins: ["https://app.example.com", "http://localhost:3000"],
+    rateLimit: { perMinute: 30, burst: 30 },
   });
 });
 
@@ -75,6 +88,10 @@ Deno.test("parseConfig() fills in the defaults of a minimal config", async (t) =
     fields: [],
     sessionData: {},
     sanitize: {},
+    stateFile: "/tmp/pvw-launcher-logs/pvw-launcher-state.json",
+    keepSessions: false,
+    dashboardPath: "/_dashboard",
+    allowedOrigins: [],
   };
   for (const [format, text] of [["spec", spec("")], ["wslink", wslink("")]]) {
     await t.step(`${format} format`, () => {
@@ -257,5 +274,129 @@ Deno.test("the shipped examples parse without errors or warnings", async (t) => 
     const { config } = parse(await Deno.readTextFile(file), file);
     assert.equal(config.apps.demo.dir, examples);
     await Deno.stat(join(examples, "demo_app.ts"));
+  });
+});
+
+Deno.test("parseConfig() reads the operating settings in both formats", async (t) => {
+  const settings = [
+    `"idle_timeout": 300, "max_lifetime": 7200.5, "keep_sessions": true,`,
+    `"state_file": "state/sessions.json", "dashboard_path": "/ops/dashboard/",`,
+    `"admin_token": "0123456789abcdef", "api_token": "${"x".repeat(40)}",`,
+    `"allowed_origins": ["https://App.Example.com:443/", "http://[::1]:3000"],`,
+    `"rate_limit": { "per_minute": 60, "burst": 5 },`,
+  ];
+  const expected = {
+    idleTimeoutMs: 300_000,
+    maxLifetimeMs: 7_200_500,
+    stateFile: "/srv/pv/state/sessions.json",
+    keepSessions: true,
+    dashboardPath: "/ops/dashboard",
+    adminToken: "0123456789abcdef",
+    apiToken: "x".repeat(40),
+    allowedOrigins: ["https://app.example.com", "http://[::1]:3000"],
+    rateLimit: { perMinute: 60, burst: 5 },
+  };
+  const texts = [
+    ["spec", spec(settings.map((s) => `  ${s}`).join("\n"))],
+    ["wslink", wslink(settings.map((s) => `    ${s}`).join("\n"))],
+  ];
+  for (const [format, text] of texts) {
+    await t.step(`${format} format`, () => {
+      const { config, warnings } = parse(text);
+      assert.deepStrictEqual(warnings, []);
+      const { idleTimeoutMs, maxLifetimeMs, stateFile, keepSessions, dashboardPath } = config;
+      const { adminToken, apiToken, allowedOrigins, rateLimit } = config;
+      assert.deepStrictEqual({
+        idleTimeoutMs,
+        maxLifetimeMs,
+        stateFile,
+        keepSessions,
+        dashboardPath,
+        adminToken,
+        apiToken,
+        allowedOrigins,
+        rateLimit,
+      }, expected);
+    });
+  }
+});
+
+Deno.test("parseConfig() keeps the state file next to the map file, else in the log folder", async (t) => {
+  const cases: [string, string, string][] = [
+    [
+      "a spec map file",
+      spec(`  "log": "logs", "map_file": "/var/www/proxy.map",`),
+      "/var/www/pvw-launcher-state.json",
+    ],
+    [
+      "a wslink proxy_file",
+      wslink(`    "log_dir": "logs", "proxy_file": "run/proxy.map",`),
+      "/srv/pv/run/pvw-launcher-state.json",
+    ],
+    ["no map file", spec(`  "log": "logs",`), "/srv/pv/logs/pvw-launcher-state.json"],
+    [
+      "an explicit state_file wins",
+      spec(`  "map_file": "/var/www/proxy.map", "state_file": "/var/lib/pvw/state.json",`),
+      "/var/lib/pvw/state.json",
+    ],
+  ];
+  for (const [name, text, stateFile] of cases) {
+    await t.step(name, () => assert.equal(parse(text).config.stateFile, stateFile));
+  }
+});
+
+Deno.test("parseConfig() defaults a rate limit's burst to its rate, but at least 1", async (t) => {
+  const cases: [string, { perMinute: number; burst: number }][] = [
+    [`{ "per_minute": 30 }`, { perMinute: 30, burst: 30 }],
+    [`{ "per_minute": 0.5 }`, { perMinute: 0.5, burst: 1 }],
+    [`{ "per_minute": 10, "burst": 2.5 }`, { perMinute: 10, burst: 2.5 }],
+  ];
+  for (const [rateLimit, expected] of cases) {
+    await t.step(rateLimit, () => {
+      assert.deepStrictEqual(
+        parse(spec(`  "rate_limit": ${rateLimit},`)).config.rateLimit,
+        expected,
+      );
+    });
+  }
+});
+
+Deno.test("parseConfig() lets an application's idle_timeout and max_lifetime override the global ones", async (t) => {
+  const apps = `"inherits": { "cmd": ["a"] },
+    "own": { "cmd": ["b"], "idle_timeout": 30, "max_lifetime": 0.25 },`;
+  const texts = [
+    [
+      "spec",
+      `{
+  "idle_timeout": 600, "max_lifetime": 3600,
+  "resources": [{ "host": "localhost", "port": [9001, 9002] }],
+  "applications": {
+    ${apps}
+  },
+}`,
+    ],
+    [
+      "wslink",
+      `{
+  "configuration": { "idle_timeout": 600, "max_lifetime": 3600 },
+  "resources": [{ "host": "localhost", "port_range": [9001, 9002] }],
+  "apps": {
+    ${apps}
+  },
+}`,
+    ],
+  ];
+  for (const [format, text] of texts) {
+    await t.step(format, () => {
+      const { config } = parse(text);
+      const summary = Object.values(config.apps)
+        .map((a) => [a.name, a.idleTimeoutMs, a.maxLifetimeMs]);
+      assert.deepStrictEqual(summary, [["inherits", 600_000, 3_600_000], ["own", 30_000, 250]]);
+    });
+  }
+  await t.step("without global ones, an application's own apply alone", () => {
+    const { config } = parse(withApp(`    "demo": { "cmd": ["x"], "idle_timeout": 60 },`));
+    assert.equal(config.apps.demo.idleTimeoutMs, 60_000);
+    assert(!("maxLifetimeMs" in config.apps.demo), "an absent lifetime is left out");
   });
 });

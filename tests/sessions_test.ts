@@ -8,71 +8,9 @@ import {
   UnknownApplicationError,
   UnknownSessionError,
 } from "../lib/errors.ts";
-import type { ChunkHandler, Follow, LogFollower } from "../lib/log_follower.ts";
 import { PortPool } from "../lib/port_pool.ts";
-import type { ExitStatus, ProcessHandle, Spawner, SpawnRequest } from "../lib/process.ts";
-import { SessionManager, type SessionMap } from "../lib/sessions.ts";
-
-/** A process that exists only in the test. */
-class FakeProcess implements ProcessHandle {
-  readonly exited: Promise<ExitStatus>;
-  #exit!: (s: ExitStatus) => void;
-  done = false;
-  constructor(readonly pid: number, readonly request: SpawnRequest, readonly ignoresTerm: boolean) {
-    this.exited = new Promise((r) => this.#exit = r);
-  }
-  exit(status: ExitStatus): void {
-    if (this.done) return;
-    this.done = true;
-    this.#exit(status);
-  }
-}
-
-class FakeSpawner implements Spawner {
-  processes: FakeProcess[] = [];
-  signals: [number, string][] = [];
-  failWith: LaunchError | undefined;
-  ignoreTerm = false;
-  #next = 1000;
-  spawn(request: SpawnRequest): Promise<ProcessHandle> {
-    if (this.failWith) return Promise.reject(this.failWith);
-    const p = new FakeProcess(this.#next++, request, this.ignoreTerm);
-    this.processes.push(p);
-    return Promise.resolve(p);
-  }
-  signalGroup(pgid: number, signal: "SIGTERM" | "SIGKILL"): void {
-    this.signals.push([pgid, signal]);
-    const p = this.processes.find((p) => p.pid === pgid)!;
-    if (signal === "SIGKILL" || !p.ignoresTerm) p.exit({ code: null, signal });
-  }
-  groupAlive(pgid: number): boolean {
-    return !this.processes.find((p) => p.pid === pgid)!.done;
-  }
-}
-
-class FakeFollower implements LogFollower {
-  handlers = new Map<string, ChunkHandler>();
-  follow(path: string, onChunk: ChunkHandler): Follow {
-    this.handlers.set(path, onChunk);
-    return { drain: () => Promise.resolve(), close: () => this.handlers.delete(path) };
-  }
-  write(path: string, text: string): void {
-    this.handlers.get(path)?.(new TextEncoder().encode(text));
-  }
-  close(): void {}
-}
-
-class FakeMap implements SessionMap {
-  lines = new Map<string, string>();
-  set(id: string, target: string): Promise<void> {
-    this.lines.set(id, target);
-    return Promise.resolve();
-  }
-  delete(id: string): Promise<void> {
-    this.lines.delete(id);
-    return Promise.resolve();
-  }
-}
+import { SessionManager } from "../lib/sessions.ts";
+import { FakeFollower, FakeMap, FakeSpawner } from "./fakes.ts";
 
 function makeConfig(overrides: Partial<LauncherConfig> = {}): LauncherConfig {
   return {
@@ -100,6 +38,10 @@ function makeConfig(overrides: Partial<LauncherConfig> = {}): LauncherConfig {
     fields: [],
     sessionData: {},
     sanitize: {},
+    stateFile: "/var/log/pvw/pvw-launcher-state.json",
+    keepSessions: false,
+    dashboardPath: "/_dashboard",
+    allowedOrigins: [],
     ...overrides,
   };
 }

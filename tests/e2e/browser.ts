@@ -18,6 +18,16 @@ export interface PwResponse {
   request(): { method(): string };
 }
 
+/** The part of playwright's `WebSocket` the tests use: a frame's payload is a string (text)
+ * or a Node `Buffer` (binary). */
+export interface PwWebSocket {
+  url(): string;
+  on(
+    event: "framesent" | "framereceived",
+    listener: (frame: { payload: string | Uint8Array }) => void,
+  ): void;
+}
+
 /** The part of playwright's `Page` the tests use. */
 export interface PwPage {
   goto(url: string): Promise<unknown>;
@@ -29,6 +39,7 @@ export interface PwPage {
   evaluate<T>(expression: string): Promise<T>;
   screenshot(options: { path: string; fullPage?: boolean }): Promise<unknown>;
   on(event: "response", listener: (response: PwResponse) => void): void;
+  on(event: "websocket", listener: (socket: PwWebSocket) => void): void;
   on(
     event: "console",
     listener: (message: { type(): string; text(): string }) => void,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Launcher, startLauncher, within } from "../integration/harness.ts";
+import { decode, type Packable } from "./msgpack.ts";
 import { launchChromium, makeContent, type PwContext, type PwPage } from "./browser.ts";
 import {
   CHROMIUM,
@@ -37,6 +38,8 @@ interface PageState {
 class Visit {
   readonly posts: number[] = [];
   readonly console: string[] = [];
+  /** The frames the page's WebSockets sent: strings for text frames. */
+  readonly sent: (string | Uint8Array)[] = [];
   #onPost = () => {};
 
   private constructor(readonly page: PwPage) {
@@ -46,6 +49,9 @@ class Visit {
       this.#onPost();
     });
     page.on("console", (message) => this.console.push(`${message.type()}: ${message.text()}`));
+    page.on("websocket", (socket) => {
+      socket.on("framesent", ({ payload }) => this.sent.push(payload));
+    });
   }
 
   static async open(browser: PwContext, url: string): Promise<Visit> {
@@ -92,6 +98,13 @@ class Visit {
   async screenshot(dir: string, name: string): Promise<void> {
     await this.page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
   }
+}
+
+/** The message in a single-frame wslink message: a 12-byte header, then msgpack. */
+function unframe(frame: Uint8Array): Packable {
+  const size = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(8, true);
+  assert.equal(size, frame.length - 12, "one frame holds the whole message");
+  return decode(frame.subarray(12));
 }
 
 async function deleteSession(launcher: Launcher, id: unknown): Promise<void> {
@@ -143,6 +156,26 @@ Deno.test({
             `ws://${host}/proxy?sessionId=${ready.sessionId}&path=ws`,
           );
           await visit.screenshot(screenshots, "ready");
+        },
+      );
+
+      await t.step(
+        "the client sent msgpack binary frames only, the first a wslink.hello with the secret",
+        async () => {
+          const secret = await visit.page.evaluate<string>(
+            "window.smartConnect.getConfig().secret",
+          );
+          assert.ok(visit.sent.length >= 2, `${visit.sent.length} frames sent`);
+          assert.ok(visit.sent.every((frame) => typeof frame !== "string"), "no text frame");
+          const [hello, call] = visit.sent.map((frame) => unframe(frame as Uint8Array));
+          assert.deepEqual(hello, {
+            wslink: "1.0",
+            id: "system:c0:0",
+            method: "wslink.hello",
+            args: [{ secret }],
+            kwargs: {},
+          });
+          assert.deepEqual((call as { method: string; args: number[] }).method, "test.add");
         },
       );
 

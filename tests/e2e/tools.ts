@@ -39,7 +39,10 @@ const IN_CI = !["", "0", "false"].includes(
 export class Needs {
   readonly missing: string[];
 
-  /** @param what the group's name in the skip line; @param paths files it needs */
+  /**
+   * @param what the group's name in the skip line
+   * @param paths the files it needs
+   */
   constructor(readonly what: string, paths: string[]) {
     this.missing = paths.filter((p) => !existsSync(p));
     if (this.ignore) {
@@ -54,7 +57,11 @@ export class Needs {
     return this.missing.length > 0 && !IN_CI;
   }
 
-  /** Fails (in CI) when something is missing. @throws Error naming what is missing */
+  /**
+   * Fails when something is missing: called first by each test, it only throws in CI.
+   *
+   * @throws Error naming what is missing
+   */
   check(): void {
     if (this.missing.length > 0) {
       throw new Error(

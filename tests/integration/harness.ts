@@ -161,13 +161,38 @@ export async function startLauncher(
   await Deno.writeTextFile(file, JSON.stringify(body, null, 2));
   const launcher = new Launcher(dir, file, ["--host", "127.0.0.1", "--port", "0", ...args]);
   try {
-    const m = await launcher.waitForLog(/listening on (http:\/\/[^/\s]+)(\/\S*)/, 20_000);
+    const m = await Promise.race([
+      launcher.waitForLog(/listening on (http:\/\/[^/\s]+)(\/\S*)/, 20_000),
+      launcher.process.status.then((s) => {
+        throw new Error(`the launcher exited with code ${s.code} before it listened`);
+      }),
+    ]);
     launcher.base = m[1];
     launcher.endpoint = m[1] + m[2];
   } catch (err) {
     await launcher.stop("SIGKILL");
     throw new Error(`${(err as Error).message}\nlauncher output:\n${launcher.log}`);
   }
+  return launcher;
+}
+
+/** Starts another launcher on the same folder and config file as `previous` (a restart). */
+export async function restartLauncher(previous: Launcher, args: string[] = []): Promise<Launcher> {
+  const launcher = new Launcher(previous.dir, previous.configFile, [
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    ...args,
+  ]);
+  const m = await Promise.race([
+    launcher.waitForLog(/listening on (http:\/\/[^/\s]+)(\/\S*)/, 20_000),
+    launcher.process.status.then((s) => {
+      throw new Error(`the launcher exited with code ${s.code}:\n${launcher.log}`);
+    }),
+  ]);
+  launcher.base = m[1];
+  launcher.endpoint = m[1] + m[2];
   return launcher;
 }
 

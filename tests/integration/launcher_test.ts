@@ -86,13 +86,14 @@ Deno.test("a session round trip: POST starts the demo app, GET returns it, DELET
     await t.step("GET by id returns the same answer", async () => {
       const get = await launcher.request("GET", `${launcher.endpoint}/${id}`);
       assert.deepEqual(get.status, 200);
-      const { proxy, ...answer } = get.json;
+      const { proxy, stops, ...answer } = get.json;
       assert.deepEqual(answer, post.json);
       assert.equal(
         (proxy as Record<string, number>).connectionsTotal,
         0,
         "GET shows proxy counters",
       );
+      assert.deepEqual(stops, { idleAt: null, lifetimeAt: null }, "and when it stops");
     });
     await t.step("DELETE stops it, returns the same answer, and the map line goes", async () => {
       const del = await launcher.request("DELETE", `${launcher.endpoint}/${id}`);
@@ -261,7 +262,7 @@ Deno.test("DELETE stops the whole process tree, grandchildren included", async (
       assert.deepEqual(del.status, 200);
       assert(!processRuns(child), `the grandchild of ${application} is gone after DELETE`);
     }
-    assert.match(launcher.log, /did not stop within its grace period; killing it/);
+    assert.match(launcher.log, /did not stop within its grace period; it was killed/);
   } finally {
     await cleanup(launcher);
   }
@@ -277,7 +278,8 @@ Deno.test("a session whose process exits by itself is removed at once", async ()
     const post = await launcher.post({ application: "demo" });
     assert.deepEqual(post.status, 200);
     const id = post.json.id as string;
-    await launcher.waitForLog(new RegExp(`session ${id} ended: process exited with code 0`));
+    await launcher.waitForLog(new RegExp(`session ${id}: its process exited with code 0`));
+    await launcher.waitForLog(new RegExp(`session ${id} ended: its process ended`));
     assert.deepEqual((await launcher.request("GET", `${launcher.endpoint}/${id}`)).status, 404);
     assert.deepEqual(await mapLines(join(launcher.dir, "proxy.map")), []);
     const next = await launcher.post({ application: "demo" });

@@ -1,0 +1,104 @@
+/**
+ * Files replaced atomically (a temporary file in the same folder, then a rename), so a
+ * reader such as Apache never sees half a file, and a writer that coalesces a burst of
+ * changes into as few writes as possible.
+ *
+ * @module
+ */
+
+import { basename, dirname, join } from "node:path";
+
+/**
+ * Replaces a whole file's content.
+ *
+ * @param path the file to replace
+ * @param text its new content
+ * @returns resolves once `path` holds `text`
+ */
+export type FileWriter = (path: string, text: string) => Promise<void>;
+
+/**
+ * Replaces a file atomically: writes a temporary `.<name>.<random>.tmp` in the same folder,
+ * sets its mode, and renames it onto `path`. On failure the temporary file is removed.
+ *
+ * @param path the file to replace
+ * @param text its new content
+ * @param mode the file's permission bits, whatever the umask
+ * @param prepare runs on the temporary file before it is renamed into place
+ * @returns resolves once the new file is in place
+ * @throws {Deno.errors.NotFound} and other file system errors, when the file cannot be written
+ */
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+  mode = 0o644,
+  prepare?: (tmp: string) => Promise<void>,
+): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID()}.tmp`);
+  try {
+    await Deno.writeTextFile(tmp, text, { createNew: true, mode });
+    if (Deno.build.os !== "windows") await Deno.chmod(tmp, mode);
+    await prepare?.(tmp);
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    // The write's own error is the one worth reporting; a temp file that was never created
+    // is not a second problem.
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Rewrites one file from a render function, coalescing requests: at most one write is in
+ * flight and one queued, and every request settles after a write that started after it.
+ */
+export class CoalescedWriter {
+  #path: string;
+  #render: () => string;
+  #write: FileWriter;
+  #next: PromiseWithResolvers<void> | undefined;
+  #flushing = false;
+
+  /**
+   * Makes a writer for one file.
+   *
+   * @param path the file
+   * @param render the file's whole content, read when a write starts
+   * @param write how the file is replaced
+   */
+  constructor(path: string, render: () => string, write: FileWriter) {
+    this.#path = path;
+    this.#render = render;
+    this.#write = write;
+  }
+
+  /**
+   * Asks for the file to be written with the current content.
+   *
+   * @returns resolves once a write that started after this call is in place
+   * @throws {Error} from the write, when the file cannot be written; a later call writes again
+   */
+  request(): Promise<void> {
+    this.#next ??= Promise.withResolvers<void>();
+    const { promise } = this.#next;
+    if (!this.#flushing) this.#flush();
+    return promise;
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    // Let the calls made in the same tick join the first write.
+    await Promise.resolve();
+    while (this.#next !== undefined) {
+      const batch = this.#next;
+      this.#next = undefined;
+      try {
+        await this.#write(this.#path, this.#render());
+        batch.resolve();
+      } catch (err) {
+        batch.reject(err);
+      }
+    }
+    this.#flushing = false;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Routes for whoever runs the launcher: `GET /metrics` for Prometheus and `GET /healthz` for
+ * load balancers and systemd. Both take `HEAD` too. They go into the handler's route table
+ * through `HandlerDeps.routes`.
+ *
+ * `/healthz` answers 503 as soon as shutdown begins, so a load balancer stops sending new
+ * launches here while the sessions are being stopped.
+ *
+ * @module
+ */
+
+import { jsonResponse } from "./errors.ts";
+import type { Route, RouteHandler } from "./http.ts";
+import type { Metrics, MetricsSnapshot } from "./metrics.ts";
+
+/** The content type of the Prometheus text exposition format. */
+export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** What the operations routes read. */
+export interface OpsRoutesDeps {
+  /** The metrics to write out. */
+  metrics: Metrics;
+  /** Takes the live state (sessions, ports, proxy) at request time. */
+  snapshot: () => MetricsSnapshot;
+  /** True once the launcher has begun shutting down. */
+  shuttingDown: () => boolean;
+}
+
+/** The body of a `/healthz` answer. */
+export interface Health {
+  /** "ok", or "shutting down" (with status 503). */
+  status: "ok" | "shutting down";
+  /** Sessions in the table, whatever their state. */
+  sessions: number;
+  /** The most sessions that may run at once. */
+  capacity: number;
+  /** Ports no session holds. */
+  freePorts: number;
+}
+
+// Monitoring must always see the present, never a cached answer.
+const NO_STORE = { "cache-control": "no-store" };
+
+/** Answers HEAD with the status and headers GET would have, and no body. */
+function withHead(get: RouteHandler): Record<string, RouteHandler> {
+  const head: RouteHandler = async (req, params, ctx) => {
+    const answer = await get(req, params, ctx);
+    await answer.body?.cancel();
+    return new Response(null, { status: answer.status, headers: answer.headers });
+  };
+  return { GET: get, HEAD: head };
+}
+
+/**
+ * Builds the `/metrics` and `/healthz` routes.
+ *
+ * @param deps the metrics, the live state and the shutdown flag
+ * @returns routes for `HandlerDeps.routes`
+ */
+export function opsRoutes(deps: OpsRoutesDeps): Route[] {
+  const metrics: RouteHandler = () =>
+    Promise.resolve(
+      new Response(deps.metrics.render(deps.snapshot()), {
+        headers: { "content-type": METRICS_CONTENT_TYPE, ...NO_STORE },
+      }),
+    );
+  const healthz: RouteHandler = () => {
+    const snapshot = deps.snapshot();
+    const closing = deps.shuttingDown();
+    const body: Health = {
+      status: closing ? "shutting down" : "ok",
+      sessions: snapshot.sessions.length,
+      capacity: snapshot.maxSessions,
+      freePorts: snapshot.freePorts,
+    };
+    return Promise.resolve(jsonResponse(body, closing ? 503 : 200, NO_STORE));
+  };
+  return [
+    { pattern: new URLPattern({ pathname: "/metrics" }), methods: withHead(metrics) },
+    { pattern: new URLPattern({ pathname: "/healthz" }), methods: withHead(healthz) },
+  ];
+}

@@ -1,0 +1,163 @@
+/**
+ * What the session table keeps for each session, and the small helpers its modules share.
+ *
+ * @module
+ */
+
+import type { Slot } from "./port_pool.ts";
+import type { SavedSession } from "./session_state.ts";
+import type { ExitStatus, ProcessHandle } from "./process.ts";
+import type { Traffic } from "./traffic.ts";
+
+/** A session's life: starting (waiting for its ready line), ready, or stopping. */
+export type SessionState = "starting" | "ready" | "stopping";
+
+/** Why a session ended. */
+export type StopReason =
+  | "deleted"
+  | "exited"
+  | "launch_failed"
+  | "idle"
+  | "lifetime"
+  | "shutdown"
+  | "dashboard";
+
+/** How each stop reason reads in the log. */
+export const REASONS: Record<StopReason, string> = {
+  deleted: "stopped by request",
+  exited: "its process ended",
+  launch_failed: "its launch failed",
+  idle: "idle for longer than its idle_timeout",
+  lifetime: "reached its max_lifetime",
+  shutdown: "the launcher shut down",
+  dashboard: "stopped from the dashboard",
+};
+
+/** What the launcher knows of one session. */
+export interface SessionInfo {
+  /** Session id. */
+  readonly id: string;
+  /** Application name. */
+  readonly application: string;
+  /** Host of its process. */
+  readonly host: string;
+  /** Port of its process. */
+  readonly port: number;
+  /** Its process id (and process group id), once spawned. */
+  readonly pid: number | undefined;
+  /** Where its output goes. */
+  readonly logFile: string;
+  /** Wall-clock time it was requested, in ms since the epoch. */
+  readonly startedAt: number;
+  /** Milliseconds from request to ready line, once ready. */
+  readonly readyMs: number | undefined;
+  /** Where it is in its life. */
+  readonly state: SessionState;
+  /** The answer given to the client. */
+  readonly answer: Readonly<Record<string, unknown>>;
+  /** What the proxy saw of it. */
+  readonly traffic: Traffic;
+  /** Whether this launcher took it over from a previous one. */
+  readonly adopted: boolean;
+  /** Stop after this long without proxied connections or traffic, in ms. */
+  readonly idleTimeoutMs: number | undefined;
+  /** Stop this long after it started, in ms. */
+  readonly maxLifetimeMs: number | undefined;
+}
+
+/** The table's own, mutable view of a session. */
+export interface SessionRecord extends SessionInfo {
+  /** Its process id, once spawned. */
+  pid: number | undefined;
+  /** Milliseconds to ready, once ready. */
+  readyMs: number | undefined;
+  /** Where it is in its life. */
+  state: SessionState;
+  /** The answer given to the client. */
+  answer: Record<string, unknown>;
+  /** The port it holds; `pooled` is false for a port outside today's resources. */
+  slot: Slot & { pooled: boolean };
+  /** `performance.now()` when it was requested. */
+  startedMono: number;
+  /** What tells its process from a later one with the same pid. */
+  identity: string | undefined;
+  /** Its process, once spawned. */
+  proc?: ProcessHandle;
+  /** Settles with the process once spawning is over (undefined if it failed). */
+  spawned?: Promise<ProcessHandle | undefined>;
+  /** Settles once the session has ended and its port is free. */
+  ending?: Promise<void>;
+}
+
+/**
+ * Says how a process ended, for logs and error messages.
+ *
+ * @param status the exit status
+ * @returns such as `exited with code 3` or `was killed by SIGKILL`
+ */
+export function describeExit(status: ExitStatus): string {
+  if (status.signal) return `was killed by ${status.signal}`;
+  return status.code === null ? "exited" : `exited with code ${status.code}`;
+}
+
+/**
+ * A timer that can be awaited and cancelled.
+ *
+ * @param ms delay in milliseconds
+ * @returns the promise (resolving to `"timeout"`) and its cancel function
+ */
+export function timer(ms: number): { promise: Promise<"timeout">; cancel: () => void } {
+  let id: ReturnType<typeof setTimeout> | undefined;
+  const promise = new Promise<"timeout">((resolve) => {
+    id = setTimeout(() => resolve("timeout"), ms);
+  });
+  return { promise, cancel: () => clearTimeout(id) };
+}
+
+/** What an adopted session takes from today's config and pool. */
+export interface AdoptedParts {
+  /** Whether its port is in today's pool. */
+  pooled: boolean;
+  /** Its fresh proxy counters. */
+  traffic: Traffic;
+  /** Its idle limit under today's config. */
+  idleTimeoutMs: number | undefined;
+  /** Its lifetime limit under today's config. */
+  maxLifetimeMs: number | undefined;
+}
+
+/**
+ * Rebuilds the record of a session a previous launcher left running.
+ *
+ * @param s what the state file kept
+ * @param proc its process, watched by this launcher
+ * @param parts what it takes from today's config
+ * @returns a ready record
+ */
+export function adoptedRecord(
+  s: SavedSession,
+  proc: ProcessHandle,
+  parts: AdoptedParts,
+): SessionRecord {
+  return {
+    id: s.id,
+    application: s.application,
+    host: s.host,
+    port: s.port,
+    pid: proc.pid,
+    identity: s.identity,
+    logFile: s.logFile,
+    startedAt: s.startedAt,
+    startedMono: performance.now(),
+    readyMs: s.readyMs,
+    state: "ready",
+    answer: s.answer,
+    traffic: parts.traffic,
+    adopted: true,
+    idleTimeoutMs: parts.idleTimeoutMs,
+    maxLifetimeMs: parts.maxLifetimeMs,
+    slot: { host: s.host, port: s.port, pooled: parts.pooled },
+    proc,
+    spawned: Promise.resolve(proc),
+  };
+}

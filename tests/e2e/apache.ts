@@ -1,0 +1,139 @@
+/**
+ * Runs Debian's Apache httpd in the foreground on a loopback port, with its own ServerRoot,
+ * PidFile and ErrorLog in a temp folder, configured by `examples/apache/pvw-launcher.conf`.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { freePortRange, within } from "../integration/harness.ts";
+import { APACHE, APACHE_MODULES, ROOT } from "./tools.ts";
+
+/** The example vhost the README tells Apache users to copy. */
+export const EXAMPLE_VHOST: string = join(ROOT, "examples/apache/pvw-launcher.conf");
+
+const MODULES = [
+  "mpm_event",
+  "authz_core",
+  "proxy",
+  "proxy_http",
+  "proxy_wstunnel",
+  "rewrite",
+  "headers",
+];
+
+/** What the example's `Define`s are set to. */
+export interface ApacheDefines {
+  /** The launcher's map file. */
+  mapFile: string;
+  /** Where the launcher listens, e.g. `http://127.0.0.1:8080`. */
+  launcher: string;
+  /** The launcher's endpoint path. @default "/paraview" */
+  endpoint?: string;
+}
+
+/** A running Apache. */
+export class Apache {
+  readonly base: string;
+  readonly #dir: string;
+  readonly #process: Deno.ChildProcess;
+  readonly #stderr: Promise<string>;
+
+  private constructor(dir: string, port: number, process: Deno.ChildProcess) {
+    this.#dir = dir;
+    this.base = `http://127.0.0.1:${port}`;
+    this.#process = process;
+    this.#stderr = new Response(process.stderr).text();
+  }
+
+  /** Starts Apache and waits (up to 20 s) until it serves. */
+  static async start(dir: string, defines: ApacheDefines): Promise<Apache> {
+    const [port] = freePortRange(1);
+    const conf = join(dir, "httpd.conf");
+    await Deno.writeTextFile(conf, httpdConf(dir, port, defines));
+    const process = new Deno.Command(APACHE, {
+      args: ["-d", dir, "-f", conf, "-DFOREGROUND"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+      env: { LANG: "C" },
+    }).spawn();
+    const apache = new Apache(dir, port, process);
+    try {
+      await apache.#waitUntilServing();
+    } catch (err) {
+      await apache.stop();
+      throw new Error(`${(err as Error).message}\n${await apache.errors()}`);
+    }
+    return apache;
+  }
+
+  /** Its stderr and error log, for failure messages. */
+  async errors(): Promise<string> {
+    const log = await Deno.readTextFile(join(this.#dir, "error.log")).catch(() => "");
+    return `apache stderr:\n${await this.#stderr}\napache error.log:\n${log}`;
+  }
+
+  /** The error log so far. */
+  async errorLog(): Promise<string> {
+    return await Deno.readTextFile(join(this.#dir, "error.log")).catch(() => "");
+  }
+
+  /** Stops Apache (SIGTERM) and waits for it to exit. */
+  async stop(): Promise<Deno.CommandStatus> {
+    try {
+      this.#process.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    const status = await within(20_000, "apache to exit", this.#process.status);
+    await this.#stderr;
+    return status;
+  }
+
+  /** Waits for "resuming normal operations" in the error log, or for Apache to exit. */
+  async #waitUntilServing(): Promise<void> {
+    const log = join(this.#dir, "error.log");
+    const watcher = Deno.watchFs(this.#dir, { recursive: false });
+    const exited = this.#process.status.then((s) => {
+      throw new Error(`apache exited with code ${s.code} before serving`);
+    });
+    const ready = (async () => {
+      const serving = async () =>
+        /resuming normal operations/.test(await Deno.readTextFile(log).catch(() => ""));
+      if (await serving()) return;
+      for await (const event of watcher) {
+        if (event.paths.includes(log) && await serving()) return;
+      }
+    })();
+    try {
+      await within(20_000, "apache to serve", Promise.race([ready, exited]));
+    } finally {
+      watcher.close();
+      await ready.catch(() => {});
+      exited.catch(() => {});
+    }
+  }
+}
+
+function httpdConf(dir: string, port: number, defines: ApacheDefines): string {
+  // As root, Apache's children switch to this user: it must be able to read the map file.
+  const user = Deno.uid() === 0 ? ["User www-data", "Group www-data"] : [];
+  return [
+    `ServerRoot "${dir}"`,
+    `DefaultRuntimeDir "${dir}"`,
+    `PidFile "${join(dir, "httpd.pid")}"`,
+    `ErrorLog "${join(dir, "error.log")}"`,
+    "LogLevel notice rewrite:trace2",
+    "ServerName 127.0.0.1",
+    `Listen 127.0.0.1:${port}`,
+    ...user,
+    ...MODULES.map((m) => `LoadModule ${m}_module "${APACHE_MODULES}/mod_${m}.so"`),
+    `Define PVW_PORT ${port}`,
+    `Define PVW_MAP_FILE "${defines.mapFile}"`,
+    `Define PVW_LAUNCHER "${defines.launcher}"`,
+    `Define PVW_ENDPOINT "${defines.endpoint ?? "/paraview"}"`,
+    `Include "${EXAMPLE_VHOST}"`,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,108 @@
+/**
+ * Stand-ins for the session table's effects: processes, log files and the map file exist
+ * only in the test, and the test decides what each one does.
+ *
+ * @module
+ */
+
+import { LaunchError } from "../lib/errors.ts";
+import type { ChunkHandler, Follow, LogFollower } from "../lib/log_follower.ts";
+import type { ExitStatus, ProcessHandle, Spawner, SpawnRequest } from "../lib/process.ts";
+import type { SessionMap } from "../lib/sessions.ts";
+
+/** What a fake command does once spawned: print, exit, or nothing (it runs until signalled). */
+export type FakeProgram = (process: FakeProcess) => void;
+
+/** A process that exists only in the test. */
+export class FakeProcess implements ProcessHandle {
+  readonly exited: Promise<ExitStatus>;
+  #exit!: (s: ExitStatus) => void;
+  done = false;
+  /** Everything the process printed, stdout and stderr together, as its log file would hold. */
+  output = "";
+  constructor(readonly pid: number, readonly request: SpawnRequest, readonly ignoresTerm: boolean) {
+    this.exited = new Promise((r) => this.#exit = r);
+  }
+  /** Models the process writing to its log. */
+  print(text: string): void {
+    this.output += text;
+  }
+  exit(status: ExitStatus): void {
+    if (this.done) return;
+    this.done = true;
+    this.#exit(status);
+  }
+}
+
+/**
+ * A spawner whose processes are {@linkcode FakeProcess}es. Without `programs` any command
+ * starts a process that runs until signalled; with them, only the listed commands exist (any
+ * other is "not found", as on a real `PATH`) and each runs its program when spawned.
+ */
+export class FakeSpawner implements Spawner {
+  processes: FakeProcess[] = [];
+  signals: [number, string][] = [];
+  failWith: LaunchError | undefined;
+  ignoreTerm = false;
+  #next = 1000;
+  #programs: Record<string, FakeProgram> | undefined;
+  constructor(programs?: Record<string, FakeProgram>) {
+    this.#programs = programs;
+  }
+  spawn(request: SpawnRequest): Promise<ProcessHandle> {
+    if (this.failWith) return Promise.reject(this.failWith);
+    const programs = this.#programs;
+    if (programs && !Object.hasOwn(programs, request.command)) {
+      return Promise.reject(
+        new LaunchError(`command "${request.command}" was not found`, "spawn_error"),
+      );
+    }
+    const p = new FakeProcess(this.#next++, request, this.ignoreTerm);
+    this.processes.push(p);
+    programs?.[request.command](p);
+    return Promise.resolve(p);
+  }
+  signalGroup(pgid: number, signal: "SIGTERM" | "SIGKILL"): void {
+    this.signals.push([pgid, signal]);
+    const p = this.processes.find((p) => p.pid === pgid);
+    if (p && (signal === "SIGKILL" || !p.ignoresTerm)) p.exit({ code: null, signal });
+  }
+  groupAlive(pgid: number): boolean {
+    const p = this.processes.find((p) => p.pid === pgid);
+    return p !== undefined && !p.done;
+  }
+  identity(pid: number): string | undefined {
+    return this.groupAlive(pid) ? `started-${pid}` : undefined;
+  }
+  adopt(pid: number, identity: string): ProcessHandle | undefined {
+    if (this.identity(pid) !== identity) return undefined;
+    return this.processes.find((p) => p.pid === pid);
+  }
+  close(): void {}
+}
+
+/** A follower whose files are written by the test through {@linkcode FakeFollower.write}. */
+export class FakeFollower implements LogFollower {
+  handlers = new Map<string, ChunkHandler>();
+  follow(path: string, onChunk: ChunkHandler): Follow {
+    this.handlers.set(path, onChunk);
+    return { drain: () => Promise.resolve(), close: () => this.handlers.delete(path) };
+  }
+  write(path: string, text: string): void {
+    this.handlers.get(path)?.(new TextEncoder().encode(text));
+  }
+  close(): void {}
+}
+
+/** A map file held in memory: session id → `host:port`. */
+export class FakeMap implements SessionMap {
+  lines = new Map<string, string>();
+  set(id: string, target: string): Promise<void> {
+    this.lines.set(id, target);
+    return Promise.resolve();
+  }
+  delete(id: string): Promise<void> {
+    this.lines.delete(id);
+    return Promise.resolve();
+  }
+}
