@@ -22,6 +22,7 @@ import type { LauncherConfig } from "./lib/config_types.ts";
 import { ConfigError, formatProblem } from "./lib/errors.ts";
 import { createHandler } from "./lib/http.ts";
 import { DirectoryFollower } from "./lib/log_follower.ts";
+import { ReopenableLogFile } from "./lib/log_file.ts";
 import { redact } from "./lib/logging.ts";
 import { MapFile } from "./lib/map_file.ts";
 import { localPortProbe, PortPool } from "./lib/port_pool.ts";
@@ -45,6 +46,7 @@ Usage: pvw-launcher CONFIG [options]
   --keep-sessions      on SIGTERM/SIGINT leave sessions running for the next launcher
   --log-level L        trace, debug, info, warning, error (default: info)
   --log-format F       text or json (default: text)
+  --log-file PATH      write the launcher's log to PATH instead of stderr; SIGHUP re-opens it
   --version            print the version
   --help               print this help
 `;
@@ -57,6 +59,7 @@ interface Options {
   keepSessions: boolean;
   logLevel: LogLevel;
   logFormat: "text" | "json";
+  logFile?: string;
   version: boolean;
   help: boolean;
 }
@@ -74,6 +77,7 @@ function parseOptions(args: string[]): Options {
       "keep-sessions": { type: "boolean", default: false },
       "log-level": { type: "string", default: "info" },
       "log-format": { type: "string", default: "text" },
+      "log-file": { type: "string" },
       version: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -95,6 +99,7 @@ function parseOptions(args: string[]): Options {
     keepSessions: values["keep-sessions"]!,
     logLevel: level,
     logFormat: format,
+    logFile: values["log-file"],
     version: values.version!,
     help: values.help!,
   };
@@ -117,14 +122,34 @@ function lineSink(
   };
 }
 
-async function setUpLogging(options: Options): Promise<void> {
+/**
+ * Sends the log to stderr, or to `--log-file`, which SIGHUP re-opens (for logrotate).
+ *
+ * @returns the log file, if there is one
+ */
+async function setUpLogging(options: Options): Promise<ReopenableLogFile | undefined> {
+  const file = options.logFile ? new ReopenableLogFile(options.logFile) : undefined;
+  const target = file ?? Deno.stderr;
   await configure({
-    sinks: { stderr: lineSink(() => Deno.stderr, options.logFormat) },
+    sinks: { stderr: lineSink(() => target, options.logFormat) },
     loggers: [
       { category: ["pvw-launcher"], lowestLevel: options.logLevel, sinks: ["stderr"] },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
     ],
   });
+  Deno.addSignalListener("SIGHUP", () => {
+    if (!file) return;
+    try {
+      file.reopen();
+      getLogger(["pvw-launcher"]).info("SIGHUP: re-opened {file}", { file: file.path });
+    } catch (err) {
+      getLogger(["pvw-launcher"]).error("SIGHUP: cannot re-open {file}: {error}", {
+        file: file.path,
+        error: String(err),
+      });
+    }
+  });
+  return file;
 }
 
 function describe(config: LauncherConfig): string[] {
@@ -245,7 +270,12 @@ export async function main(args: string[]): Promise<number> {
     console.error(`pvw-launcher: no CONFIG given\n\n${USAGE}`);
     return 2;
   }
-  await setUpLogging(options);
+  try {
+    await setUpLogging(options);
+  } catch (err) {
+    console.error(`pvw-launcher: cannot open the log file: ${(err as Error).message}`);
+    return 1;
+  }
   let config: LauncherConfig;
   try {
     const loaded = await loadConfig(options.config);

@@ -9,7 +9,8 @@ import {
   UnknownSessionError,
 } from "../lib/errors.ts";
 import { PortPool } from "../lib/port_pool.ts";
-import { SessionManager } from "../lib/sessions.ts";
+import { SessionManager, type StopReason } from "../lib/sessions.ts";
+import { within } from "./integration/harness.ts";
 import { FakeFollower, FakeMap, FakeSpawner } from "./fakes.ts";
 
 function makeConfig(overrides: Partial<LauncherConfig> = {}): LauncherConfig {
@@ -46,9 +47,15 @@ function makeConfig(overrides: Partial<LauncherConfig> = {}): LauncherConfig {
   };
 }
 
-function setUp(overrides: Partial<LauncherConfig> = {}) {
+interface SetUpOptions {
+  spawner?: FakeSpawner;
+  now?: () => number;
+  ended?: { push(entry: [string, StopReason]): void };
+}
+
+function setUp(overrides: Partial<LauncherConfig> = {}, options: SetUpOptions = {}) {
   const config = makeConfig(overrides);
-  const spawner = new FakeSpawner();
+  const spawner = options.spawner ?? new FakeSpawner();
   const follower = new FakeFollower();
   const map = new FakeMap();
   const pool = new PortPool(config.resources);
@@ -59,6 +66,9 @@ function setUp(overrides: Partial<LauncherConfig> = {}) {
     follower,
     map,
     baseEnv: { HOME: "/root" },
+    now: options.now,
+    reapIntervalMs: 2,
+    onEnded: (s, reason) => options.ended?.push([s.id, reason]),
   });
   /** Launches and makes the newest process print its ready line as soon as it is spawned. */
   const launchReady = async (body: Record<string, unknown>) => {
@@ -254,3 +264,89 @@ async function rejectsWith<E extends Error>(
   }
   throw new Error(`expected ${type.name}`);
 }
+
+/** Records ended sessions; `next(n)` resolves once `n` have ended (fails after 5 s). */
+function endings() {
+  const list: [string, StopReason][] = [];
+  let wake = () => {};
+  return {
+    list,
+    push(entry: [string, StopReason]) {
+      list.push(entry);
+      wake();
+    },
+    next(n: number): Promise<void> {
+      return within(
+        5000,
+        `${n} sessions to end`,
+        new Promise<void>((resolve) => {
+          wake = () => list.length >= n && resolve();
+          wake();
+        }),
+      );
+    },
+  };
+}
+
+Deno.test("an idle session is stopped after idle_timeout, a connected one is not", async () => {
+  let now = 1_000_000;
+  const ended = endings();
+  const config = makeConfig();
+  config.apps.viz.idleTimeoutMs = 60_000;
+  const { sessions, launchReady } = setUp({ apps: config.apps }, { now: () => now, ended });
+  const idle = await launchReady({ application: "viz", node: 1 });
+  const busy = await launchReady({ application: "viz", node: 1 });
+  busy.traffic.opened();
+  assert.deepEqual(sessions.deadlines(idle), { idleStopAt: 1_060_000, lifetimeEndsAt: null });
+  assert.equal(sessions.deadlines(busy).idleStopAt, null, "no idle deadline while connected");
+  now += 60_000;
+  await ended.next(1);
+  assert.deepEqual(ended.list, [[idle.id, "idle"]]);
+  assert.equal(sessions.get(busy.id).state, "ready");
+  await sessions.stopAll();
+});
+
+Deno.test("a session is stopped at max_lifetime, connected or not", async () => {
+  let now = 5_000;
+  const ended = endings();
+  const config = makeConfig();
+  config.apps.viz.maxLifetimeMs = 3_600_000;
+  const { sessions, launchReady } = setUp({ apps: config.apps }, { now: () => now, ended });
+  const s = await launchReady({ application: "viz", node: 1 });
+  s.traffic.opened();
+  assert.equal(sessions.describe(s.id).stops.lifetimeAt, new Date(3_605_000).toISOString());
+  now += 3_600_000;
+  await ended.next(1);
+  assert.deepEqual(ended.list, [[s.id, "lifetime"]]);
+  sessions.close();
+});
+
+Deno.test("SessionManager.adopt() takes over live sessions and drops the dead ones", async () => {
+  const spawner = new FakeSpawner();
+  const first = setUp({}, { spawner });
+  const live = await first.launchReady({ application: "viz", node: 1 });
+  const dead = await first.launchReady({ application: "viz", node: 1 });
+  const saved = first.sessions.saved();
+  assert.equal(saved.length, 2);
+  // The first launcher dies without stopping anything; then one session's process ends.
+  spawner.processes.find((p) => p.pid === dead.pid)!.exit({ code: 0, signal: null });
+  const second = setUp({}, { spawner });
+  assert.deepEqual(await second.sessions.adopt(saved), { adopted: 1, dropped: 1 });
+  const adopted = second.sessions.get(live.id);
+  assert.equal(adopted.adopted, true);
+  assert.deepEqual(adopted.answer, live.answer);
+  assert.deepEqual([...second.map.lines], [[live.id, `localhost:${live.port}`]]);
+  assert.equal(second.pool.available, 2, "the adopted session's port is taken again");
+  await second.sessions.stop(live.id);
+  assert.equal(second.pool.available, 3);
+  second.sessions.close();
+});
+
+Deno.test("SessionManager.detachAll() leaves ready sessions running and saved", async () => {
+  const { sessions, launchReady, spawner } = setUp();
+  const s = await launchReady({ application: "viz", node: 1 });
+  await sessions.detachAll();
+  assert.equal(spawner.signals.length, 0, "no signal was sent");
+  assert.deepEqual(sessions.saved().map((x) => x.id), [s.id]);
+  await rejectsWith(() => sessions.launch({ application: "viz", node: 1 }), ShuttingDownError);
+});
