@@ -159,7 +159,16 @@ export async function startLauncher(
   const body = typeof config === "function" ? config(dir) : config;
   const file = join(dir, "launcher.config");
   await Deno.writeTextFile(file, JSON.stringify(body, null, 2));
-  const launcher = new Launcher(dir, file, ["--host", "127.0.0.1", "--port", "0", ...args]);
+  return await launchOn(dir, file, args);
+}
+
+/** Starts a launcher on an existing config file, on 127.0.0.1 and a free port. */
+export async function launchOn(
+  dir: string,
+  configFile: string,
+  args: string[] = [],
+): Promise<Launcher> {
+  const launcher = new Launcher(dir, configFile, ["--host", "127.0.0.1", "--port", "0", ...args]);
   try {
     const m = await Promise.race([
       launcher.waitForLog(/listening on (http:\/\/[^/\s]+)(\/\S*)/, 20_000),
@@ -177,23 +186,8 @@ export async function startLauncher(
 }
 
 /** Starts another launcher on the same folder and config file as `previous` (a restart). */
-export async function restartLauncher(previous: Launcher, args: string[] = []): Promise<Launcher> {
-  const launcher = new Launcher(previous.dir, previous.configFile, [
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "0",
-    ...args,
-  ]);
-  const m = await Promise.race([
-    launcher.waitForLog(/listening on (http:\/\/[^/\s]+)(\/\S*)/, 20_000),
-    launcher.process.status.then((s) => {
-      throw new Error(`the launcher exited with code ${s.code}:\n${launcher.log}`);
-    }),
-  ]);
-  launcher.base = m[1];
-  launcher.endpoint = m[1] + m[2];
-  return launcher;
+export function restartLauncher(previous: Launcher, args: string[] = []): Promise<Launcher> {
+  return launchOn(previous.dir, previous.configFile, args);
 }
 
 /** A spec-format config with the given apps, logs and map file in `dir`. */
