@@ -64,3 +64,68 @@ export function dueStops(
   }
   return due;
 }
+
+/** What a {@linkcode Reaper} works on. */
+export interface ReaperOptions {
+  /** The ready sessions, with their counters. */
+  sessions: () => Iterable<
+    Omit<LifetimeView, "connections" | "lastActivityAt"> & {
+      traffic: { connections: number; lastActivityAt: number };
+    }
+  >;
+  /** Stops a session that is due. */
+  stop: (id: string, reason: "idle" | "lifetime") => void;
+  /** The wall clock, ms since the epoch. */
+  now: () => number;
+  /** How often to look, in ms. */
+  intervalMs: number;
+}
+
+/**
+ * Stops sessions when their idle or lifetime limit is reached. Its timer runs only while
+ * some session has a limit.
+ */
+export class Reaper {
+  #options: ReaperOptions;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * Makes an idle reaper.
+   *
+   * @param options the sessions, how to stop one, the clock and the interval
+   */
+  constructor(options: ReaperOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Starts looking, if the session has a limit.
+   *
+   * @param session a session that became ready
+   */
+  watch(session: { idleTimeoutMs?: number; maxLifetimeMs?: number }): void {
+    if (session.idleTimeoutMs === undefined && session.maxLifetimeMs === undefined) return;
+    this.#timer ??= setInterval(() => this.#tick(), this.#options.intervalMs);
+  }
+
+  #tick(): void {
+    const sessions = [...this.#options.sessions()];
+    const views = sessions.map((s) => ({
+      ...s,
+      connections: s.traffic.connections,
+      lastActivityAt: s.traffic.lastActivityAt,
+    }));
+    for (const { id, reason } of dueStops(views, this.#options.now())) {
+      this.#options.stop(id, reason);
+    }
+    if (!sessions.some((s) => s.idleTimeoutMs !== undefined || s.maxLifetimeMs !== undefined)) {
+      this.close();
+    }
+  }
+
+  /** Stops looking. */
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -25,7 +25,7 @@ import {
   renderSession,
   type SharedTemplates,
 } from "./launch_values.ts";
-import { type Deadlines, deadlines, dueStops } from "./lifetime.ts";
+import { type Deadlines, deadlines, Reaper } from "./lifetime.ts";
 import type { LogFollower } from "./log_follower.ts";
 import type { PortPool, Slot } from "./port_pool.ts";
 import type { ExitStatus, ProcessHandle, Spawner } from "./process.ts";
@@ -110,8 +110,7 @@ export class SessionManager {
   #onEnded: (session: SessionInfo, reason: StopReason) => void;
   #persist: () => Promise<void>;
   #now: () => number;
-  #reapIntervalMs: number;
-  #reaper: ReturnType<typeof setInterval> | undefined;
+  #reaper: Reaper;
   #shared: SharedTemplates;
   #apps: Map<string, AppTemplates>;
   #records = new Map<string, SessionRecord>();
@@ -133,7 +132,15 @@ export class SessionManager {
     this.#onEnded = options.onEnded ?? (() => {});
     this.#persist = options.persist ?? (() => Promise.resolve());
     this.#now = options.now ?? Date.now;
-    this.#reapIntervalMs = options.reapIntervalMs ?? 1000;
+    this.#reaper = new Reaper({
+      sessions: () => [...this.#records.values()].filter((r) => r.state === "ready"),
+      stop: (id, reason) => {
+        const rec = this.#records.get(id);
+        if (rec) this.#end(rec, reason);
+      },
+      now: this.#now,
+      intervalMs: options.reapIntervalMs ?? 1000,
+    });
     const { shared, apps } = compileTemplates(options.config);
     this.#shared = shared;
     this.#apps = apps;
@@ -269,7 +276,7 @@ export class SessionManager {
         "exited",
       );
     }
-    this.#armReaper(rec);
+    this.#reaper.watch(rec);
     logger().info(
       "session {id} ready: {application} on {host}:{port}, pid {pid}, ready in {readyMs} ms",
       {
@@ -378,8 +385,7 @@ export class SessionManager {
 
   /** Stops the timers (idle reaping, watching adopted processes). */
   close(): void {
-    clearInterval(this.#reaper);
-    this.#reaper = undefined;
+    this.#reaper.close();
     this.#spawner.close();
   }
 
@@ -440,27 +446,9 @@ export class SessionManager {
       maxLifetimeMs: app ? app.maxLifetimeMs : this.#config.maxLifetimeMs,
     });
     this.#records.set(s.id, rec);
-    this.#armReaper(rec);
+    this.#reaper.watch(rec);
     logger().info("session {id} adopted: {application} on {host}:{port}, pid {pid}", { ...s });
     return rec;
-  }
-
-  #armReaper(rec: SessionRecord): void {
-    if (rec.idleTimeoutMs === undefined && rec.maxLifetimeMs === undefined) return;
-    this.#reaper ??= setInterval(() => this.#reap(), this.#reapIntervalMs);
-  }
-
-  #reap(): void {
-    const ready = [...this.#records.values()].filter((r) => r.state === "ready");
-    const views = ready.map((r) => ({ ...r, ...r.traffic.snapshot() }));
-    for (const { id, reason } of dueStops(views, this.#now())) {
-      const rec = this.#records.get(id);
-      if (rec) this.#end(rec, reason);
-    }
-    if (!ready.some((r) => r.idleTimeoutMs !== undefined || r.maxLifetimeMs !== undefined)) {
-      clearInterval(this.#reaper);
-      this.#reaper = undefined;
-    }
   }
 
   #save(): Promise<void> {
