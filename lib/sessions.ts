@@ -423,6 +423,8 @@ export class SessionManager {
   }
 
   #adoptOne(s: SavedSession, proc: ProcessHandle): SessionRecord {
+    // Never the saved answer: it holds the client's values under names no filter can vet.
+    const facts = { id: s.id, application: s.application, host: s.host, port: s.port, pid: s.pid };
     const app = Object.hasOwn(this.#config.apps, s.application)
       ? this.#config.apps[s.application]
       : undefined;
@@ -430,13 +432,13 @@ export class SessionManager {
     if (!app) {
       logger().warn(
         "session {id}: application {application} is no longer configured; it runs on until it ends",
-        { ...s },
+        facts,
       );
     }
     if (!pooled) {
       logger().warn(
         "session {id}: port {host}:{port} is outside today's resources; it runs on until it ends",
-        { ...s },
+        facts,
       );
     }
     const rec = adoptedRecord(s, proc, {
@@ -447,7 +449,7 @@ export class SessionManager {
     });
     this.#records.set(s.id, rec);
     this.#reaper.watch(rec);
-    logger().info("session {id} adopted: {application} on {host}:{port}, pid {pid}", { ...s });
+    logger().info("session {id} adopted: {application} on {host}:{port}, pid {pid}", facts);
     return rec;
   }
 
