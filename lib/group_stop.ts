@@ -41,18 +41,19 @@ export async function stopGroup(
   return await waitGone(spawner, proc, times.killWaitMs) ? "killed" : "survived";
 }
 
-/** Waits for the leader's exit, then for the rest of its group, until `ms` have passed. */
+/**
+ * Waits until no process of the group runs, or `ms` have passed. The leader's exit event
+ * comes at once for a child of this launcher; an adopted leader, and grandchildren, send
+ * none, so the group is also looked at again, backing off up to 50 ms.
+ */
 async function waitGone(spawner: Spawner, proc: ProcessHandle, ms: number): Promise<boolean> {
   const deadline = performance.now() + ms;
-  const wait = timer(ms);
-  const outcome = await Promise.race([proc.exited, wait.promise]);
-  wait.cancel();
-  if (outcome === "timeout") return false;
-  // Grandchildren send no event when they go: look again, backing off up to 50 ms.
-  for (let pause = 1; spawner.groupAlive(proc.pid); pause = Math.min(pause * 2, 50)) {
+  for (let pause = 1;; pause = Math.min(pause * 2, 50)) {
+    if (!spawner.groupAlive(proc.pid)) return true;
     const left = deadline - performance.now();
     if (left <= 0) return false;
-    await timer(Math.min(pause, left)).promise;
+    const wait = timer(Math.min(pause, left));
+    await Promise.race([wait.promise, proc.exited]);
+    wait.cancel();
   }
-  return true;
 }

@@ -33,9 +33,10 @@ export interface LogFollower {
   close(): void;
 }
 
-const READ_SIZE = 64 * 1024;
+const READ_SIZE = 16 * 1024;
 
 class FileFollow implements Follow {
+  #buffer: Uint8Array | undefined;
   #path: string;
   #onChunk: ChunkHandler;
   #file: Deno.FsFile | undefined;
@@ -82,7 +83,7 @@ class FileFollow implements Follow {
       }
       if (this.#closed) return this.#closeFile();
     }
-    const buffer = new Uint8Array(READ_SIZE);
+    const buffer = this.#buffer ??= new Uint8Array(READ_SIZE);
     while (!this.#closed) {
       const n = await this.#file.read(buffer);
       if (n === null || n === 0) break;

@@ -48,9 +48,9 @@ export interface MapFileOptions {
 function monotonicWriter(): FileWriter {
   let last = 0;
   return (path, text) =>
-    writeFileAtomic(path, text, 0o644, async (tmp) => {
+    writeFileAtomic(path, text, 0o644, (tmp) => {
       last = Math.max(Date.now(), last + 1);
-      await Deno.utime(tmp, last / 1000, last / 1000);
+      Deno.utimeSync(tmp, last / 1000, last / 1000);
     });
 }
 

@@ -87,6 +87,8 @@ export interface SessionRecord extends SessionInfo {
   spawned?: Promise<ProcessHandle | undefined>;
   /** Settles once the session has ended and its port is free. */
   ending?: Promise<void>;
+  /** Its state-file entry as JSON, kept once it is ready (it does not change after). */
+  savedJson?: string;
 }
 
 /**

@@ -97,13 +97,14 @@ export class StateFile {
    * Keeps the state at `path`.
    *
    * @param path the state file; its folder must exist
-   * @param snapshot the sessions to save, read when a write starts
+   * @param snapshot the sessions to save, each as its JSON text (which the table can keep
+   *   from one write to the next), read when a write starts
    * @param write how the file is replaced @default writeFileAtomic with mode 0o600
    */
-  constructor(path: string, snapshot: () => SavedSession[], write?: FileWriter) {
+  constructor(path: string, snapshot: () => Iterable<string>, write?: FileWriter) {
     this.#writer = new CoalescedWriter(
       path,
-      () => JSON.stringify({ version: VERSION, sessions: snapshot() }) + "\n",
+      () => `{"version":${VERSION},"sessions":[${[...snapshot()].join(",")}]}\n`,
       write ?? ((p, text) => writeFileAtomic(p, text, 0o600)),
     );
   }

@@ -394,6 +394,19 @@ export class SessionManager {
     return [...this.#records.values()].map(toSaved).filter((s) => s !== undefined);
   }
 
+  /** The ready sessions' state-file entries as JSON texts, each made once. */
+  *savedJson(): Generator<string> {
+    for (const r of this.#records.values()) {
+      if (r.state !== "ready") continue;
+      if (r.savedJson === undefined) {
+        const saved = toSaved(r);
+        if (saved === undefined) continue;
+        r.savedJson = JSON.stringify(saved);
+      }
+      yield r.savedJson;
+    }
+  }
+
   /**
    * Takes over the sessions a previous launcher left running. Sessions whose process is
    * gone (or whose pid now belongs to another process) are dropped; every adopted one gets

@@ -256,3 +256,21 @@ Deno.test("writeFileAtomic() rejects when the folder does not exist", async () =
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("MapFile gives every new map a later modification time, however fast the writes come", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/proxy.map`;
+    const map = new MapFile(path);
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      await map.set(`s${i}`, `localhost:${9000 + i}`);
+      times.push((await Deno.stat(path)).mtime!.getTime());
+    }
+    for (let i = 1; i < times.length; i++) {
+      assert.ok(times[i] > times[i - 1], `write ${i} has a later time (Apache re-reads on change)`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -20,7 +20,7 @@ Deno.test("StateFile.save() writes what loadState() reads back, mode 0600", asyn
   try {
     const path = join(dir, "state.json");
     let sessions = [SESSION];
-    const state = new StateFile(path, () => sessions);
+    const state = new StateFile(path, () => sessions.map((x) => JSON.stringify(x)));
     await state.save();
     assert.deepEqual(await loadState(path), [SESSION]);
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600, "it holds secrets");
