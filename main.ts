@@ -20,7 +20,12 @@ import denoConfig from "./deno.json" with { type: "json" };
 import { loadConfig } from "./lib/config.ts";
 import type { LauncherConfig } from "./lib/config_types.ts";
 import { ConfigError, formatProblem } from "./lib/errors.ts";
-import { createHandler } from "./lib/http.ts";
+import { createHandler, type LaunchObserver } from "./lib/http.ts";
+import { dashboardRoutes } from "./lib/dashboard.ts";
+import { DashboardEvents } from "./lib/dashboard_events.ts";
+import { stateReader } from "./lib/dashboard_state.ts";
+import { RecentFailures } from "./lib/recent_failures.ts";
+import { FrontDoor } from "./lib/front_door.ts";
 import { DirectoryFollower } from "./lib/log_follower.ts";
 import { ReopenableLogFile } from "./lib/log_file.ts";
 import { redact } from "./lib/logging.ts";
@@ -184,7 +189,12 @@ async function serve(config: LauncherConfig): Promise<number> {
   const proxy: SessionProxy = new SessionProxy((id) => sessions.route(id));
   const metrics = new LauncherMetrics();
   const pool = new PortPool(config.resources, localPortProbe());
-  const state: StateFile = new StateFile(config.stateFile, (): SavedSession[] => sessions.saved());
+  const state: StateFile = new StateFile(
+    config.stateFile,
+    (): Iterable<string> => sessions.savedJson(),
+  );
+  const failures = new RecentFailures();
+  const events: DashboardEvents = new DashboardEvents(() => dashboardState());
   const sessions: SessionManager = new SessionManager({
     config,
     pool,
@@ -195,6 +205,7 @@ async function serve(config: LauncherConfig): Promise<number> {
     onEnded: (session, reason) => {
       proxy.closeSession(session.id);
       metrics.ended(session.application, reason);
+      events.changed();
     },
     persist: () => state.save(),
   });
@@ -213,7 +224,22 @@ async function serve(config: LauncherConfig): Promise<number> {
       proxy: proxy.stats(),
     }),
   });
-  const handler = createHandler({ config, sessions, proxy, observer: metrics, routes });
+  const dashboardState = stateReader({
+    sessions,
+    ports: pool,
+    failures,
+    maxSessions: config.maxSessions,
+  });
+  routes.push(...dashboardRoutes({ config, sessions, state: dashboardState, events }));
+  const observer: LaunchObserver = {
+    launched(application, outcome, readySeconds, error) {
+      metrics.launched(application, outcome, readySeconds);
+      failures.launched(application, outcome, readySeconds, error);
+      events.changed();
+    },
+  };
+  const frontDoor = new FrontDoor(config);
+  const handler = createHandler({ config, sessions, proxy, observer, routes, frontDoor });
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
   const server = Deno.serve({
     hostname: config.listen.hostname,
@@ -233,6 +259,7 @@ async function serve(config: LauncherConfig): Promise<number> {
   }
   const signal = await stopped;
   const closing = server.shutdown();
+  events.close(); // the dashboards' event streams would hold the shutdown open
   if (config.keepSessions) {
     log.info("{signal}: leaving {count} sessions running for the next launcher", {
       signal,

@@ -248,6 +248,103 @@ export class ShuttingDownError extends Error {
   }
 }
 
+/** A web page from an origin that may not use the REST API sent the request (HTTP 403). */
+export class ForbiddenOriginError extends Error {
+  /** The request's `Origin` header, as sent. */
+  readonly origin: string;
+  /**
+   * Makes the error.
+   *
+   * @param origin the request's `Origin` header, as sent
+   */
+  constructor(origin: string) {
+    const shown = origin.length > 200 ? `${origin.slice(0, 200)}...` : origin;
+    super(
+      `pages from origin ${JSON.stringify(shown)} may not use this launcher; ` +
+        "its admin can list the origin in allowed_origins",
+    );
+    this.name = "ForbiddenOriginError";
+    this.origin = origin;
+  }
+}
+
+/** The REST API needs the `api_token`, and the request has none or a wrong one (HTTP 401). */
+export class UnauthorizedError extends Error {
+  /** Whether the request sent no bearer token or a wrong one. */
+  readonly reason: "missing" | "invalid";
+  /**
+   * Makes the error.
+   *
+   * @param reason whether the request sent no bearer token or a wrong one
+   */
+  constructor(reason: "missing" | "invalid") {
+    super(
+      reason === "missing"
+        ? "this launcher needs an Authorization: Bearer <token> header"
+        : "the bearer token is not valid",
+    );
+    this.name = "UnauthorizedError";
+    this.reason = reason;
+  }
+}
+
+/** The client sent more launch requests than `rate_limit` allows (HTTP 429). */
+export class RateLimitedError extends Error {
+  /** Whole seconds, at least 1, until the client may try again. */
+  readonly retryAfterSeconds: number;
+  /**
+   * Makes the error.
+   *
+   * @param retryAfterSeconds whole seconds, at least 1, until the client may try again
+   */
+  constructor(retryAfterSeconds: number) {
+    super(`too many launch requests from this client; try again in ${retryAfterSeconds} s`);
+    this.name = "RateLimitedError";
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** The dashboard needs `admin_token`, and the request has none or a wrong one (HTTP 401). */
+export class DashboardUnauthorizedError extends Error {
+  /** Whether the request sent no credentials or wrong ones. */
+  readonly reason: "missing" | "invalid";
+  /**
+   * Makes the error.
+   *
+   * @param reason whether the request sent no credentials or wrong ones
+   */
+  constructor(reason: "missing" | "invalid") {
+    super(
+      reason === "missing"
+        ? "the dashboard needs the admin token: log in, or send Authorization: Bearer <admin_token>"
+        : "the admin token is not valid",
+    );
+    this.name = "DashboardUnauthorizedError";
+    this.reason = reason;
+  }
+}
+
+/** The dashboard refuses the request whatever its credentials (HTTP 403). */
+export class DashboardForbiddenError extends Error {
+  /** Why: not a loopback client while no `admin_token` is set, or a cross-site request. */
+  readonly reason: "not_local" | "cross_site";
+  /**
+   * Makes the error.
+   *
+   * @param reason not a loopback client while no `admin_token` is set, or a cross-site request
+   */
+  constructor(reason: "not_local" | "cross_site") {
+    super(
+      reason === "not_local"
+        ? "without an admin_token the dashboard is only served to this machine's own clients " +
+          "(127.0.0.1 or ::1, by a loopback address)"
+        : "the dashboard refuses requests made by other sites",
+    );
+    this.name = "DashboardForbiddenError";
+    this.reason = reason;
+  }
+}
+
 /** Builds a JSON response. */
 export function jsonResponse(
   body: unknown,
@@ -280,8 +377,39 @@ export function errorResponse(err: unknown): Response {
       "retry-after": String(err.retryAfterSeconds),
     });
   }
+  if (err instanceof ForbiddenOriginError) return jsonResponse({ error: err.message }, 403);
+  if (err instanceof UnauthorizedError) {
+    const challenge = err.reason === "invalid"
+      ? 'Bearer realm="pvw-launcher", error="invalid_token"'
+      : 'Bearer realm="pvw-launcher"';
+    return jsonResponse({ error: err.message }, 401, { "www-authenticate": challenge });
+  }
+  if (err instanceof RateLimitedError) {
+    return jsonResponse({ error: err.message }, 429, {
+      "retry-after": String(err.retryAfterSeconds),
+    });
+  }
+  if (err instanceof DashboardUnauthorizedError) {
+    return jsonResponse({ error: err.message }, 401, {
+      "www-authenticate": err.reason === "invalid"
+        ? 'Bearer realm="pvw-launcher dashboard", error="invalid_token"'
+        : 'Bearer realm="pvw-launcher dashboard"',
+    });
+  }
+  if (err instanceof DashboardForbiddenError) return jsonResponse({ error: err.message }, 403);
   if (err instanceof LaunchError || err instanceof ShuttingDownError) {
     return jsonResponse({ error: err.message }, 503);
   }
   return jsonResponse({ error: "internal error" }, 500);
+}
+
+/**
+ * What a client is told about an error: its message when it is one of the launcher's named
+ * errors, "internal error" for anything else (whose message may hold paths or worse).
+ *
+ * @param err what was thrown
+ * @returns the `error` text of the JSON answer {@linkcode errorResponse} gives
+ */
+export function publicMessage(err: unknown): string {
+  return err instanceof Error && errorResponse(err).status !== 500 ? err.message : "internal error";
 }

@@ -18,6 +18,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
 } from "./errors.ts";
+import { FrontDoor } from "./front_door.ts";
 import { DEFAULT_LIMITS, parseLaunchBody, readBody, type RequestLimits } from "./request.ts";
 import type { SessionProxy } from "./proxy.ts";
 import type { SessionManager } from "./sessions.ts";
@@ -35,6 +36,8 @@ export interface HandlerDeps {
   limits?: RequestLimits;
   /** Told the outcome of every launch request. */
   observer?: LaunchObserver;
+  /** Guards the REST routes: Origin check, CORS, api_token, rate limit. @default from config */
+  frontDoor?: FrontDoor;
   /** More routes (metrics, dashboard, ...), tried before the REST and content routes. */
   routes?: Route[];
 }
@@ -80,8 +83,14 @@ export interface LaunchObserver {
    * @param application the application asked for, or "" when none was valid
    * @param outcome how it ended
    * @param readySeconds from request to ready line, when it became ready
+   * @param error what the launch threw, when it failed
    */
-  launched(application: string, outcome: LaunchOutcome, readySeconds?: number): void;
+  launched(
+    application: string,
+    outcome: LaunchOutcome,
+    readySeconds?: number,
+    error?: unknown,
+  ): void;
 }
 
 /**
@@ -103,6 +112,7 @@ function buildRoutes(deps: HandlerDeps): Route[] {
   const { config, sessions } = deps;
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const observer = deps.observer;
+  const door = deps.frontDoor ?? new FrontDoor(config);
   const launch: RouteHandler = async (req) => {
     let application = "";
     try {
@@ -115,19 +125,22 @@ function buildRoutes(deps: HandlerDeps): Route[] {
       observer?.launched(application, "ready", readyMs === undefined ? undefined : readyMs / 1000);
       return jsonResponse(session.answer);
     } catch (err) {
-      observer?.launched(application, launchOutcome(err));
+      observer?.launched(application, launchOutcome(err), undefined, err);
       throw err;
     }
   };
   const routes: Route[] = [
     ...deps.routes ?? [],
-    { pattern: new URLPattern({ pathname: `${config.endpoint}{/}?` }), methods: { POST: launch } },
+    {
+      pattern: new URLPattern({ pathname: `${config.endpoint}{/}?` }),
+      methods: door.guard({ POST: launch }, failure),
+    },
     {
       pattern: new URLPattern({ pathname: `${config.endpoint}/:id` }),
-      methods: {
+      methods: door.guard({
         GET: (_req, p) => Promise.resolve(jsonResponse(sessions.describe(p.id!))),
         DELETE: async (_req, p) => jsonResponse((await sessions.stop(p.id!)).answer),
-      },
+      }, failure),
     },
   ];
   if (config.content) {
@@ -158,18 +171,23 @@ export function createHandler(
     try {
       return await (deps.proxy?.handle(req) ?? route(routes, req, ctx));
     } catch (err) {
-      const answer = errorResponse(err);
-      if (answer.status === 500) {
-        logger().error("request {method} {url} failed: {error}", {
-          method: req.method,
-          url: req.url,
-          error: String((err as Error)?.stack ?? err),
-        });
-      }
-      if (req.body && !req.bodyUsed) await req.body.cancel().catch(() => {});
-      return answer;
+      return await failure(req, err);
     }
   };
+}
+
+/** The error answer to a request: logged when it is a 500, the unread body discarded. */
+async function failure(req: Request, err: unknown): Promise<Response> {
+  const answer = errorResponse(err);
+  if (answer.status === 500) {
+    logger().error("request {method} {url} failed: {error}", {
+      method: req.method,
+      url: req.url,
+      error: String((err as Error)?.stack ?? err),
+    });
+  }
+  if (req.body && !req.bodyUsed) await req.body.cancel().catch(() => {});
+  return answer;
 }
 
 async function route(routes: Route[], req: Request, ctx: RequestContext): Promise<Response> {

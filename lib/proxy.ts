@@ -93,6 +93,9 @@ const HOP_BY_HOP = [
 
 const logger = () => getLogger(["pvw-launcher", "proxy"]);
 
+/** An HTTP token (RFC 9110), which a WebSocket subprotocol must be. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 /** The address to dial for a host a process was told to bind. */
 function dialHost(host: string): string {
   if (host === "0.0.0.0" || host === "localhost" || host === "::" || host === "") {
@@ -224,11 +227,21 @@ export class SessionProxy {
   async #webSocket(req: Request, p: ProxyPath, target: ProxyTarget): Promise<Response> {
     const protocols = (req.headers.get("sec-websocket-protocol") ?? "")
       .split(",").map((s) => s.trim()).filter(Boolean);
+    if (!protocols.every((s) => TOKEN.test(s))) {
+      return jsonResponse({ error: "not a valid WebSocket request: bad subprotocol" }, 400);
+    }
     const url = `ws://${dialHost(target.host)}:${target.port}${p.path}${p.search}`;
     const upstream = await this.#connect(url, protocols);
     if (!upstream) {
       await req.body?.cancel();
       return jsonResponse({ error: `session "${p.id}" is not reachable` }, 502);
+    }
+    // A client that hung up while we dialled must not be upgraded: Deno 2.9 would wait for it
+    // forever, holding its socket and keeping the server from shutting down. (Deno notices
+    // the hang-up a little late, so this narrows that window; it cannot close it.)
+    if (req.signal.aborted) {
+      upstream.close();
+      return jsonResponse({ error: "the client went away" }, 400);
     }
     let upgraded;
     try {
@@ -282,7 +295,13 @@ export class SessionProxy {
       safeClose(upstream, 1000, "session ended");
     }
     set.add(closeBoth);
+    // A client that hung up during the upgrade never opens (nor closes): let its partner go.
+    const opening = setTimeout(() => {
+      safeClose(upstream, 1000, "the client never connected");
+      forget();
+    }, this.#connectTimeoutMs);
     client.onopen = () => {
+      clearTimeout(opening);
       opened = true;
       traffic.opened();
     };
@@ -309,6 +328,7 @@ export class SessionProxy {
       }
     };
     client.onclose = (e) => {
+      clearTimeout(opening);
       safeClose(upstream, clientCloseCode(e.code), e.reason);
       forget();
     };
@@ -318,7 +338,11 @@ export class SessionProxy {
       else safeClose(client, e.code, e.reason);
       forget();
     };
-    client.onerror = () => safeClose(upstream);
+    client.onerror = () => {
+      clearTimeout(opening);
+      safeClose(upstream);
+      if (!opened) forget(); // a failed upgrade: no close event follows
+    };
     upstream.onerror = () => safeClose(client, 1011, "session connection failed");
   }
 }

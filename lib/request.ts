@@ -31,6 +31,7 @@ export const DEFAULT_LIMITS: RequestLimits = {
  * @param limit most bytes accepted
  * @returns the body as text
  * @throws {PayloadTooLargeError} when the body is larger
+ * @throws {BadRequestError} when the body cannot be read to its end or is not UTF-8
  */
 export async function readBody(req: Request, limit: number): Promise<string> {
   const declared = Number(req.headers.get("content-length") ?? "0");
@@ -43,7 +44,14 @@ export async function readBody(req: Request, limit: number): Promise<string> {
   let size = 0;
   const reader = req.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The client hung up or broke the framing mid-body; the answer is likely never read.
+      throw new BadRequestError("the request body ended before it was complete");
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {

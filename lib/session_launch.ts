@@ -74,6 +74,15 @@ export async function spawnUntilReady(
   }
 }
 
+/**
+ * What a log record may say of a session: not its answer, which holds the client's values
+ * under names of the client's choosing, which no key-name filter can vet.
+ */
+function logged(rec: SessionRecord) {
+  const { id, application, host, port, pid, logFile } = rec;
+  return { id, application, host, port, pid, logFile };
+}
+
 function notReady(
   rec: SessionRecord,
   app: AppConfig,
@@ -85,7 +94,7 @@ function notReady(
   if (outcome === "timeout") {
     const lines = app.readyLines.map((l) => JSON.stringify(l)).join(" or ");
     logger().warn("session {id} of {application} timed out; its output is in {logFile}", {
-      ...rec,
+      ...logged(rec),
     });
     return new LaunchError(
       `${name} printed no ready line (${lines}) within ${app.timeoutMs / 1000} s and was stopped`,
@@ -93,7 +102,7 @@ function notReady(
     );
   }
   logger().warn("session {id} of {application} {how} before it was ready; see {logFile}", {
-    ...rec,
+    ...logged(rec),
     how: describeExit(outcome),
   });
   return new LaunchError(

@@ -191,35 +191,51 @@ Deno.test("MapFile.set() rejects ids and targets that would break the map", asyn
   assert.equal(texts.length, 0);
 });
 
+/**
+ * Reads the map file in a loop in another process (a real concurrent reader, as Apache is)
+ * until `stop` exists; exits 1 at the first read that is not a whole map.
+ */
+const READER = `
+const [path, stop] = Deno.args;
+let reads = 0;
+for (;;) {
+  let text;
+  try { text = Deno.readTextFileSync(path); } catch { if (exists(stop)) break; continue; }
+  const lines = text.split("\\n");
+  if (!text.endsWith("\\n") || !lines[0].startsWith("#")) Deno.exit(1);
+  for (const line of lines.slice(1, -1)) if (!/^s\\d+ 127\\.0\\.0\\.1:\\d+$/.test(line)) Deno.exit(1);
+  reads++;
+  if (exists(stop)) break;
+}
+console.log(reads);
+function exists(p) { try { Deno.statSync(p); return true; } catch { return false; } }
+`;
+
 Deno.test("a reader of the map file only ever sees complete files", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = join(dir, "map.txt");
+    const stop = join(dir, "stop");
     const map = new MapFile(path);
-    let done = false;
-    let reads = 0;
-    const reader = (async () => {
-      while (!done) {
-        const text = await Deno.readTextFile(path).catch((err) => {
-          if (err instanceof Deno.errors.NotFound) return undefined;
-          throw err;
-        });
-        if (text === undefined) continue;
-        parseMap(text);
-        reads++;
-      }
-    })();
-    for (let round = 0; round < 50; round++) {
+    await map.clear();
+    const reader = new Deno.Command(Deno.execPath(), {
+      args: ["eval", READER, path, stop],
+      stdout: "piped",
+    }).spawn();
+    for (let round = 0; round < 200; round++) {
       await Promise.all(
         Array.from({ length: 20 }, (_, i) => {
           const id = `s${(round * 7 + i) % 300}`;
           return i % 4 === 3 ? map.delete(id) : map.set(id, `127.0.0.1:${9000 + round}`);
         }),
       );
+      // Let the event loop breathe, as the launcher's does between requests.
+      await new Promise((r) => setTimeout(r, 0));
     }
-    done = true;
-    await reader;
-    assert(reads > 0);
+    await Deno.writeTextFile(stop, "");
+    const { code, stdout } = await reader.output();
+    assert.equal(code, 0, "every read was a whole map");
+    assert.ok(Number(new TextDecoder().decode(stdout)) > 0, "the reader read");
     assert.deepStrictEqual(await tempFiles(dir), []);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -350,10 +350,10 @@ Deno.test("HTTP errors are JSON: 400, 404, 405 with Allow, 413", async (t) => {
     await t.step("a wrong method is 405 JSON with Allow", async () => {
       const r = await launcher.request("PUT", launcher.endpoint);
       assert.deepEqual(r.status, 405);
-      assert.deepEqual(r.headers.get("allow"), "POST");
+      assert.deepEqual(r.headers.get("allow"), "POST, OPTIONS");
       const s = await launcher.request("POST", `${launcher.endpoint}/abc`, "{}");
       assert.deepEqual(s.status, 405);
-      assert.deepEqual(s.headers.get("allow"), "GET, DELETE");
+      assert.deepEqual(s.headers.get("allow"), "GET, DELETE, OPTIONS");
     });
     await t.step("an unknown id is 404 JSON for GET and DELETE", async () => {
       for (const method of ["GET", "DELETE"]) {

@@ -1,0 +1,288 @@
+/**
+ * The two launchers under comparison, started from the same wslink-format config (the format
+ * both read): pvw-launcher (`main.ts`, or the file `PVW_LAUNCHER_ENTRY` names, under
+ * `deno run`) and PyPI's wslink launcher (`python -m wslink.launcher`, GET and DELETE turned
+ * on through `WSLINK_LAUNCHER_GET=1` and `WSLINK_LAUNCHER_DELETE=1`). Both are driven by the
+ * same HTTP client.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Cleanup } from "./cleanup.ts";
+import { freePort, portRange } from "./ports.ts";
+import { Program } from "./program.ts";
+
+/** The repository's root folder. */
+export const ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The launcher the bench measures. */
+export const PVW_ENTRY: string = join(ROOT, Deno.env.get("PVW_LAUNCHER_ENTRY") ?? "main.ts");
+
+/** The ready line every bench app prints. */
+export const READY_LINE = "Starting factory";
+
+/** An app that is ready at once. */
+export const SLEEPER: string[] = ["sh", "-c", `echo ${READY_LINE}; exec sleep 600`];
+
+/** An app that is ready after `ms`. */
+export function slowSleeper(ms: number): string[] {
+  return ["sh", "-c", `sleep ${ms / 1000}; echo ${READY_LINE}; exec sleep 600`];
+}
+
+/** The WebSocket echo/stream app of the proxy scenarios. */
+export const WS_APP: string = fileURLToPath(new URL("../ws_app.ts", import.meta.url));
+
+/** `cmd` of the WebSocket app (`${port}` is the session's port). */
+export function wsAppCmd(): string[] {
+  return [Deno.execPath(), "run", "--quiet", "--allow-net", WS_APP, "--port", "${port}"];
+}
+
+/** What the launchers of a scenario serve. */
+export interface LauncherSpec {
+  /** Applications by name: their argv (templates) and how long to wait for them, in s. */
+  apps: Record<string, { cmd: string[]; timeout?: number }>;
+  /** Number of ports (the capacity). */
+  ports: number;
+}
+
+/** A wslink-format config both launchers read. */
+function wslinkConfig(dir: string, port: number, spec: LauncherSpec): Record<string, unknown> {
+  const [first, last] = portRange(spec.ports);
+  return {
+    configuration: {
+      host: "127.0.0.1",
+      port,
+      endpoint: "paraview",
+      proxy_file: join(dir, "proxy.map"),
+      sessionURL: "ws://USE_HOST/proxy?sessionId=${id}&path=ws",
+      timeout: 30,
+      log_dir: join(dir, "logs"),
+      fields: ["host", "port"],
+      // pvw-launcher extensions; the wslink launcher ignores them.
+      stop_grace: 5,
+    },
+    resources: [{ host: "127.0.0.1", port_range: [first, last] }],
+    properties: {},
+    apps: Object.fromEntries(
+      Object.entries(spec.apps).map(([name, app]) => [
+        name,
+        { cmd: app.cmd, ready_line: READY_LINE, ...(app.timeout ? { timeout: app.timeout } : {}) },
+      ]),
+    ),
+  };
+}
+
+/** A launcher answering on `base`. */
+export interface Launcher {
+  /** `pvw-launcher` or `wslink`. */
+  readonly kind: "pvw" | "wslink";
+  /** Its program. */
+  program: Program;
+  /** Its folder: config, logs, map file, state file. */
+  readonly dir: string;
+  /** The config file. */
+  readonly configFile: string;
+  /** `http://127.0.0.1:<port>`. */
+  base: string;
+  /** The REST client. */
+  client: RestClient;
+}
+
+async function makeDir(cleanup: Cleanup, name: string, root: string): Promise<string> {
+  const dir = join(root, name);
+  await Deno.mkdir(join(dir, "logs"), { recursive: true });
+  await Deno.chmod(dir, 0o755);
+  await Deno.chmod(join(dir, "logs"), 0o755);
+  cleanup.defer(`remove ${dir}`, () => Deno.remove(dir, { recursive: true }).catch(() => {}));
+  return dir;
+}
+
+/**
+ * Starts pvw-launcher on a free port.
+ *
+ * @param cleanup the run's cleanup
+ * @param root the run's temp folder
+ * @param name a name for its folder and owner marker
+ * @param spec apps and capacity
+ */
+export async function startPvw(
+  cleanup: Cleanup,
+  root: string,
+  name: string,
+  spec: LauncherSpec,
+): Promise<Launcher> {
+  const dir = await makeDir(cleanup, name, root);
+  const configFile = join(dir, "launcher.json");
+  await Deno.writeTextFile(configFile, JSON.stringify(wslinkConfig(dir, 0, spec), null, 2));
+  const launcher: Launcher = {
+    kind: "pvw",
+    dir,
+    configFile,
+    base: "",
+    program: undefined as unknown as Program,
+    client: undefined as unknown as RestClient,
+  };
+  await runPvw(cleanup, launcher, name);
+  return launcher;
+}
+
+/**
+ * (Re)starts pvw-launcher on its folder and config, and waits until it listens.
+ *
+ * @returns ms from spawn to its "listening" line
+ */
+export async function runPvw(cleanup: Cleanup, launcher: Launcher, name: string): Promise<number> {
+  const t0 = performance.now();
+  launcher.program = Program.start(cleanup, name, [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--frozen",
+    "--allow-all",
+    PVW_ENTRY,
+    launcher.configFile,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+  ], { cwd: ROOT });
+  const m = await launcher.program.waitFor(/listening on (http:\/\/[^/\s]+)(\/\S*)/);
+  const ms = performance.now() - t0;
+  launcher.base = m[1];
+  launcher.client = new RestClient(m[1] + "/paraview/");
+  return ms;
+}
+
+/**
+ * Starts the wslink launcher on a free port.
+ *
+ * @param python the venv's Python, with wslink
+ */
+export async function startWslink(
+  cleanup: Cleanup,
+  root: string,
+  name: string,
+  spec: LauncherSpec,
+  python: string,
+): Promise<Launcher> {
+  const dir = await makeDir(cleanup, name, root);
+  const configFile = join(dir, "launcher.json");
+  const port = freePort();
+  await Deno.writeTextFile(configFile, JSON.stringify(wslinkConfig(dir, port, spec), null, 2));
+  const program = Program.start(cleanup, name, [python, "-m", "wslink.launcher", configFile], {
+    env: { WSLINK_LAUNCHER_GET: "1", WSLINK_LAUNCHER_DELETE: "1" },
+    cwd: dir,
+  });
+  await program.waitFor(/Running on http:\/\/\S+/);
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    kind: "wslink",
+    program,
+    dir,
+    configFile,
+    base,
+    client: new RestClient(base + "/paraview/"),
+  };
+}
+
+/** A timed answer. */
+export interface Answer {
+  /** HTTP status. */
+  status: number;
+  /** The JSON body (or `{raw}` when it is not JSON). */
+  json: Record<string, unknown>;
+  /** Request to body read, in ms. */
+  ms: number;
+}
+
+/** The REST client both launchers are driven with (keep-alive `fetch`). */
+export class RestClient {
+  /** The endpoint with its trailing slash, as the wslink launcher serves it. */
+  readonly endpoint: string;
+
+  constructor(endpoint: string) {
+    this.endpoint = endpoint;
+  }
+
+  async #send(method: string, url: string, body?: string): Promise<Answer> {
+    const t0 = performance.now();
+    const res = await fetch(url, {
+      method,
+      body,
+      headers: body === undefined ? {} : { "content-type": "text/plain;charset=UTF-8" },
+    });
+    const text = await res.text();
+    const ms = performance.now() - t0;
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = { raw: text };
+    }
+    return { status: res.status, json, ms };
+  }
+
+  /** POSTs a launch request for `application`. */
+  post(application: string): Promise<Answer> {
+    return this.#send("POST", this.endpoint, JSON.stringify({ application }));
+  }
+
+  /** GETs a session. */
+  get(id: string): Promise<Answer> {
+    return this.#send("GET", this.endpoint + id);
+  }
+
+  /** DELETEs a session. */
+  delete(id: string): Promise<Answer> {
+    return this.#send("DELETE", this.endpoint + id);
+  }
+}
+
+/**
+ * Launches `count` sessions, `concurrency` at a time.
+ *
+ * @returns their ids
+ * @throws Error when a launch is not answered 200
+ */
+export async function launchMany(
+  client: RestClient,
+  application: string,
+  count: number,
+  concurrency: number,
+): Promise<string[]> {
+  const ids: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      const a = await client.post(application);
+      if (a.status !== 200) {
+        throw new Error(`launch answered ${a.status}: ${JSON.stringify(a.json)}`);
+      }
+      ids.push(String(a.json.id));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return ids;
+}
+
+/** Deletes sessions, `concurrency` at a time; failures are counted, not thrown. */
+export async function deleteMany(
+  client: RestClient,
+  ids: string[],
+  concurrency: number,
+): Promise<number> {
+  let next = 0;
+  let failed = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const id = ids[next++];
+      const a = await client.delete(id).catch(() => undefined);
+      if (a?.status !== 200) failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
+  return failed;
+}
