@@ -166,10 +166,12 @@ export class SessionProxy {
    * Serves a request if its URL is a proxy URL.
    *
    * @param req the request
+   * @param url the request's URL, when the caller has parsed it already
    * @returns the answer, or undefined when the URL is not a proxy URL
    */
-  handle(req: Request): Promise<Response> | undefined {
-    const parsed = parseProxyPath(new URL(req.url));
+  handle(req: Request, url: URL = new URL(req.url)): Promise<Response> | undefined {
+    if (!url.pathname.startsWith("/proxy")) return undefined;
+    const parsed = parseProxyPath(url);
     if (!parsed) return undefined;
     const target = this.#lookup(parsed.id);
     if (!target) {
