@@ -164,9 +164,7 @@ function spawnProcess(request: SpawnRequest, setsid: string | undefined): Promis
     });
     child.once("spawn", () => {
       closeSync(fd);
-      const handle = { pid: child.pid!, exited };
-      if (setsid) leadsOwnGroup(handle).then(() => resolve(handle));
-      else resolve(handle);
+      resolve({ pid: child.pid!, exited });
     });
     child.once("error", (err) => {
       if (child.pid !== undefined) return;
@@ -174,20 +172,6 @@ function spawnProcess(request: SpawnRequest, setsid: string | undefined): Promis
       reject(new LaunchError(describeSpawnError(request, err), "spawn_error"));
     });
   });
-}
-
-/**
- * Waits until `setsid` has made the child a group leader (it runs `setsid()` right after its
- * exec, well under a millisecond), so that signalling the group right away reaches it.
- */
-async function leadsOwnGroup(handle: ProcessHandle): Promise<void> {
-  let exited = false;
-  handle.exited.then(() => exited = true);
-  for (let pause = 0; !exited; pause = Math.min(pause + 1, 10)) {
-    const stat = readStat(handle.pid);
-    if (!stat || stat.pgid === handle.pid) return;
-    await new Promise((r) => setTimeout(r, pause));
-  }
 }
 
 interface ProcStat {
@@ -265,6 +249,17 @@ function liveGroupMembers(pgid: number): number {
   return count;
 }
 
+/** Sends a signal; false when no such process or group exists. */
+function kill(pid: number, signal: "SIGTERM" | "SIGKILL" | 0): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw err;
+  }
+}
+
 /**
  * The real spawner, for Linux.
  *
@@ -282,18 +277,13 @@ export function createProcessSpawner(): Spawner {
     adopt: (pid, identity) => adopted.adopt(pid, identity),
     close: () => adopted.close(),
     signalGroup(pgid, signal) {
-      try {
-        process.kill(-pgid, signal);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
-      }
+      // Until `setsid` has run (well under a millisecond after the spawn) there is no group
+      // yet: the leader alone is signalled then.
+      if (!kill(-pgid, signal)) kill(pgid, signal);
     },
     groupAlive(pgid) {
-      try {
-        process.kill(-pgid, 0);
-      } catch {
-        return false;
-      }
+      if (!kill(-pgid, 0)) return running(readStat(pgid));
+      if (running(readStat(pgid))) return true;
       // kill() still finds a group whose members are zombies no init has reaped yet.
       return liveGroupMembers(pgid) > 0;
     },

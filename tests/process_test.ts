@@ -260,7 +260,14 @@ Deno.test("createProcessSpawner(): the log file is created with mode 0600, or tr
 
 Deno.test("createProcessSpawner(): the child leads its own process group and session", async () => {
   await using env = await real();
-  const handle = await env.spawner.spawn(env.sh("exec sleep 600"));
+  // A FIFO tells the test, without polling, when the program itself (after `setsid`) runs.
+  const fifo = join(env.dir, "running.fifo");
+  assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+  const opening = Deno.open(fifo, { read: true });
+  const handle = await env.spawner.spawn(env.sh('exec sleep 600 > "$1"', {
+    args: ["-c", 'exec sleep 600 > "$1"', "sh", fifo],
+  }));
+  (await within(5000, "the program to run", opening)).close();
   const [, ppid, pgrp, session] = procStat(handle.pid).map(Number);
   assert.equal(ppid, Deno.pid, "our child");
   assert.equal(pgrp, handle.pid, "process group id = pid");
@@ -354,5 +361,19 @@ Deno.test("createProcessSpawner(): spawn() explains why a command cannot start",
         return true;
       });
     });
+  }
+});
+
+Deno.test("createProcessSpawner(): a signal sent right after spawn() reaches the process", async () => {
+  await using env = await real();
+  // Before `setsid` has run there is no group yet; the signal must not be lost then.
+  for (let i = 0; i < 30; i++) {
+    const handle = await env.spawner.spawn(
+      env.sh("exec sleep 600", { logFile: join(env.dir, `${i}.log`) }),
+    );
+    env.spawner.signalGroup(handle.pid, "SIGKILL");
+    const status = await within(5000, "the exit", handle.exited);
+    assert.equal(status.signal, "SIGKILL");
+    assert.equal(env.spawner.groupAlive(handle.pid), false);
   }
 });
