@@ -39,7 +39,8 @@ export function writeFileAtomic(
   const tmp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID()}.tmp`);
   try {
     Deno.writeTextFileSync(tmp, text, { createNew: true, mode });
-    if (Deno.build.os !== "windows") Deno.chmodSync(tmp, mode);
+    // The umask may have taken bits off the mode asked for; put them back.
+    if (Deno.build.os !== "windows" && (mode & ~Deno.umask()) !== mode) Deno.chmodSync(tmp, mode);
     prepare?.(tmp);
     Deno.renameSync(tmp, path);
   } catch (err) {

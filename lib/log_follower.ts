@@ -34,14 +34,14 @@ export interface LogFollower {
 }
 
 const READ_SIZE = 16 * 1024;
+const MAX_READ = 4 * 1024 * 1024;
 
 class FileFollow implements Follow {
   #buffer: Uint8Array | undefined;
   #path: string;
   #onChunk: ChunkHandler;
   #file: Deno.FsFile | undefined;
-  #reading: Promise<void> | undefined;
-  #again = false;
+  #more: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #onClose: () => void;
 
@@ -52,60 +52,54 @@ class FileFollow implements Follow {
   }
 
   drain(): Promise<void> {
-    if (this.#closed) return this.#reading ?? Promise.resolve();
-    this.#again = true;
-    this.#reading ??= this.#readLoop();
-    return this.#reading;
-  }
-
-  async #readLoop(): Promise<void> {
     try {
-      while (this.#again && !this.#closed) {
-        this.#again = false;
-        await this.#readToEnd();
-      }
-    } finally {
-      // In the same step as the last check of #again: a drain() or close() that comes after
-      // it must see no loop running, or its wake-up is lost or the file is never closed.
-      this.#reading = undefined;
-      if (this.#closed) this.#closeFile();
+      this.#read();
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
     }
   }
 
-  async #readToEnd(): Promise<void> {
-    if (this.#closed) return;
+  // Synchronous reads of a regular file: each async file operation would cost a round trip
+  // through Deno's thread pool, on the path from ready line to answer. A process that has
+  // written a lot is read at most MAX_READ at a time, yielding to the event loop between.
+  #read(): void {
+    if (this.#closed || this.#more !== undefined) return;
     if (!this.#file) {
       try {
-        this.#file = await Deno.open(this.#path, { read: true });
+        this.#file = Deno.openSync(this.#path, { read: true });
       } catch (err) {
         if (err instanceof Deno.errors.NotFound) return;
         throw err;
       }
-      if (this.#closed) return this.#closeFile();
     }
     const buffer = this.#buffer ??= new Uint8Array(READ_SIZE);
-    while (!this.#closed) {
-      const n = await this.#file.read(buffer);
-      if (n === null || n === 0) break;
+    for (let total = 0; !this.#closed;) {
+      const n = this.#file.readSync(buffer);
+      if (n === null || n === 0) return;
       this.#onChunk(buffer.slice(0, n));
+      total += n;
+      if (total >= MAX_READ && !this.#closed) {
+        this.#more = setTimeout(() => {
+          this.#more = undefined;
+          this.#read();
+        }, 0);
+        return;
+      }
     }
-    if (this.#closed) this.#closeFile();
   }
 
-  #closeFile(): void {
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#more);
+    this.#onClose();
     try {
       this.#file?.close();
     } catch {
       // already closed
     }
     this.#file = undefined;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#onClose();
-    if (!this.#reading) this.#closeFile();
   }
 }
 
