@@ -9,7 +9,7 @@ import { createHandler, type LaunchObserver } from "../lib/http.ts";
 import { PortPool } from "../lib/port_pool.ts";
 import { RecentFailures } from "../lib/recent_failures.ts";
 import { type SessionInfo, SessionManager } from "../lib/sessions.ts";
-import { FakeFollower, FakeSpawner } from "./fakes.ts";
+import { FakeFollower, FakeSpawner, testConfig } from "./fakes.ts";
 
 const TOKEN = "the-admin-token-0123456789";
 const SECRET = "client-chosen-secret-42";
@@ -17,16 +17,8 @@ const LOCAL = "127.0.0.1";
 const REMOTE = "203.0.113.7";
 
 function makeConfig(logDir: string, overrides: Partial<LauncherConfig>): LauncherConfig {
-  return {
-    file: "/etc/launcher.config",
-    format: "spec",
-    listen: { hostname: "127.0.0.1", port: 0 },
-    endpoint: "/paraview",
+  return testConfig({
     logDir,
-    sessionUrl: "ws://localhost:8080/proxy/$id",
-    readyLines: ["Starting factory"],
-    timeoutMs: 10_000,
-    stopGraceMs: 50,
     maxSessions: 5,
     resources: [{ host: "localhost", first: 9001, last: 9010 }],
     properties: { python_exec: "/opt/pv/bin/pvpython-private" },
@@ -39,15 +31,9 @@ function makeConfig(logDir: string, overrides: Partial<LauncherConfig>): Launche
         timeoutMs: 10_000,
       },
     },
-    fields: [],
-    sessionData: {},
-    sanitize: {},
     stateFile: `${logDir}/state.json`,
-    keepSessions: false,
-    dashboardPath: "/_dashboard",
-    allowedOrigins: [],
     ...overrides,
-  };
+  });
 }
 
 interface CallOptions {

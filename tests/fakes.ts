@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { LauncherConfig } from "../lib/config_types.ts";
 import { LaunchError } from "../lib/errors.ts";
 import type { ChunkHandler, Follow, LogFollower } from "../lib/log_follower.ts";
 import type { ExitStatus, ProcessHandle, Spawner, SpawnRequest } from "../lib/process.ts";
@@ -105,4 +106,39 @@ export class FakeMap implements SessionMap {
     this.lines.delete(id);
     return Promise.resolve();
   }
+}
+
+/** A complete config for unit tests: one app `viz`, three ports; `overrides` replace keys. */
+export function testConfig(overrides: Partial<LauncherConfig> = {}): LauncherConfig {
+  return {
+    file: "/etc/launcher.config",
+    format: "spec",
+    listen: { hostname: "127.0.0.1", port: 0 },
+    endpoint: "/paraview",
+    logDir: "/var/log/pvw",
+    sessionUrl: "ws://localhost:8080/proxy/$id",
+    readyLines: ["Starting factory"],
+    timeoutMs: 10_000,
+    stopGraceMs: 50,
+    maxSessions: 10,
+    resources: [{ host: "localhost", first: 9001, last: 9003 }],
+    properties: { python_exec: "/opt/pvpython" },
+    apps: {
+      viz: {
+        name: "viz",
+        cmd: ["$python_exec", "--port", "$port", "--authKey", "${secret}", "--node", "$node"],
+        env: { OMP_NUM_THREADS: "2" },
+        readyLines: ["Starting factory"],
+        timeoutMs: 10_000,
+      },
+    },
+    fields: [],
+    sessionData: {},
+    sanitize: {},
+    stateFile: "/var/log/pvw/pvw-launcher-state.json",
+    keepSessions: false,
+    dashboardPath: "/_dashboard",
+    allowedOrigins: [],
+    ...overrides,
+  };
 }

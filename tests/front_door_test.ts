@@ -7,7 +7,7 @@ import { opsRoutes } from "../lib/ops_routes.ts";
 import { PortPool } from "../lib/port_pool.ts";
 import { clientKey, RateLimiter } from "../lib/rate_limit.ts";
 import { SessionManager } from "../lib/sessions.ts";
-import { FakeFollower, FakeMap, FakeSpawner } from "./fakes.ts";
+import { FakeFollower, FakeMap, FakeSpawner, testConfig } from "./fakes.ts";
 
 const LAUNCHER = "http://launcher.test:8080";
 const ALLOWED = "https://app.example.com";
@@ -15,16 +15,8 @@ const TOKEN = "0123456789abcdef0123456789abcdef";
 const CLIENT: Deno.NetAddr = { transport: "tcp", hostname: "192.0.2.10", port: 50000 };
 
 function makeConfig(overrides: Partial<LauncherConfig>): LauncherConfig {
-  return {
-    file: "/etc/launcher.config",
-    format: "spec",
-    listen: { hostname: "127.0.0.1", port: 0 },
-    endpoint: "/paraview",
-    logDir: "/var/log/pvw",
+  return testConfig({
     sessionUrl: "ws://USE_HOST/proxy/$id",
-    readyLines: ["Starting factory"],
-    timeoutMs: 10_000,
-    stopGraceMs: 50,
     maxSessions: 50,
     resources: [{ host: "localhost", first: 9001, last: 9050 }],
     properties: {},
@@ -37,15 +29,9 @@ function makeConfig(overrides: Partial<LauncherConfig>): LauncherConfig {
         timeoutMs: 10_000,
       },
     },
-    fields: [],
-    sessionData: {},
-    sanitize: {},
-    stateFile: "/var/log/pvw/pvw-launcher-state.json",
-    keepSessions: false,
-    dashboardPath: "/_dashboard",
     allowedOrigins: [ALLOWED],
     ...overrides,
-  };
+  });
 }
 
 interface Send {

@@ -11,41 +11,7 @@ import {
 import { PortPool } from "../lib/port_pool.ts";
 import { SessionManager, type StopReason } from "../lib/sessions.ts";
 import { within } from "./integration/harness.ts";
-import { FakeFollower, FakeMap, FakeSpawner } from "./fakes.ts";
-
-function makeConfig(overrides: Partial<LauncherConfig> = {}): LauncherConfig {
-  return {
-    file: "/etc/launcher.config",
-    format: "spec",
-    listen: { hostname: "127.0.0.1", port: 0 },
-    endpoint: "/paraview",
-    logDir: "/var/log/pvw",
-    sessionUrl: "ws://localhost:8080/proxy/$id",
-    readyLines: ["Starting factory"],
-    timeoutMs: 10_000,
-    stopGraceMs: 50,
-    maxSessions: 10,
-    resources: [{ host: "localhost", first: 9001, last: 9003 }],
-    properties: { python_exec: "/opt/pvpython" },
-    apps: {
-      viz: {
-        name: "viz",
-        cmd: ["$python_exec", "--port", "$port", "--authKey", "${secret}", "--node", "$node"],
-        env: { OMP_NUM_THREADS: "2" },
-        readyLines: ["Starting factory"],
-        timeoutMs: 10_000,
-      },
-    },
-    fields: [],
-    sessionData: {},
-    sanitize: {},
-    stateFile: "/var/log/pvw/pvw-launcher-state.json",
-    keepSessions: false,
-    dashboardPath: "/_dashboard",
-    allowedOrigins: [],
-    ...overrides,
-  };
-}
+import { FakeFollower, FakeMap, FakeSpawner, testConfig } from "./fakes.ts";
 
 interface SetUpOptions {
   spawner?: FakeSpawner;
@@ -54,7 +20,7 @@ interface SetUpOptions {
 }
 
 function setUp(overrides: Partial<LauncherConfig> = {}, options: SetUpOptions = {}) {
-  const config = makeConfig(overrides);
+  const config = testConfig(overrides);
   const spawner = options.spawner ?? new FakeSpawner();
   const follower = new FakeFollower();
   const map = new FakeMap();
@@ -169,7 +135,7 @@ Deno.test("SessionManager.launch() fails at once when the process exits before i
 });
 
 Deno.test("SessionManager.launch() stops a process that prints no ready line in time", async () => {
-  const config = makeConfig();
+  const config = testConfig();
   config.apps.viz.timeoutMs = 20;
   const { sessions, spawner, pool } = setUp({ apps: config.apps });
   const err = await rejectsWith(
@@ -291,7 +257,7 @@ function endings() {
 Deno.test("an idle session is stopped after idle_timeout, a connected one is not", async () => {
   let now = 1_000_000;
   const ended = endings();
-  const config = makeConfig();
+  const config = testConfig();
   config.apps.viz.idleTimeoutMs = 60_000;
   const { sessions, launchReady } = setUp({ apps: config.apps }, { now: () => now, ended });
   const idle = await launchReady({ application: "viz", node: 1 });
@@ -309,7 +275,7 @@ Deno.test("an idle session is stopped after idle_timeout, a connected one is not
 Deno.test("a session is stopped at max_lifetime, connected or not", async () => {
   let now = 5_000;
   const ended = endings();
-  const config = makeConfig();
+  const config = testConfig();
   config.apps.viz.maxLifetimeMs = 3_600_000;
   const { sessions, launchReady } = setUp({ apps: config.apps }, { now: () => now, ended });
   const s = await launchReady({ application: "viz", node: 1 });

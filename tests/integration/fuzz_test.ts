@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type FuzzCase, fuzzCases } from "./fuzz_cases.ts";
-import { specConfig, startLauncher, within } from "./harness.ts";
+import { ECHO_APP, specConfig, startLauncher, within } from "./harness.ts";
 import {
   childrenOf,
   describeFds,
@@ -26,14 +26,7 @@ const CONCURRENCY = 16;
 const PORTS = 20;
 
 const READY = ["sh", "-c", "echo Starting factory; exec sleep 600", "viz"];
-const ECHO = [
-  Deno.execPath(),
-  "run",
-  "--allow-net",
-  join(import.meta.dirname!, "../testdata/echo_app.ts"),
-  "--port",
-  "$port",
-];
+const ECHO = ECHO_APP;
 
 /** How one request ended. */
 interface Outcome {

@@ -14,6 +14,16 @@ export const ENTRY: string = join(ROOT, Deno.env.get("PVW_LAUNCHER_ENTRY") ?? "m
 /** The permissions `deno task compile` bakes into the binary (reading /proc needs all). */
 export const PERMISSIONS = ["--allow-all"];
 
+/** The argv of tests/testdata/echo_app.ts, an app that reports what it received. */
+export const ECHO_APP: string[] = [
+  Deno.execPath(),
+  "run",
+  "--allow-net",
+  join(ROOT, "tests/testdata/echo_app.ts"),
+  "--port",
+  "$port",
+];
+
 /** Waits for a promise, failing with `what` after `ms`. */
 export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   let id: ReturnType<typeof setTimeout> | undefined;

@@ -1,15 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Launcher, specConfig, startLauncher, within } from "./harness.ts";
+import { ECHO_APP, type Launcher, specConfig, startLauncher, within } from "./harness.ts";
 
-const ECHO = [
-  Deno.execPath(),
-  "run",
-  "--allow-net",
-  join(import.meta.dirname!, "../testdata/echo_app.ts"),
-  "--port",
-  "$port",
-];
+const ECHO = ECHO_APP;
 
 /** Opens a WebSocket and collects what arrives. */
 async function connect(url: string, protocols?: string[]) {

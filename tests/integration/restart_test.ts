@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  ECHO_APP,
   freePortRange,
   type Launcher,
   mapLines,
@@ -12,14 +13,7 @@ import {
 } from "./harness.ts";
 
 const TREE = ["sh", "-c", "sleep 600 & echo child $$!; echo Starting factory; wait"];
-const ECHO = [
-  Deno.execPath(),
-  "run",
-  "--allow-net",
-  join(import.meta.dirname!, "../testdata/echo_app.ts"),
-  "--port",
-  "$port",
-];
+const ECHO = ECHO_APP;
 
 async function grandchild(launcher: Launcher, id: string): Promise<number> {
   const log = await Deno.readTextFile(join(launcher.dir, "logs", `${id}.log`));
