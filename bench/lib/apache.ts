@@ -8,20 +8,10 @@
  */
 
 import { join } from "node:path";
+import { httpdConf } from "../../tests/e2e/apache.ts";
 import type { Cleanup } from "./cleanup.ts";
-import { ROOT } from "./launchers.ts";
 import { freePort } from "./ports.ts";
 import { Program } from "./program.ts";
-
-const MODULES = [
-  "mpm_event",
-  "authz_core",
-  "proxy",
-  "proxy_http",
-  "proxy_wstunnel",
-  "rewrite",
-  "headers",
-];
 
 /** A running Apache. */
 export interface Apache {
@@ -46,28 +36,10 @@ export async function startApache(
   launcher: string,
 ): Promise<Apache> {
   const port = freePort();
-  // As root, Apache's children switch to www-data: it must be able to read the map file.
-  const user = Deno.uid() === 0 ? ["User www-data", "Group www-data"] : [];
   const conf = join(dir, "httpd.conf");
   await Deno.writeTextFile(
     conf,
-    [
-      `ServerRoot "${dir}"`,
-      `DefaultRuntimeDir "${dir}"`,
-      `PidFile "${join(dir, "httpd.pid")}"`,
-      `ErrorLog "${join(dir, "error.log")}"`,
-      "LogLevel warn",
-      "ServerName 127.0.0.1",
-      `Listen 127.0.0.1:${port}`,
-      ...user,
-      ...MODULES.map((m) => `LoadModule ${m}_module "/usr/lib/apache2/modules/mod_${m}.so"`),
-      `Define PVW_PORT ${port}`,
-      `Define PVW_MAP_FILE "${mapFile}"`,
-      `Define PVW_LAUNCHER "${launcher}"`,
-      `Define PVW_ENDPOINT "/paraview"`,
-      `Include "${join(ROOT, "examples/apache/pvw-launcher.conf")}"`,
-      "",
-    ].join("\n"),
+    httpdConf(dir, port, { mapFile, launcher, endpoint: "/paraview" }, "warn"),
   );
   const program = Program.start(
     cleanup,

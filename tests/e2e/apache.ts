@@ -116,7 +116,17 @@ export class Apache {
   }
 }
 
-function httpdConf(dir: string, port: number, defines: ApacheDefines): string {
+/**
+ * An httpd.conf that runs our example vhost on 127.0.0.1:`port`, with everything in `dir`.
+ *
+ * @param logLevel Apache's LogLevel: the tests read rewrite traces, the bench wants quiet
+ */
+export function httpdConf(
+  dir: string,
+  port: number,
+  defines: ApacheDefines,
+  logLevel = "notice rewrite:trace2",
+): string {
   // As root, Apache's children switch to this user: it must be able to read the map file.
   const user = Deno.uid() === 0 ? ["User www-data", "Group www-data"] : [];
   return [
@@ -124,7 +134,7 @@ function httpdConf(dir: string, port: number, defines: ApacheDefines): string {
     `DefaultRuntimeDir "${dir}"`,
     `PidFile "${join(dir, "httpd.pid")}"`,
     `ErrorLog "${join(dir, "error.log")}"`,
-    "LogLevel notice rewrite:trace2",
+    `LogLevel ${logLevel}`,
     "ServerName 127.0.0.1",
     `Listen 127.0.0.1:${port}`,
     ...user,
