@@ -204,6 +204,8 @@ function running(stat: ProcStat | undefined): stat is ProcStat {
 class AdoptedProcesses {
   #watched = new Map<number, { identity: string; done: (s: ExitStatus) => void }>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  #soon: ReturnType<typeof setTimeout> | undefined;
+  #pause = 0;
 
   adopt(pid: number, identity: string): ProcessHandle | undefined {
     const stat = readStat(pid);
@@ -211,6 +213,20 @@ class AdoptedProcesses {
     const exited = new Promise<ExitStatus>((done) => this.#watched.set(pid, { identity, done }));
     this.#timer ??= setInterval(() => this.#check(), 500);
     return { pid, exited };
+  }
+
+  /** A watched process was signalled: look again soon, backing off from 5 to 100 ms. */
+  expedite(pid: number): void {
+    if (!this.#watched.has(pid) || this.#soon !== undefined) return;
+    this.#pause = 5;
+    const again = () => {
+      this.#soon = undefined;
+      this.#check();
+      if (this.#watched.size === 0) return;
+      this.#pause = Math.min(this.#pause * 2, 100);
+      if (this.#pause < 100) this.#soon = setTimeout(again, this.#pause);
+    };
+    this.#soon = setTimeout(again, this.#pause);
   }
 
   #check(): void {
@@ -225,7 +241,9 @@ class AdoptedProcesses {
 
   close(): void {
     clearInterval(this.#timer);
+    clearTimeout(this.#soon);
     this.#timer = undefined;
+    this.#soon = undefined;
   }
 }
 
@@ -280,6 +298,7 @@ export function createProcessSpawner(): Spawner {
       // Until `setsid` has run (well under a millisecond after the spawn) there is no group
       // yet: the leader alone is signalled then.
       if (!kill(-pgid, signal)) kill(pgid, signal);
+      adopted.expedite(pgid);
     },
     groupAlive(pgid) {
       if (!kill(-pgid, 0)) return running(readStat(pgid));
