@@ -271,7 +271,15 @@ async function serve(config: LauncherConfig): Promise<number> {
     await sessions.stopAll();
     await map?.clear();
   }
-  await closing;
+  // Deno 2.9's server.shutdown() never settles when a client hung up in the middle of a
+  // WebSocket upgrade; every session is already stopped, so do not wait forever for it.
+  let limit: ReturnType<typeof setTimeout> | undefined;
+  const drained = await Promise.race([
+    closing.then(() => true),
+    new Promise<false>((r) => limit = setTimeout(() => r(false), 5000)),
+  ]);
+  clearTimeout(limit);
+  if (!drained) log.warn("open connections did not close within 5 s; exiting anyway");
   follower.close();
   log.info("stopped");
   return 0;
