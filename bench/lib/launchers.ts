@@ -143,7 +143,7 @@ export async function runPvw(cleanup: Cleanup, launcher: Launcher, name: string)
     "--allow-all",
     // As `deno task compile` bakes into the binary: a small young generation keeps the
     // launcher's memory low at a negligible cost in time.
-    "--v8-flags=--max-semi-space-size=2",
+    "--v8-flags=--max-semi-space-size=4",
     PVW_ENTRY,
     launcher.configFile,
     "--host",
