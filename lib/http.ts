@@ -182,15 +182,57 @@ export function createHandler(
   };
 }
 
-/** A route and the literal start its paths must have: a cheap test before `URLPattern`. */
+/**
+ * A route with a faster matcher. `URLPattern.exec` costs microseconds, the bulk of a GET's
+ * time under load, so the simple patterns the launcher uses (literal text, `:name` segments,
+ * `{/}?`, a final `*`) are also compiled to a `RegExp`; any other pattern keeps `exec`.
+ */
 interface IndexedRoute extends Route {
-  prefix: string;
+  match: (pathname: string) => Record<string, string | undefined> | undefined;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.+?^${}()|[\]\\/*-]/g, "\\$&");
+}
+
+/** Compiles a simple URLPattern pathname to a RegExp, or undefined when it is not simple. */
+function simplePattern(source: string): RegExp | undefined {
+  let re = "";
+  for (const token of source.split(/(:[A-Za-z_][A-Za-z0-9_]*|\{\/\}\?|\*)/)) {
+    if (token === "") continue;
+    if (token.startsWith(":")) re += `(?<${token.slice(1)}>[^/]+)`;
+    else if (token === "{/}?") re += "/?";
+    else if (token === "*") re += "(?<_0>.*)";
+    else if (/[(){}\\:*+?]/.test(token)) return undefined;
+    else re += escapeRegExp(token);
+  }
+  return new RegExp(`^${re}$`);
 }
 
 function indexed(r: Route): IndexedRoute {
-  const source = r.pattern.pathname;
-  const end = source.search(/[:*{(\\]/);
-  return { ...r, prefix: end === -1 ? source : source.slice(0, end) };
+  return { ...r, match: pathMatcher(r.pattern) };
+}
+
+/**
+ * A function that matches a path as `pattern.exec` would, faster for simple patterns.
+ *
+ * @param pattern the route's pattern
+ * @returns the path groups of a match, or undefined
+ */
+export function pathMatcher(
+  pattern: URLPattern,
+): (pathname: string) => Record<string, string | undefined> | undefined {
+  const re = simplePattern(pattern.pathname);
+  if (!re) return (pathname) => pattern.exec({ pathname })?.pathname.groups;
+  return (pathname) => {
+    const m = re.exec(pathname);
+    if (!m) return undefined;
+    const groups: Record<string, string | undefined> = {};
+    for (const [name, value] of Object.entries(m.groups ?? {})) {
+      groups[name === "_0" ? "0" : name] = value;
+    }
+    return groups;
+  };
 }
 
 /** The error answer to a request: logged when it is a 500, the unread body discarded. */
@@ -214,12 +256,11 @@ async function route(
   url: URL,
 ): Promise<Response> {
   for (const r of routes) {
-    if (!url.pathname.startsWith(r.prefix)) continue;
-    const match = r.pattern.exec({ pathname: url.pathname });
-    if (!match) continue;
+    const groups = r.match(url.pathname);
+    if (!groups) continue;
     const handler = r.methods[req.method];
     if (!handler) throw new MethodNotAllowedError(req.method, Object.keys(r.methods));
-    return await handler(req, match.pathname.groups, ctx);
+    return await handler(req, groups, ctx);
   }
   throw new NotFoundError(url.pathname);
 }
