@@ -5,7 +5,6 @@
  */
 
 import type { Slot } from "./port_pool.ts";
-import type { SavedSession } from "./session_state.ts";
 import type { ExitStatus, ProcessHandle } from "./process.ts";
 import type { Traffic } from "./traffic.ts";
 
@@ -114,52 +113,4 @@ export function timer(ms: number): { promise: Promise<"timeout">; cancel: () => 
     id = setTimeout(() => resolve("timeout"), ms);
   });
   return { promise, cancel: () => clearTimeout(id) };
-}
-
-/** What an adopted session takes from today's config and pool. */
-export interface AdoptedParts {
-  /** Whether its port is in today's pool. */
-  pooled: boolean;
-  /** Its fresh proxy counters. */
-  traffic: Traffic;
-  /** Its idle limit under today's config. */
-  idleTimeoutMs: number | undefined;
-  /** Its lifetime limit under today's config. */
-  maxLifetimeMs: number | undefined;
-}
-
-/**
- * Rebuilds the record of a session a previous launcher left running.
- *
- * @param s what the state file kept
- * @param proc its process, watched by this launcher
- * @param parts what it takes from today's config
- * @returns a ready record
- */
-export function adoptedRecord(
-  s: SavedSession,
-  proc: ProcessHandle,
-  parts: AdoptedParts,
-): SessionRecord {
-  return {
-    id: s.id,
-    application: s.application,
-    host: s.host,
-    port: s.port,
-    pid: proc.pid,
-    identity: s.identity,
-    logFile: s.logFile,
-    startedAt: s.startedAt,
-    startedMono: performance.now(),
-    readyMs: s.readyMs,
-    state: "ready",
-    answer: s.answer,
-    traffic: parts.traffic,
-    adopted: true,
-    idleTimeoutMs: parts.idleTimeoutMs,
-    maxLifetimeMs: parts.maxLifetimeMs,
-    slot: { host: s.host, port: s.port, pooled: parts.pooled },
-    proc,
-    spawned: Promise.resolve(proc),
-  };
 }

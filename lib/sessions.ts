@@ -28,11 +28,11 @@ import {
 import { type Deadlines, deadlines, Reaper } from "./lifetime.ts";
 import type { LogFollower } from "./log_follower.ts";
 import type { PortPool, Slot } from "./port_pool.ts";
-import type { ExitStatus, ProcessHandle, Spawner } from "./process.ts";
+import type { ExitStatus, Spawner } from "./process.ts";
 import type { ProxyTarget } from "./proxy.ts";
 import { spawnUntilReady } from "./session_launch.ts";
+import { adoptRecords } from "./session_adoption.ts";
 import {
-  adoptedRecord,
   describeExit,
   REASONS,
   type SessionInfo,
@@ -416,54 +416,23 @@ export class SessionManager {
    * @returns how many were adopted and dropped
    */
   async adopt(saved: SavedSession[]): Promise<{ adopted: number; dropped: number }> {
-    let adopted = 0;
-    for (const s of saved) {
-      if (this.#records.has(s.id)) continue;
-      const proc = this.#spawner.adopt(s.pid, s.identity);
-      if (!proc) {
-        logger().info("session {id} ended while no launcher ran; dropped", { id: s.id });
-        continue;
-      }
-      const rec = this.#adoptOne(s, proc);
-      proc.exited.then((status) => this.#onExit(rec, status));
-      adopted++;
+    const fresh = saved.filter((s) => !this.#records.has(s.id));
+    const records = adoptRecords(fresh, {
+      spawner: this.#spawner,
+      pool: this.#pool,
+      config: this.#config,
+      now: this.#now,
+    });
+    for (const rec of records) {
+      this.#records.set(rec.id, rec);
+      this.#reaper.watch(rec);
+      rec.proc!.exited.then((status) => this.#onExit(rec, status));
     }
     await Promise.all([
-      ...this.saved().map((s) => this.#map?.set(s.id, `${s.host}:${s.port}`)),
+      ...records.map((r) => this.#map?.set(r.id, `${r.host}:${r.port}`)),
       this.#save(),
     ]);
-    return { adopted, dropped: saved.length - adopted };
-  }
-
-  #adoptOne(s: SavedSession, proc: ProcessHandle): SessionRecord {
-    // Never the saved answer: it holds the client's values under names no filter can vet.
-    const facts = { id: s.id, application: s.application, host: s.host, port: s.port, pid: s.pid };
-    const app = Object.hasOwn(this.#config.apps, s.application)
-      ? this.#config.apps[s.application]
-      : undefined;
-    const pooled = this.#pool.reserve(s.host, s.port);
-    if (!app) {
-      logger().warn(
-        "session {id}: application {application} is no longer configured; it runs on until it ends",
-        facts,
-      );
-    }
-    if (!pooled) {
-      logger().warn(
-        "session {id}: port {host}:{port} is outside today's resources; it runs on until it ends",
-        facts,
-      );
-    }
-    const rec = adoptedRecord(s, proc, {
-      pooled,
-      traffic: new Traffic(this.#now),
-      idleTimeoutMs: app ? app.idleTimeoutMs : this.#config.idleTimeoutMs,
-      maxLifetimeMs: app ? app.maxLifetimeMs : this.#config.maxLifetimeMs,
-    });
-    this.#records.set(s.id, rec);
-    this.#reaper.watch(rec);
-    logger().info("session {id} adopted: {application} on {host}:{port}, pid {pid}", facts);
-    return rec;
+    return { adopted: records.length, dropped: saved.length - records.length };
   }
 
   #save(): Promise<void> {
