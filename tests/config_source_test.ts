@@ -2,21 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseConfig } from "../lib/config.ts";
 import { LineIndex, parseSource } from "../lib/config_source.ts";
-import { ConfigError, type ConfigProblem } from "../lib/errors.ts";
+import type { ConfigProblem } from "../lib/errors.ts";
+import { FILE, problemsOf } from "./config_test_utils.ts";
 
-const FILE = "launcher.config";
 const TESTDATA = join(import.meta.dirname!, "testdata", "config");
-
-/** Parses text that must fail and returns every problem of the ConfigError. */
-function problemsOf(text: string): ConfigProblem[] {
-  try {
-    parseConfig(text, FILE);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  assert.fail("expected a ConfigError");
-}
 
 /** A problem as `line:column message`. */
 const show = (p: ConfigProblem) => `${p.line}:${p.column} ${p.message}`;

@@ -11,6 +11,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Cleanup } from "./cleanup.ts";
+import type { Context } from "./context.ts";
 import { freePort, portRange } from "./ports.ts";
 import { Program } from "./program.ts";
 
@@ -288,4 +289,24 @@ export async function deleteMany(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
   return failed;
+}
+
+/**
+ * Starts pvw-launcher and, when wslink is installed, the wslink launcher on the same spec.
+ *
+ * @param ctx the run's context
+ * @param name a name for their folders (`pvw-<name>`, `wslink-<name>`)
+ * @param spec apps and capacity
+ * @returns both launchers; `wslink` is undefined without wslink
+ */
+export async function startBoth(
+  ctx: Context,
+  name: string,
+  spec: LauncherSpec,
+): Promise<{ pvw: Launcher; wslink: Launcher | undefined }> {
+  const pvw = await startPvw(ctx.cleanup, ctx.root, `pvw-${name}`, spec);
+  const wslink = ctx.tools.python
+    ? await startWslink(ctx.cleanup, ctx.root, `wslink-${name}`, spec, ctx.tools.python)
+    : undefined;
+  return { pvw, wslink };
 }

@@ -8,7 +8,7 @@
 
 import { type Context, interleave, verdict } from "../lib/context.ts";
 import { spawnDirect } from "../lib/direct.ts";
-import { deleteMany, type Launcher, SLEEPER, startPvw, startWslink } from "../lib/launchers.ts";
+import { deleteMany, type Launcher, SLEEPER, startBoth } from "../lib/launchers.ts";
 import { ms, summarize, times } from "../lib/stats.ts";
 
 interface BurstRound {
@@ -55,10 +55,7 @@ export async function burst(ctx: Context): Promise<void> {
   const rounds = ctx.scale(5, 2);
   const wslinkRounds = ctx.scale(2, 1);
   const spec = { apps: { app: { cmd: SLEEPER } }, ports: size };
-  const pvw = await startPvw(ctx.cleanup, ctx.root, "pvw-burst", spec);
-  const wslink = ctx.tools.python
-    ? await startWslink(ctx.cleanup, ctx.root, "wslink-burst", spec, ctx.tools.python)
-    : undefined;
+  const { pvw, wslink } = await startBoth(ctx, "burst", spec);
   const direct: number[] = [];
   const pvwRounds: BurstRound[] = [];
   const wslinkResults: BurstRound[] = [];

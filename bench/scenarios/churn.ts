@@ -7,7 +7,7 @@
  */
 
 import { type Context, interleave, verdict } from "../lib/context.ts";
-import { type Launcher, SLEEPER, startPvw, startWslink } from "../lib/launchers.ts";
+import { type Launcher, SLEEPER, startBoth } from "../lib/launchers.ts";
 import { family, openFds, rssBytes } from "../lib/procs.ts";
 import { mib, num, times } from "../lib/stats.ts";
 
@@ -56,10 +56,7 @@ export async function churn(ctx: Context): Promise<void> {
   const total = ctx.scale(1000, 100);
   const wslinkTotal = ctx.scale(20, 4);
   const spec = { apps: { app: { cmd: SLEEPER } }, ports: 20 };
-  const pvw = await startPvw(ctx.cleanup, ctx.root, "pvw-churn", spec);
-  const wslink = ctx.tools.python
-    ? await startWslink(ctx.cleanup, ctx.root, "wslink-churn", spec, ctx.tools.python)
-    : undefined;
+  const { pvw, wslink } = await startBoth(ctx, "churn", spec);
   const warmUp = ctx.scale(100, 20);
   await cycles(pvw, warmUp);
   if (wslink) await cycles(wslink, 2);

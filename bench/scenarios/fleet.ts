@@ -8,14 +8,7 @@
 
 import { type Context, type Fixture, interleave, verdict } from "../lib/context.ts";
 import { runLoad } from "../lib/http_load.ts";
-import {
-  deleteMany,
-  type Launcher,
-  launchMany,
-  SLEEPER,
-  startPvw,
-  startWslink,
-} from "../lib/launchers.ts";
+import { deleteMany, type Launcher, launchMany, SLEEPER, startBoth } from "../lib/launchers.ts";
 import { rssBytes } from "../lib/procs.ts";
 import { mib, ms, num, summarize, times } from "../lib/stats.ts";
 
@@ -55,10 +48,7 @@ export function fleet(ctx: Context): Promise<Fleet> {
   return ctx.fixture("fleet", async () => {
     const size = ctx.scale(1000, 100);
     const spec = { apps: { app: { cmd: SLEEPER } }, ports: size };
-    const pvwLauncher = await startPvw(ctx.cleanup, ctx.root, "pvw-fleet", spec);
-    const wslinkLauncher = ctx.tools.python
-      ? await startWslink(ctx.cleanup, ctx.root, "wslink-fleet", spec, ctx.tools.python)
-      : undefined;
+    const { pvw: pvwLauncher, wslink: wslinkLauncher } = await startBoth(ctx, "fleet", spec);
     const pvw = await member(ctx, pvwLauncher, size);
     const wslink = wslinkLauncher ? await member(ctx, wslinkLauncher, size) : undefined;
     const launches = [

@@ -8,14 +8,7 @@
 
 import { type Context, interleave, verdict } from "../lib/context.ts";
 import { spawnDirect } from "../lib/direct.ts";
-import {
-  type Launcher,
-  type LauncherSpec,
-  SLEEPER,
-  slowSleeper,
-  startPvw,
-  startWslink,
-} from "../lib/launchers.ts";
+import { type Launcher, SLEEPER, slowSleeper, startBoth } from "../lib/launchers.ts";
 import { ms, summarize, times } from "../lib/stats.ts";
 
 async function timedLaunch(launcher: Launcher, app: string, out: number[]): Promise<void> {
@@ -28,14 +21,6 @@ async function timedLaunch(launcher: Launcher, app: string, out: number[]): Prom
   if (d.status !== 200) throw new Error(`${launcher.kind} DELETE answered ${d.status}`);
 }
 
-async function launchers(ctx: Context, name: string, spec: LauncherSpec) {
-  const pvw = await startPvw(ctx.cleanup, ctx.root, `pvw-${name}`, spec);
-  const wslink = ctx.tools.python
-    ? await startWslink(ctx.cleanup, ctx.root, `wslink-${name}`, spec, ctx.tools.python)
-    : undefined;
-  return { pvw, wslink };
-}
-
 /** Compares launch latencies and adds the rows. */
 async function compare(
   ctx: Context,
@@ -44,7 +29,7 @@ async function compare(
   rounds: number,
   wslinkRounds: number,
 ): Promise<{ direct: number[]; pvw: number[]; wslink: number[] }> {
-  const { pvw, wslink } = await launchers(ctx, scenario, {
+  const { pvw, wslink } = await startBoth(ctx, scenario, {
     apps: { app: { cmd: argv } },
     ports: 10,
   });

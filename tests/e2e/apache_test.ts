@@ -1,23 +1,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Launcher, specConfig, startLauncher, within } from "../integration/harness.ts";
+import {
+  DEMO_APP,
+  type Launcher,
+  specConfig,
+  startLauncher,
+  within,
+} from "../integration/harness.ts";
 import { Apache } from "./apache.ts";
-import { APACHE, APACHE_MODULES, Needs, ROOT } from "./tools.ts";
+import { APACHE, APACHE_MODULES, Needs } from "./tools.ts";
 
 const needs = new Needs("Apache tests", [APACHE, join(APACHE_MODULES, "mod_proxy_wstunnel.so")]);
 
-const DEMO = [
-  Deno.execPath(),
-  "run",
-  "--allow-net",
-  join(ROOT, "examples/demo_app.ts"),
-  "--port",
-  "$port",
-  "--authKey",
-  "$secret",
-  "--timeout",
-  "0",
-];
+const DEMO = [...DEMO_APP, "--timeout", "0"];
 
 /** A WebSocket whose messages queue up until read. */
 class Socket {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Launcher, specConfig, startLauncher, within } from "../integration/harness.ts";
+import {
+  DEMO_APP,
+  type Launcher,
+  specConfig,
+  startLauncher,
+  within,
+} from "../integration/harness.ts";
 import { launchChromium, type PwPage } from "./browser.ts";
 import { CHROMIUM, Needs, PLAYWRIGHT, ROOT } from "./tools.ts";
 
@@ -12,20 +18,7 @@ const needs = new Needs("dashboard browser test (Chromium, playwright-core)", [
 const TOKEN = `e2e-admin-${crypto.randomUUID()}`;
 
 /** The demo app: prints a line, then `Starting factory`; echoes once sent its secret. */
-const DEMO = [
-  Deno.execPath(),
-  "run",
-  "--allow-net",
-  join(ROOT, "examples/demo_app.ts"),
-  "--host",
-  "$host",
-  "--port",
-  "$port",
-  "--authKey",
-  "$secret",
-  "--timeout",
-  "0",
-];
+const DEMO = [...DEMO_APP, "--host", "$host", "--timeout", "0"];
 
 /** An app that fails before it is ready, as a visualization server missing its data would. */
 const BROKEN = [

@@ -24,6 +24,18 @@ export const ECHO_APP: string[] = [
   "$port",
 ];
 
+/** The argv of examples/demo_app.ts with the session's port and secret; add options after. */
+export const DEMO_APP: string[] = [
+  Deno.execPath(),
+  "run",
+  "--allow-net",
+  join(ROOT, "examples/demo_app.ts"),
+  "--port",
+  "$port",
+  "--authKey",
+  "$secret",
+];
+
 /** Waits for a promise, failing with `what` after `ms`. */
 export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   let id: ReturnType<typeof setTimeout> | undefined;

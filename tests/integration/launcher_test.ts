@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  DEMO_APP,
   freePortRange,
   type Launcher,
   mapLines,
@@ -11,16 +12,7 @@ import {
 } from "./harness.ts";
 
 const READY = ["sh", "-c", "echo Starting factory; exec sleep 600"];
-const DEMO = [
-  Deno.execPath(),
-  "run",
-  "--allow-net",
-  join(import.meta.dirname!, "../../examples/demo_app.ts"),
-  "--port",
-  "$port",
-  "--authKey",
-  "$secret",
-];
+const DEMO = DEMO_APP;
 
 async function cleanup(launcher: Launcher): Promise<void> {
   await launcher.stop();
