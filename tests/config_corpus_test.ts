@@ -3,6 +3,9 @@ import { join } from "node:path";
 import { parseConfig } from "../lib/config.ts";
 import { ConfigError, formatProblem } from "../lib/errors.ts";
 import { CASES, CORPUS } from "./corpus/corpus.ts";
+
+/** Each corpus file once (a file may serve several cases). */
+const FILES = [...new Map(CASES.map((c) => [c.file, c])).values()];
 import { where } from "./config_test_utils.ts";
 
 /**
@@ -11,11 +14,31 @@ import { where } from "./config_test_utils.ts";
  * validation are run here (the path checks belong to the machine it runs on).
  */
 const WARNINGS: Record<string, [string, RegExp][]> = {
+  "wslink-test-sanitize.conf": [
+    ["40:25 warning apps.test.cmd[1]", /no property gives "cmd" a value: unless the client/],
+    ["40:25 warning apps.test.cmd[1]", /no property gives "cmd2" a value: unless the client/],
+  ],
+  "trame-default-launcher.json": [
+    ["23:11 warning apps", /no applications: every launch request will be refused/],
+  ],
+  "pvw-docs-windows-10.json": [
+    ["24:113 warning apps.visualizer.cmd[8]", /no property gives "dataDir" a value/],
+    ["24:142 warning apps.visualizer.cmd[10]", /no property gives "dataFile" a value/],
+  ],
   "pvw-docs-ubuntu-14-04.json": [
     ["12:7 warning configuration.upload_dir", /unknown key "upload_dir"; it is ignored/],
   ],
+  "recope-pvwtest.launcher.config": [
+    ["5:17 warning configuration.endpoint", /an empty endpoint serves the REST API at "\/\/"/],
+  ],
   "shiwangi-visualizer.launcher.config": [
     ["11:5 warning configuration.upload_dir", /unknown key "upload_dir"; it is ignored/],
+  ],
+  "sandtank-ml-docker-launcher.json": [
+    ["41:9 warning apps.sandtank-ml.cmd[9]", /"sandtank-ml" gets "\$\{dataDir\}" as written/],
+  ],
+  "visfem-setup-launcher.json": [
+    ["17:11 warning apps", /no applications: every launch request will be refused/],
   ],
 };
 
@@ -25,7 +48,7 @@ async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
 }
 
 Deno.test("the corpus files are byte for byte what their sources hold", async (t) => {
-  for (const c of CASES) {
+  for (const c of FILES) {
     await t.step(c.file, async () => {
       assert.equal(await sha256(await Deno.readFile(join(CORPUS, c.file))), c.sha256);
     });
@@ -33,7 +56,7 @@ Deno.test("the corpus files are byte for byte what their sources hold", async (t
 });
 
 Deno.test("every real config of the corpus is accepted as it is, with only the listed warnings", async (t) => {
-  for (const c of CASES) {
+  for (const c of FILES) {
     await t.step(c.file, async () => {
       const file = join(CORPUS, c.file);
       const text = await Deno.readTextFile(file);

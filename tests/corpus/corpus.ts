@@ -22,8 +22,10 @@ export const CORPUS: string = fileURLToPath(new URL("../testdata/corpus/", impor
 /** The recordings of the real wslink launcher, written by `record_wslink.ts`. */
 export const RECORDINGS: string = join(CORPUS, "wslink_recordings.json");
 
-/** One corpus file and the request a real client of that deployment sends. */
+/** One corpus file and a request a real client of that deployment sends. */
 export interface CorpusCase {
+  /** The case's name: the file's, plus what the request tries when a file has several. */
+  name: string;
   /** The file name in the corpus folder. */
   file: string;
   /** SHA-256 of its bytes, as fetched from its source. */
@@ -42,6 +44,7 @@ const TRAME_CLIENT = "trame-client vue3-app main.js + core/wslink configDecorato
 /** Every corpus file with its client's request. */
 export const CASES: readonly CorpusCase[] = [
   {
+    name: "wslink-simple.launcher.config",
     file: "wslink-simple.launcher.config",
     sha256: "ea0a523a9fc1e21af30ae6beda3972a9c22f5fe481ccfa2a0b345b6d7c340d2d",
     path: "/paraview/",
@@ -49,6 +52,7 @@ export const CASES: readonly CorpusCase[] = [
     client: "wslink js-lib/test/simple.js: SmartConnect({config: {application: 'simple'}})",
   },
   {
+    name: "wslink-test-sanitize.conf",
     file: "wslink-test-sanitize.conf",
     sha256: "99fc46fd3ddd541b8f3faf124926260dbd2ce71967e8110cbfcbe25325c028e5",
     path: "/paraview/",
@@ -56,6 +60,15 @@ export const CASES: readonly CorpusCase[] = [
     client: "the curl command in the file's own comment",
   },
   {
+    name: "wslink-test-sanitize.conf (a file name with a non-ASCII letter)",
+    file: "wslink-test-sanitize.conf",
+    sha256: "99fc46fd3ddd541b8f3faf124926260dbd2ce71967e8110cbfcbe25325c028e5",
+    path: "/paraview/",
+    body: { application: "test", cmd: "you", cmd2: "données/can.ex2" },
+    client: "the same curl command, with values that pass the file's rules in Python",
+  },
+  {
+    name: "trame-default-launcher.json",
     file: "trame-default-launcher.json",
     sha256: "f6e4f09214ce59154b79eab39ad754fef90c686cc96cd2a1493042e1c9a2b5a5",
     path: "/paraview/",
@@ -63,6 +76,7 @@ export const CASES: readonly CorpusCase[] = [
     client: TRAME_CLIENT,
   },
   {
+    name: "trame-validation-launcher.json",
     file: "trame-validation-launcher.json",
     sha256: "930887ecc3facbe1c75f1cc1ac0fbdc1fc20c1b59b70da6c90bd6de3957740e7",
     path: "/paraview/",
@@ -70,6 +84,7 @@ export const CASES: readonly CorpusCase[] = [
     client: TRAME_CLIENT,
   },
   {
+    name: "pvw-docker-lite-launcher-template.json",
     file: "pvw-docker-lite-launcher-template.json",
     sha256: "b59169187f55f1957721212b7cdea8dbf511895a09df20467ab43f6b17f9a54a",
     path: "/paraview/",
@@ -77,6 +92,7 @@ export const CASES: readonly CorpusCase[] = [
     client: "ParaView Lite: SmartConnect with {application: 'paraview-lite'}",
   },
   {
+    name: "pvw-docs-windows-10.json",
     file: "pvw-docs-windows-10.json",
     sha256: "f7521aaa0a64d6666f93e91c9e8e9bd958973a842d3020857ad79b6e4e330f7c",
     path: "/paraview/",
@@ -84,6 +100,7 @@ export const CASES: readonly CorpusCase[] = [
     client: "the Visualizer.connect({application, dataFile, dataDir}) script of the same page",
   },
   {
+    name: "pvw-docs-ubuntu-14-04.json",
     file: "pvw-docs-ubuntu-14-04.json",
     sha256: "80cab26b2efb06e748c75663847d4a7b4aeae8dc2d73867445595066873f4694",
     path: "/paraview/",
@@ -91,6 +108,7 @@ export const CASES: readonly CorpusCase[] = [
     client: "Visualizer.connect({application: 'visualizer'})",
   },
   {
+    name: "recope-pvwtest.launcher.config",
     file: "recope-pvwtest.launcher.config",
     sha256: "bc4e128406851b4566ff668f6d82d4ab18e91e270bd7f51e508a492c1b200c6a",
     path: "//",
@@ -98,6 +116,7 @@ export const CASES: readonly CorpusCase[] = [
     client: "the repository's index.html: SimpleDemoClient.connect({application: 'cloudcad'})",
   },
   {
+    name: "anandadake-paraview-web.launcher.config",
     file: "anandadake-paraview-web.launcher.config",
     sha256: "5155a0011f17f7d694387becd6b8121d4e9a73508da84c3fcf32a24acb688477",
     path: "/paraview/",
@@ -105,6 +124,7 @@ export const CASES: readonly CorpusCase[] = [
     client: "the repository's index.html: Visualizer.connect({application, dataFile, dataDir})",
   },
   {
+    name: "dobatruong-3dviewer.launcher.config",
     file: "dobatruong-3dviewer.launcher.config",
     sha256: "2393c47e1066d9e4326bb8c655a66275c80227485c5edf5d456b39e2a1f46fc3",
     path: "/paraview/",
@@ -113,6 +133,7 @@ export const CASES: readonly CorpusCase[] = [
       "'useUrl': True})",
   },
   {
+    name: "shiwangi-visualizer.launcher.config",
     file: "shiwangi-visualizer.launcher.config",
     sha256: "e452690b6c904db5497792361547c24ae409ab02a5402f226a6ee8fd29bf3c07",
     path: "/paraview/",
@@ -120,6 +141,7 @@ export const CASES: readonly CorpusCase[] = [
     client: "Visualizer.connect({application: 'visualizer'})",
   },
   {
+    name: "sandtank-ml-docker-launcher.json",
     file: "sandtank-ml-docker-launcher.json",
     sha256: "c1570c6ccb0d883d2f812b4a6454cbbb46a496cb239c1b71d8eaef5dcb3721ac",
     path: "/paraview/",
@@ -127,6 +149,7 @@ export const CASES: readonly CorpusCase[] = [
     client: "the repository's src/store/wslink.js: config = {application: 'sandtank-ml'}",
   },
   {
+    name: "visfem-setup-launcher.json",
     file: "visfem-setup-launcher.json",
     sha256: "44d1938ec4a212ddb648f04598e467d21159622358e43298662e11d41a45f5b7",
     path: "/paraview/",
@@ -286,6 +309,8 @@ function normaliseText(text: string, run: RunValues): string {
 
 /** What a launcher did with one corpus case, normalised. */
 export interface Recording {
+  /** The case's name. */
+  name: string;
   /** The corpus file. */
   file: string;
   /** The request sent. */

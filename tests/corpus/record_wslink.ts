@@ -119,6 +119,7 @@ async function record(c: CorpusCase): Promise<WslinkRecording> {
     const secret = "secret" in c.body ? undefined : answer?.secret as string | undefined;
     const run = { dir, id, secret, port: ports[0] };
     return normalise({
+      name: c.name,
       file: c.file,
       request: { method: "POST", path: c.path, body: c.body },
       status: res.status,
@@ -165,7 +166,7 @@ if (import.meta.main) {
   const [wslink, python] = (await wslinkVersion()).split(" ");
   const recordings: WslinkRecording[] = [];
   for (const c of CASES) {
-    console.log(`recording ${c.file}`);
+    console.log(`recording ${c.name}`);
     recordings.push(await record(c));
   }
   const out = {

@@ -26,8 +26,10 @@ import { launchOn } from "./harness.ts";
 
 /** How pvw-launcher's result for one corpus file departs from the wslink launcher's. */
 interface Difference {
-  /** The corpus file. */
-  file: string;
+  /** The corpus case's name. */
+  name: string;
+  /** Whether pvw-launcher differs on purpose (else it is a known, reported difference). */
+  deliberate: boolean;
   /** Why pvw-launcher does otherwise. */
   why: string;
   /** Turns the wslink recording into what pvw-launcher gives. */
@@ -35,12 +37,16 @@ interface Difference {
 }
 
 /**
- * Every place where pvw-launcher does not do what the wslink launcher did with a corpus file.
- * Ids and generated secrets are random in both and are compared as `<id>` and `<secret>`.
+ * Every place where pvw-launcher does not do what the wslink launcher did with a corpus case.
+ * Ids and generated secrets are random in both and are compared as `<id>` and `<secret>`; the
+ * answers never hold the command line in either for these configs (none names "cmd" in
+ * "fields"). Entries that are not deliberate are open questions, kept here so that a change in
+ * either direction shows up.
  */
 const DIFFERENCES: readonly Difference[] = [
-  ...["trame-default-launcher.json", "visfem-setup-launcher.json"].map((file) => ({
-    file,
+  ...["trame-default-launcher.json", "visfem-setup-launcher.json"].map((name) => ({
+    name,
+    deliberate: true,
     why: 'an unknown application ("apps": {}) is a 400 JSON error; the wslink launcher ' +
       "fails with a KeyError, answers 500 in plain text, and leaks the port it took",
     apply: (e: Recording) => {
@@ -51,7 +57,8 @@ const DIFFERENCES: readonly Difference[] = [
     },
   })),
   {
-    file: "anandadake-paraview-web.launcher.config",
+    name: "anandadake-paraview-web.launcher.config",
+    deliberate: true,
     why: 'properties win over client keys: the client sends "dataDir", the config\'s ' +
       'properties hold "dataDir", and the wslink launcher lets the client\'s replace it',
     apply: (e) => {
@@ -59,16 +66,27 @@ const DIFFERENCES: readonly Difference[] = [
       e.argv![at] = "D:/ParaView-5.2.1/data/";
     },
   },
+  {
+    name: "wslink-test-sanitize.conf (a file name with a non-ASCII letter)",
+    deliberate: false,
+    why: 'sanitize patterns are Python regular expressions, where \\w matches any letter ("é"); ' +
+      "pvw-launcher's translation matches ASCII only, so it replaces the value by the default",
+    apply: (e) => {
+      e.argv![1] = "you nothing";
+    },
+  },
   ...[
     "wslink-test-sanitize.conf",
+    "wslink-test-sanitize.conf (a file name with a non-ASCII letter)",
     "trame-validation-launcher.json",
     "recope-pvwtest.launcher.config",
     "sandtank-ml-docker-launcher.json",
-  ].map((file) => ({
-    file,
+  ].map((name) => ({
+    name,
+    deliberate: false,
     why: "pvw-launcher always answers the secret; the wslink launcher answers it only when it " +
       'is a whole argument of the command or "secret" is in "fields" (an app started ' +
-      "without it expects wslink's default secret)",
+      "without it expects wslink's default secret, and the client sends the answered one)",
     apply: (e: Recording) => {
       e.answer!.secret = "<secret>";
       e.answerKeys = [...e.answerKeys, "secret"].sort();
@@ -82,10 +100,10 @@ const { recordings } = JSON.parse(await Deno.readTextFile(RECORDINGS)) as {
 
 /** What the wslink launcher did, turned into what pvw-launcher does by DIFFERENCES. */
 function expectedFor(c: CorpusCase): Recording {
-  const recorded = recordings.find((r) => r.file === c.file);
-  assert.ok(recorded, `no wslink recording of ${c.file}: run tests/corpus/record_wslink.ts`);
+  const recorded = recordings.find((r) => r.name === c.name);
+  assert.ok(recorded, `no wslink recording of ${c.name}: run tests/corpus/record_wslink.ts`);
   const expected = structuredClone(recorded);
-  for (const d of DIFFERENCES.filter((d) => d.file === c.file)) d.apply(expected);
+  for (const d of DIFFERENCES.filter((d) => d.name === c.name)) d.apply(expected);
   return expected;
 }
 
@@ -127,6 +145,7 @@ async function post(
   const log = id ? await Deno.readTextFile(join(patched.logDir, `${id}.log`)) : undefined;
   const secret = "secret" in c.body ? undefined : answer.secret;
   return normalise({
+    name: c.name,
     file: c.file,
     request: { method: "POST", path: c.path, body: c.body },
     status: res.status,
@@ -138,7 +157,7 @@ async function post(
 }
 
 for (const c of CASES) {
-  Deno.test(`${c.file}: pvw-launcher launches what the wslink launcher launched`, async () => {
+  Deno.test(`${c.name}: pvw-launcher launches what the wslink launcher launched`, async () => {
     const expected = expectedFor(c);
     const actual = await runPvw(c);
     if (expected.status === 400) {
