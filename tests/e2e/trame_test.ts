@@ -83,8 +83,12 @@ async function visitAndStop(
       const answer = await res.json();
       assert.equal(res.status, 200, JSON.stringify(answer));
       assert.equal(answer.id, id);
-      await until(() => !processRuns(pid), 15_000, () => `trame app ${pid} to exit`);
-      assert.deepEqual(childrenOf(launcher.process.pid), []);
+      // Gone and reaped: the launcher has no child left, not even a zombie.
+      await until(
+        () => !processRuns(pid) && childrenOf(launcher.process.pid).length === 0,
+        15_000,
+        () => `trame app ${pid} to exit; launcher children: ${childrenOf(launcher.process.pid)}`,
+      );
       const mapFile = join(launcher.dir, "proxy-mapping.txt");
       assert.deepEqual((await mapLines(mapFile)).filter((l) => l.startsWith(`${id} `)), []);
     });
