@@ -20,7 +20,7 @@ import denoConfig from "./deno.json" with { type: "json" };
 import { loadConfig } from "./lib/config.ts";
 import type { LauncherConfig } from "./lib/config_types.ts";
 import { ConfigError, formatProblem } from "./lib/errors.ts";
-import { createHandler, type LaunchObserver } from "./lib/http.ts";
+import { createHandler, type LaunchObserver, launchPath } from "./lib/http.ts";
 import { dashboardRoutes } from "./lib/dashboard.ts";
 import { DashboardEvents } from "./lib/dashboard_events.ts";
 import { stateReader } from "./lib/dashboard_state.ts";
@@ -246,7 +246,8 @@ async function serve(config: LauncherConfig): Promise<number> {
     port: config.listen.port,
     onListen({ hostname, port }) {
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      log.info(`pvw-launcher ${VERSION} listening on http://${host}:${port}${config.endpoint}`);
+      const endpoint = launchPath(config.endpoint);
+      log.info(`pvw-launcher ${VERSION} listening on http://${host}:${port}${endpoint}`);
       for (const line of describe(config)) log.info(line);
     },
   }, (req, info) => handler(req, { remoteAddr: info.remoteAddr as Deno.NetAddr }));

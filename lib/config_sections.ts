@@ -7,7 +7,10 @@
 
 import type { AppConfig, ResourceRange } from "./config_types.ts";
 import type { Fields, Value } from "./config_reader.ts";
+import { ASSIGNED_NAMES } from "./launch_values.ts";
+import { compileTemplate } from "./template.ts";
 import {
+  DEFAULTS,
   defineOwn,
   readNonEmpty,
   readPath,
@@ -29,6 +32,7 @@ const APP_KEYS = [
   "ready_line",
   "idle_timeout",
   "max_lifetime",
+  "ws_path",
 ] as const;
 
 /** What an application takes from the global settings when it sets nothing itself. */
@@ -43,6 +47,11 @@ export interface AppDefaults {
   maxLifetimeMs?: number;
   /** Absolute folder of the config file, for a relative `dir`. */
   baseDir: string;
+  /**
+   * When set, a cmd variable that neither the launcher nor these names provide gets a warning:
+   * the wslink format passes it on as written unless the client sends it.
+   */
+  provided?: ReadonlySet<string>;
 }
 
 /** The sections that both formats read the same way. */
@@ -65,6 +74,8 @@ export interface SharedKeys {
   port: "port" | "port_range";
   /** The `max_session` value, wherever the format keeps it. */
   maxSession?: Value;
+  /** Warn of cmd variables nothing in the config provides (the wslink format keeps them). */
+  warnUnprovided?: boolean;
 }
 
 /**
@@ -83,11 +94,15 @@ export function readSharedSections(
   const resourcesValue = top.require("resources");
   const resources = resourcesValue ? readResources(resourcesValue, keys.port) : [];
   const appsValue = top.require(keys.apps);
+  const properties = top.read("properties", readProperties) ?? {};
+  const provided = keys.warnUnprovided
+    ? new Set([...ASSIGNED_NAMES, ...Object.keys(properties)])
+    : undefined;
   return {
     resources,
     maxSessions: readMaxSessions(keys.maxSession, portCount(resources)),
-    apps: appsValue ? readApps(appsValue, defaults) : {},
-    properties: top.read("properties", readProperties) ?? {},
+    apps: appsValue ? readApps(appsValue, { ...defaults, provided }) : {},
+    properties,
   };
 }
 
@@ -147,8 +162,9 @@ export function readMaxSessions(value: Value | undefined, capacity: number): num
 }
 
 /**
- * Reads the applications: a non-empty object of `{cmd, dir, env, timeout, wait_line or
- * ready_line, idle_timeout, max_lifetime}` by name.
+ * Reads the applications: an object of `{cmd, dir, env, timeout, wait_line or ready_line,
+ * idle_timeout, max_lifetime, ws_path}` by name. An empty one is only a warning (the trame
+ * image's base config has `"apps": {}` until its apps are merged in).
  *
  * @param value the `applications` or `apps` value
  * @param defaults what an application takes from the global settings
@@ -158,7 +174,9 @@ export function readApps(value: Value, defaults: AppDefaults): Record<string, Ap
   const members = value.entries();
   const apps: Record<string, AppConfig> = {};
   if (!members) return apps;
-  if (members.size === 0) value.error("expected at least one application, found {}");
+  if (members.size === 0) {
+    value.warn("no applications: every launch request will be refused until some are added");
+  }
   for (const [name, member] of members) {
     if (name.trim() === "") member.atKey("error", "an application name must not be empty");
     const app = readApp(name, member, defaults);
@@ -222,7 +240,7 @@ function readApp(name: string, value: Value, defaults: AppDefaults): AppConfig |
   const fields = value.fields(APP_KEYS);
   if (!fields) return undefined;
   const cmdValue = fields.require("cmd");
-  const cmd = cmdValue && readCommand(cmdValue);
+  const cmd = cmdValue && readCommand(cmdValue, name, defaults.provided);
   const dir = fields.read("dir", (v) => readPath(v, defaults.baseDir));
   const env = fields.read("env", readEnv) ?? {};
   const timeoutMs = fields.read("timeout", readSeconds) ?? defaults.timeoutMs;
@@ -230,6 +248,7 @@ function readApp(name: string, value: Value, defaults: AppDefaults): AppConfig |
   const readyLines = readyValue && readReadyLines(readyValue);
   const idleTimeoutMs = fields.read("idle_timeout", readSeconds) ?? defaults.idleTimeoutMs;
   const maxLifetimeMs = fields.read("max_lifetime", readSeconds) ?? defaults.maxLifetimeMs;
+  const wsPath = fields.read("ws_path", readUrlPath) ?? DEFAULTS.wsPath;
   if (!cmd) return undefined;
   return withoutUndefined({
     name,
@@ -238,12 +257,26 @@ function readApp(name: string, value: Value, defaults: AppDefaults): AppConfig |
     env,
     readyLines: readyLines ?? [...defaults.readyLines],
     timeoutMs,
+    wsPath,
     idleTimeoutMs,
     maxLifetimeMs,
   });
 }
 
-function readCommand(value: Value): string[] | undefined {
+function readUrlPath(value: Value): string | undefined {
+  const text = value.string();
+  if (text === undefined) return undefined;
+  if (!/^\/[^\s?#]*$/.test(text)) {
+    return value.error(`expected a path such as "/ws", found ${JSON.stringify(text)}`);
+  }
+  return text;
+}
+
+function readCommand(
+  value: Value,
+  app: string,
+  provided: ReadonlySet<string> | undefined,
+): string[] | undefined {
   if (value.node.type === "string") {
     return value.error(
       `expected a list of arguments such as ["${String(value.node.value).split(" ")[0]}", ...], ` +
@@ -255,7 +288,24 @@ function readCommand(value: Value): string[] | undefined {
   if (items.length === 0) return value.error("expected at least the program to run, found []");
   const argv = items.map(readTemplate);
   if (argv[0] === "") return items[0].error("expected the program to run, found an empty string");
+  if (provided) items.forEach((item, i) => warnUnprovided(item, argv[i], app, provided));
   return argv.every((arg) => arg !== undefined) ? argv as string[] : undefined;
+}
+
+function warnUnprovided(
+  item: Value,
+  text: string | undefined,
+  app: string,
+  provided: ReadonlySet<string>,
+): void {
+  if (text === undefined) return;
+  for (const name of compileTemplate(text).variables) {
+    if (provided.has(name)) continue;
+    item.warn(
+      `no property gives "${name}" a value: unless the client sends "${name}", ` +
+        `application "${app}" gets "${text}" as written`,
+    );
+  }
 }
 
 function readEnv(value: Value): Record<string, string> | undefined {

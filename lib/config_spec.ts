@@ -12,7 +12,14 @@ import type { LauncherConfig } from "./config_types.ts";
 import type { Fields, Value } from "./config_reader.ts";
 import { readSharedSections } from "./config_sections.ts";
 import { OPERATION_KEYS, readOperations } from "./config_operations.ts";
-import { DEFAULTS, readPath, readReadyLines, readSeconds, readTemplate } from "./config_values.ts";
+import {
+  DEFAULTS,
+  readContent,
+  readPath,
+  readReadyLines,
+  readSeconds,
+  readTemplate,
+} from "./config_values.ts";
 
 /** The top-level keys of the spec format. */
 export const SPEC_KEYS: readonly string[] = [
@@ -93,11 +100,12 @@ export function readSpecConfig(root: Value, file: string): LauncherConfig | unde
     fields: [],
     sessionData: {},
     sanitize: {},
+    unprovided: "refuse",
   };
 }
 
 function readPaths(top: Fields, baseDir: string) {
-  const content = top.read("content", (v) => readPath(v, baseDir));
+  const content = top.read("content", (v) => readContent(v, baseDir));
   const mapFile = top.read("map_file", (v) => readPath(v, baseDir));
   return {
     ...(content === undefined ? {} : { content }),

@@ -48,6 +48,8 @@ export interface AppConfig {
   readyLines: string[];
   /** How long to wait for a ready line, in milliseconds. */
   timeoutMs: number;
+  /** Path a WebSocket to the bare session URL is proxied to, starting with `/`. */
+  wsPath: string;
   /** Stop the session after this long with no proxied connection and no traffic, in ms. */
   idleTimeoutMs?: number;
   /** Stop the session this long after it started, in ms. */
@@ -105,6 +107,12 @@ export interface LauncherConfig {
   sessionData: Record<string, string>;
   /** wslink: rules applied to client values by key. */
   sanitize: Record<string, SanitizeRule>;
+  /**
+   * A template variable that nothing provides: `"refuse"` answers the POST 400 (spec format);
+   * `"keep"` leaves it in place as written and logs it (wslink format, as the wslink launcher's
+   * `safe_substitute` does; real clients rely on it).
+   */
+  unprovided: "refuse" | "keep";
   /** Default idle timeout of applications that set none, in ms; undefined: never. */
   idleTimeoutMs?: number;
   /** Default lifetime limit of applications that set none, in ms; undefined: none. */

@@ -7,6 +7,7 @@
 
 import { resolve } from "node:path";
 import type { Value } from "./config_reader.ts";
+import { doubtfulBrace } from "./template.ts";
 
 /** What a setting is when its key is absent, in either format. */
 export const DEFAULTS: {
@@ -20,8 +21,13 @@ export const DEFAULTS: {
   readonly logDir: string;
   /** `sessionURL` template; the browser client replaces `USE_HOST`. */
   readonly sessionUrl: string;
-  /** Ready lines of applications that set none. */
+  /**
+   * Ready lines of applications that set none: what wslink servers print once they listen,
+   * and what trame apps print (trame-server 4 blanks wslink's message).
+   */
   readonly readyLines: readonly string[];
+  /** Where a WebSocket to a bare session URL goes: wslink servers serve theirs at `/ws`. */
+  readonly wsPath: string;
   /** Ready timeout in milliseconds. */
   readonly timeoutMs: number;
   /** SIGTERM to SIGKILL delay in milliseconds. */
@@ -36,33 +42,18 @@ export const DEFAULTS: {
   endpoint: "/paraview",
   logDir: "/tmp/pvw-launcher-logs",
   sessionUrl: "ws://USE_HOST/proxy/${id}",
-  readyLines: ["Starting factory"],
+  readyLines: ["Starting factory", "App running at"],
+  wsPath: "/ws",
   timeoutMs: 25_000,
   stopGraceMs: 5_000,
   dashboardPath: "/_dashboard",
   stateFileName: "pvw-launcher-state.json",
 };
 
-/** Python `string.Template` placeholders; group 1 is set only for a well-formed one. */
-const PLACEHOLDER = /\$(\$|[_A-Za-z][_A-Za-z0-9]*|\{[_A-Za-z][_A-Za-z0-9]*\})?/g;
-
 /**
- * Finds the first `$` of a template that is not `$$`, `$name` or `${name}`.
- *
- * @param template a Python `string.Template` text
- * @returns the offending fragment, such as `$1` or `${x`, or undefined when all is well
- */
-export function badPlaceholder(template: string): string | undefined {
-  for (const match of template.matchAll(PLACEHOLDER)) {
-    if (match[1] === undefined) {
-      return template.slice(match.index).match(/^\$[{\w]{0,8}/)?.[0] ?? "$";
-    }
-  }
-  return undefined;
-}
-
-/**
- * Reads a template string (argv element, `sessionURL`, `sessionData` value).
+ * Reads a template string (argv element, `sessionURL`, `sessionData` value). A `$` that starts
+ * no placeholder is a literal `$`; a `${` that closes no name is one too, with a warning, as it
+ * is more often a typo.
  *
  * @param value the value to read
  * @returns the template text, or undefined after recording an error
@@ -70,12 +61,14 @@ export function badPlaceholder(template: string): string | undefined {
 export function readTemplate(value: Value): string | undefined {
   const text = value.string();
   if (text === undefined) return undefined;
-  const bad = badPlaceholder(text);
-  if (bad === undefined) return text;
-  return value.error(
-    `"${bad}" is not a template variable: write $name or \${name} for a variable; ` +
-      "write $$ for a literal $",
-  );
+  const doubtful = doubtfulBrace(text);
+  if (doubtful !== undefined) {
+    value.warn(
+      `"${doubtful}" is not a template variable, so its "$" is taken as is: write \${name} ` +
+        "for a variable, or $$ for a literal $ to silence this",
+    );
+  }
+  return text;
 }
 
 /**
@@ -104,6 +97,19 @@ export function readPath(value: Value, baseDir: string): string | undefined {
   if (text === undefined) return undefined;
   if (text.trim() === "") return value.error("expected a path, found an empty string");
   return resolve(baseDir, text);
+}
+
+/**
+ * Reads `content`, the folder of static files; `""` means none (the wslink launcher's default).
+ *
+ * @param value the value to read
+ * @param baseDir the absolute folder of the config file
+ * @returns the absolute path, or undefined for none or after recording an error
+ */
+export function readContent(value: Value, baseDir: string): string | undefined {
+  return value.node.type === "string" && value.node.value === ""
+    ? undefined
+    : readPath(value, baseDir);
 }
 
 /**

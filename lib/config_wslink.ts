@@ -15,6 +15,7 @@ import { OPERATION_KEYS, readOperations } from "./config_operations.ts";
 import {
   DEFAULTS,
   defineOwn,
+  readContent,
   readNonEmpty,
   readPath,
   readSeconds,
@@ -85,7 +86,12 @@ export function readWslinkConfig(root: Value, file: string): LauncherConfig | un
   const { idleTimeoutMs, maxLifetimeMs } = operations;
   const shared = readSharedSections(
     top,
-    { apps: "apps", port: "port_range", maxSession: conf?.get("max_session") },
+    {
+      apps: "apps",
+      port: "port_range",
+      maxSession: conf?.get("max_session"),
+      warnUnprovided: true,
+    },
     { readyLines, timeoutMs, baseDir, idleTimeoutMs, maxLifetimeMs },
   );
   return {
@@ -106,6 +112,7 @@ export function readWslinkConfig(root: Value, file: string): LauncherConfig | un
     fields: conf?.read("fields", readStringList) ?? [],
     sessionData: top.read("sessionData", (v) => readStringMap(v, readTemplate)) ?? {},
     sanitize: conf?.read("sanitize", readSanitize) ?? {},
+    unprovided: "keep",
   };
 }
 
@@ -123,7 +130,7 @@ export function compileWholeMatch(source: string): RegExp {
 }
 
 function readPaths(conf: Fields | undefined, baseDir: string) {
-  const content = conf?.read("content", (v) => readPath(v, baseDir));
+  const content = conf?.read("content", (v) => readContent(v, baseDir));
   const mapFile = conf?.read("proxy_file", (v) => readPath(v, baseDir));
   return {
     ...(content === undefined ? {} : { content }),
@@ -145,6 +152,13 @@ function readEndpoint(value: Value): string | undefined {
   const text = value.string();
   if (text === undefined) return undefined;
   const trimmed = text.replace(/^\/+|\/+$/g, "");
+  if (text === "") {
+    value.warn(
+      'an empty endpoint serves the REST API at "//", as the wslink launcher does: clients ' +
+        'must POST to http://<host>:<port>//; a name such as "paraview" is clearer',
+    );
+    return "/";
+  }
   if (trimmed === "") return value.error('expected a path such as "paraview", found "/"');
   return `/${trimmed}`;
 }

@@ -132,7 +132,7 @@ function buildRoutes(deps: HandlerDeps): Route[] {
   const routes: Route[] = [
     ...deps.routes ?? [],
     {
-      pattern: new URLPattern({ pathname: `${config.endpoint}{/}?` }),
+      pattern: new URLPattern({ pathname: postPattern(config.endpoint) }),
       methods: door.guard({ POST: launch }, failure),
     },
     {
@@ -155,6 +155,22 @@ function buildRoutes(deps: HandlerDeps): Route[] {
     });
   }
   return routes;
+}
+
+/**
+ * The path clients POST to: the endpoint, or `//` for the root endpoint of a wslink config
+ * with `"endpoint": ""` (where the wslink launcher serves it; `/` stays free for the content).
+ *
+ * @param endpoint the config's endpoint
+ * @returns the path
+ */
+export function launchPath(endpoint: string): string {
+  return endpoint === "/" ? "//" : endpoint;
+}
+
+/** Launch requests are taken with or without a trailing slash, except at `//`. */
+function postPattern(endpoint: string): string {
+  return endpoint === "/" ? "//" : `${endpoint}{/}?`;
 }
 
 /**

@@ -1,8 +1,32 @@
 /**
- * Session ids and secrets: random bytes from the platform CSPRNG, base64url-encoded.
+ * Session ids and secrets, from the platform CSPRNG.
+ *
+ * Ids are lower-case base32 because clients change their case: trame's client lower-cases the
+ * whole `sessionURL` before it connects, and Apache's `RewriteMap txt:` lookups are
+ * case-sensitive, so an id with capitals would never be found again. Secrets are never
+ * re-cased, so they keep the denser base64url alphabet.
  *
  * @module
  */
+
+const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+
+/** Characters of a session id made by {@linkcode randomId}. */
+export const SESSION_ID_LENGTH = 26;
+
+/**
+ * Makes a session id: 130 random bits as 26 characters of lower-case base32 (`[a-z2-7]`).
+ * It reads the same after lower-casing, is safe in URLs, file names and map files, and never
+ * starts with `-`.
+ *
+ * @returns a new id
+ */
+export function randomId(): string {
+  const raw = crypto.getRandomValues(new Uint8Array(SESSION_ID_LENGTH));
+  let id = "";
+  for (const b of raw) id += BASE32[b & 31];
+  return id;
+}
 
 /**
  * Makes a URL-safe random token.

@@ -9,7 +9,12 @@
 
 import type { AppConfig, LauncherConfig, SanitizeRule } from "./config_types.ts";
 import { MissingVariableError } from "./errors.ts";
-import { type CompiledTemplate, compileTemplate, renderTemplate } from "./template.ts";
+import {
+  type CompiledTemplate,
+  compileTemplate,
+  type MissingValues,
+  renderTemplate,
+} from "./template.ts";
 
 /** Names whose values the launcher assigns to every session. */
 export const ASSIGNED_NAMES: readonly string[] = [
@@ -104,6 +109,26 @@ export function compileTemplates(
 }
 
 /**
+ * Finds, before anything is allocated, the variables of an application's templates that
+ * nothing provides: neither the launcher, the admin's properties nor the client.
+ *
+ * @param templates the app's templates
+ * @param properties the admin's properties
+ * @param client the client's values
+ * @returns the variables without a value, in order of first use
+ */
+export function unprovidedVariables(
+  templates: AppTemplates,
+  properties: Record<string, string>,
+  client: Record<string, string>,
+): string[] {
+  return [...templates.variables].filter((name) =>
+    !ASSIGNED_NAMES.includes(name) && !Object.hasOwn(properties, name) &&
+    !Object.hasOwn(client, name)
+  );
+}
+
+/**
  * Checks, before anything is allocated, that every variable has a value.
  *
  * @param templates the app's templates
@@ -116,9 +141,8 @@ export function checkVariables(
   properties: Record<string, string>,
   client: Record<string, string>,
 ): void {
-  for (const name of templates.variables) {
-    if (ASSIGNED_NAMES.includes(name)) continue;
-    if (Object.hasOwn(properties, name) || Object.hasOwn(client, name)) continue;
+  const [name] = unprovidedVariables(templates, properties, client);
+  if (name !== undefined) {
     throw new MissingVariableError(name, `application "${templates.app.name}"`);
   }
 }
@@ -159,28 +183,30 @@ export interface RenderedSession {
  *
  * @param shared the shared templates
  * @param templates the app's templates
- * @param assigned the launcher's values, without `sessionURL` (rendered here first)
- * @param properties the admin's properties
- * @param client the client's values
+ * @param values the launcher's values (`assigned`, without `sessionURL`, which is rendered here
+ *   first), the admin's `properties` and the `client`'s, in that precedence
+ * @param missing what to do with a variable that has no value (see `LauncherConfig.unprovided`)
  * @returns the rendered strings
- * @throws {MissingVariableError} when a variable has no value
+ * @throws {MissingVariableError} when a variable has no value and `missing` is `"refuse"`
  */
 export function renderSession(
   shared: SharedTemplates,
   templates: AppTemplates,
-  assigned: Record<string, string>,
-  properties: Record<string, string>,
-  client: Record<string, string>,
+  values: {
+    assigned: Record<string, string>;
+    properties: Record<string, string>;
+    client: Record<string, string>;
+  },
+  missing: MissingValues = "refuse",
 ): RenderedSession {
+  const { assigned, properties, client } = values;
   const where = `application "${templates.app.name}"`;
-  const sessionUrl = renderTemplate(
-    shared.sessionUrl,
-    lookupIn(assigned, properties, client),
-    where,
-  );
+  const render = (t: CompiledTemplate, lookup: (name: string) => string | undefined) =>
+    renderTemplate(t, lookup, where, missing);
+  const sessionUrl = render(shared.sessionUrl, lookupIn(assigned, properties, client));
   const lookup = lookupIn({ ...assigned, sessionURL: sessionUrl }, properties, client);
-  const argv = templates.cmd.map((t) => renderTemplate(t, lookup, where));
+  const argv = templates.cmd.map((t) => render(t, lookup));
   const sessionData: Record<string, string> = {};
-  for (const [key, t] of shared.sessionData) sessionData[key] = renderTemplate(t, lookup, where);
+  for (const [key, t] of shared.sessionData) sessionData[key] = render(t, lookup);
   return { sessionUrl, argv, sessionData };
 }

@@ -1,6 +1,7 @@
 /**
  * Keeps the Apache `RewriteMap txt:` file that routes `sessionId=<id>` to a session's
- * `host:port`: a `#` comment header, then one `<id> <host>:<port>` line per ready session.
+ * `host:port`: a `#` comment header, then one `<id> <host>:<port>` line per ready session
+ * (two for an id with capitals: as is and lower-cased).
  *
  * Apache re-reads the file whenever its mtime changes, so it is never rewritten in place: each
  * version is written to a temporary file in the same folder and renamed over the map, and a
@@ -130,7 +131,13 @@ export class MapFile {
 
   #render(): string {
     let text = MAP_FILE_HEADER + "\n";
-    for (const [id, target] of this.#entries) text += `${id} ${target}\n`;
+    for (const [id, target] of this.#entries) {
+      text += `${id} ${target}\n`;
+      // An id with capitals (from an older launcher) is also found lower-cased, as trame's
+      // client and the shipped vhost's lookups ask for it.
+      const folded = id.toLowerCase();
+      if (folded !== id) text += `${folded} ${target}\n`;
+    }
     return text;
   }
 }

@@ -1,7 +1,10 @@
 /**
  * The built-in proxy: routes a browser's WebSocket (and plain HTTP) to its session's
  * process, so no Apache is needed. Targets come only from the session table, never from the
- * request. Paths: `/proxy/<id>[/<path>]` and the trame style `/proxy?sessionId=<id>&path=<path>`.
+ * request. Paths: `/proxy/<id>[/<path>]` and the trame style `/proxy?sessionId=<id>&path=<path>`
+ * (also `?id=<id>`, the spec's form). A URL that names no path is the bare session URL: a
+ * WebSocket there goes to the application's WebSocket path (wslink servers serve theirs at
+ * `/ws`, as the classic ParaViewWeb Apache rule assumes), plain HTTP to `/`.
  *
  * Memory stays bounded when one side reads slower than the other sends: the WebSocket API
  * cannot pause a sender, so a peer that falls more than `maxBufferedBytes` behind is
@@ -22,6 +25,8 @@ export interface ProxyTarget {
   port: number;
   /** The session's traffic counters. */
   traffic: Traffic;
+  /** Where a WebSocket to the bare session URL goes, such as `/ws`. */
+  wsPath: string;
 }
 
 /** Finds the target of a ready session. */
@@ -39,35 +44,28 @@ export interface ProxyOptions {
 export interface ProxyPath {
   /** Session id. */
   id: string;
-  /** Path on the session's server, starting with `/`. */
-  path: string;
+  /** Path on the session's server, starting with `/`; undefined for the bare session URL. */
+  path?: string;
   /** Query string to forward, with `?`, or empty. */
   search: string;
 }
 
 /**
- * Reads the session id and upstream path out of a proxy URL.
+ * Reads the session id and upstream path out of a proxy URL. In the query form the parameter
+ * names are matched in any case (trame's client lower-cases the whole session URL, so
+ * `sessionId` arrives as `sessionid`); `sessionId` wins over `id`.
  *
  * @param url the request URL
  * @returns the parts, or undefined when the URL is not a proxy URL
  * @example
  * ```ts
  * import { parseProxyPath } from "./proxy.ts";
- * parseProxyPath(new URL("http://h/proxy?path=ws&sessionId=abc"));
+ * parseProxyPath(new URL("http://h/proxy?path=ws&sessionid=abc"));
  * // → { id: "abc", path: "/ws", search: "" }
  * ```
  */
 export function parseProxyPath(url: URL): ProxyPath | undefined {
-  if (url.pathname === "/proxy" || url.pathname === "/proxy/") {
-    const id = url.searchParams.get("sessionId");
-    if (!id) return undefined;
-    const rest = new URLSearchParams(url.searchParams);
-    rest.delete("sessionId");
-    const path = rest.get("path") ?? "";
-    rest.delete("path");
-    const search = rest.size ? `?${rest}` : "";
-    return { id, path: `/${path.replace(/^\/+/, "")}`, search };
-  }
+  if (url.pathname === "/proxy" || url.pathname === "/proxy/") return parseProxyQuery(url);
   const m = url.pathname.match(/^\/proxy\/([^/]+)(\/.*)?$/);
   if (!m) return undefined;
   let id: string;
@@ -76,7 +74,22 @@ export function parseProxyPath(url: URL): ProxyPath | undefined {
   } catch {
     return undefined; // malformed %-escapes: no session has such an id
   }
-  return { id, path: m[2] ?? "/", search: url.search };
+  return m[2] === undefined ? { id, search: url.search } : { id, path: m[2], search: url.search };
+}
+
+function parseProxyQuery(url: URL): ProxyPath | undefined {
+  const named = (name: string) => (key: string) => key.toLowerCase() === name;
+  const keys = [...new Set(url.searchParams.keys())];
+  const idKey = keys.find(named("sessionid")) ?? keys.find(named("id"));
+  const id = idKey === undefined ? undefined : url.searchParams.get(idKey);
+  if (!id) return undefined;
+  const pathKey = keys.find(named("path"));
+  const path = pathKey === undefined ? "" : url.searchParams.get(pathKey)!;
+  const rest = new URLSearchParams(url.searchParams);
+  rest.delete(idKey!);
+  if (pathKey !== undefined) rest.delete(pathKey);
+  const search = rest.size ? `?${rest}` : "";
+  return path === "" ? { id, search } : { id, path: `/${path.replace(/^\/+/, "")}`, search };
 }
 
 const HOP_BY_HOP = [
@@ -208,7 +221,8 @@ export class SessionProxy {
     const url = new URL(req.url);
     headers.set("x-forwarded-host", url.host);
     headers.set("x-forwarded-proto", url.protocol.replace(":", ""));
-    const upstreamUrl = `http://${dialHost(target.host)}:${target.port}${p.path}${p.search}`;
+    const path = p.path ?? "/";
+    const upstreamUrl = `http://${dialHost(target.host)}:${target.port}${path}${p.search}`;
     let res: Response;
     try {
       res = await fetch(upstreamUrl, {
@@ -232,7 +246,8 @@ export class SessionProxy {
     if (!protocols.every((s) => TOKEN.test(s))) {
       return jsonResponse({ error: "not a valid WebSocket request: bad subprotocol" }, 400);
     }
-    const url = `ws://${dialHost(target.host)}:${target.port}${p.path}${p.search}`;
+    const path = p.path ?? target.wsPath;
+    const url = `ws://${dialHost(target.host)}:${target.port}${path}${p.search}`;
     const upstream = await this.#connect(url, protocols);
     if (!upstream) {
       await req.body?.cancel();

@@ -8,6 +8,7 @@
 import { getLogger } from "@logtape/logtape";
 import { join } from "node:path";
 import type { LauncherConfig } from "./config_types.ts";
+import { DEFAULTS } from "./config_values.ts";
 import {
   LaunchError,
   NoCapacityError,
@@ -16,7 +17,7 @@ import {
   UnknownSessionError,
 } from "./errors.ts";
 import { stopGroup } from "./group_stop.ts";
-import { randomToken } from "./ids.ts";
+import { randomId, randomToken } from "./ids.ts";
 import {
   type AppTemplates,
   checkVariables,
@@ -24,6 +25,7 @@ import {
   compileTemplates,
   renderSession,
   type SharedTemplates,
+  unprovidedVariables,
 } from "./launch_values.ts";
 import { type Deadlines, deadlines, Reaper } from "./lifetime.ts";
 import type { LogFollower } from "./log_follower.ts";
@@ -114,6 +116,8 @@ export class SessionManager {
   #shared: SharedTemplates;
   #apps: Map<string, AppTemplates>;
   #records = new Map<string, SessionRecord>();
+  /** Lower-cased id → id, for the ids with capitals (adopted from older launchers). */
+  #folded = new Map<string, string>();
   #closing = false;
 
   /**
@@ -179,26 +183,27 @@ export class SessionManager {
     for (const r of replaced) {
       logger().warn("value of {key} did not pass its sanitize rule; using {replacement}", { ...r });
     }
-    checkVariables(templates, this.#config.properties, client);
+    this.#checkVariables(templates, client);
     if (this.#records.size >= this.#config.maxSessions) {
       throw new NoCapacityError(`all ${this.#config.maxSessions} sessions (max_session) are taken`);
     }
     const slot = this.#pool.acquire();
-    const secret = typeof body.secret === "string" && body.secret ? body.secret : randomToken(24);
+    // A client's own secret passes the sanitize rules like any other value (as in wslink).
+    const secret = typeof body.secret === "string" && body.secret ? client.secret : randomToken(24);
     const rec = this.#register(templates, slot, secret);
     try {
+      const assigned = {
+        id: rec.id,
+        host: slot.host,
+        port: String(slot.port),
+        secret,
+        application: rec.application,
+      };
       const rendered = renderSession(
         this.#shared,
         templates,
-        {
-          id: rec.id,
-          host: slot.host,
-          port: String(slot.port),
-          secret,
-          application: rec.application,
-        },
-        this.#config.properties,
-        client,
+        { assigned, properties: this.#config.properties, client },
+        this.#config.unprovided,
       );
       rec.answer = sessionAnswer(this.#config, {
         id: rec.id,
@@ -225,6 +230,20 @@ export class SessionManager {
     }
   }
 
+  /** Refuses a launch whose variables lack values, or logs them when they are kept as written. */
+  #checkVariables(templates: AppTemplates, client: Record<string, string>): void {
+    if (this.#config.unprovided === "refuse") {
+      checkVariables(templates, this.#config.properties, client);
+      return;
+    }
+    for (const variable of unprovidedVariables(templates, this.#config.properties, client)) {
+      logger().warn(
+        "application {application}: nothing gives {variable} a value; it is passed as written",
+        { application: templates.app.name, variable },
+      );
+    }
+  }
+
   #templatesFor(application: unknown): AppTemplates {
     const templates = typeof application === "string" ? this.#apps.get(application) : undefined;
     if (!templates) {
@@ -237,7 +256,7 @@ export class SessionManager {
   }
 
   #register(templates: AppTemplates, slot: Slot, secret: string): SessionRecord {
-    const id = randomToken(16);
+    const id = randomId();
     const rec: SessionRecord = {
       id,
       application: templates.app.name,
@@ -257,7 +276,7 @@ export class SessionManager {
       maxLifetimeMs: templates.app.maxLifetimeMs,
       slot: { ...slot, pooled: true },
     };
-    this.#records.set(id, rec);
+    this.#add(rec);
     return rec;
   }
 
@@ -304,7 +323,7 @@ export class SessionManager {
    * @throws {UnknownSessionError} when no ready session has that id
    */
   get(id: string): SessionInfo {
-    const rec = this.#records.get(id);
+    const rec = this.#find(id);
     if (!rec || rec.state !== "ready") throw new UnknownSessionError(id);
     return rec;
   }
@@ -316,9 +335,33 @@ export class SessionManager {
    * @returns the ready session's host, port and counters, or undefined
    */
   route(id: string): ProxyTarget | undefined {
-    const rec = this.#records.get(id);
+    const rec = this.#find(id);
     if (!rec || rec.state !== "ready") return undefined;
-    return { host: rec.host, port: rec.port, traffic: rec.traffic };
+    const wsPath = this.#apps.get(rec.application)?.app.wsPath ?? DEFAULTS.wsPath;
+    return { host: rec.host, port: rec.port, traffic: rec.traffic, wsPath };
+  }
+
+  /**
+   * Finds a session by id, in any case: clients may lower-case the id (trame's client
+   * lower-cases the whole session URL), and ids of older launchers had capitals.
+   */
+  #find(id: string): SessionRecord | undefined {
+    const exact = this.#records.get(id);
+    if (exact) return exact;
+    const folded = id.toLowerCase();
+    return this.#records.get(folded) ?? this.#records.get(this.#folded.get(folded) ?? "");
+  }
+
+  #add(rec: SessionRecord): void {
+    this.#records.set(rec.id, rec);
+    const folded = rec.id.toLowerCase();
+    if (folded !== rec.id) this.#folded.set(folded, rec.id);
+  }
+
+  #remove(rec: SessionRecord): void {
+    this.#records.delete(rec.id);
+    const folded = rec.id.toLowerCase();
+    if (this.#folded.get(folded) === rec.id) this.#folded.delete(folded);
   }
 
   /**
@@ -358,7 +401,7 @@ export class SessionManager {
    * @throws {UnknownSessionError} when no ready or stopping session has that id
    */
   async stop(id: string, reason: StopReason = "deleted"): Promise<SessionInfo> {
-    const rec = this.#records.get(id);
+    const rec = this.#find(id);
     if (!rec || rec.state === "starting") throw new UnknownSessionError(id);
     await this.#end(rec, reason);
     return rec;
@@ -424,7 +467,7 @@ export class SessionManager {
       now: this.#now,
     });
     for (const rec of records) {
-      this.#records.set(rec.id, rec);
+      this.#add(rec);
       this.#reaper.watch(rec);
       rec.proc!.exited.then((status) => this.#onExit(rec, status));
     }
@@ -447,7 +490,7 @@ export class SessionManager {
       rec.state = "stopping";
       const unmapped = wasReady ? this.#map?.delete(rec.id) : undefined;
       await this.#terminate(rec);
-      this.#records.delete(rec.id);
+      this.#remove(rec);
       if (rec.slot.pooled) this.#pool.release(rec.slot);
       try {
         await unmapped;

@@ -9,8 +9,9 @@ Deno.test("parseConfig() loads a spec config and the equivalent wslink config in
   const b = parse(await Deno.readTextFile(wslinkFile), wslinkFile);
   assert.deepStrictEqual([a.warnings, b.warnings], [[], []]);
   assert.deepStrictEqual([a.config.format, b.config.format], ["spec", "wslink"]);
-  const { file: _a, format: _fa, ...specModel } = a.config;
-  const { file: _b, format: _fb, ...wslinkModel } = b.config;
+  const { file: _a, format: _fa, unprovided: ua, ...specModel } = a.config;
+  const { file: _b, format: _fb, unprovided: ub, ...wslinkModel } = b.config;
+  assert.deepStrictEqual([ua, ub], ["refuse", "keep"]);
   assert.deepStrictEqual(specModel, wslinkModel);
   assert.deepStrictEqual(specModel, {
     listen: { hostname: "127.0.0.1", port: 9000 },
@@ -19,7 +20,7 @@ Deno.test("parseConfig() loads a spec config and the equivalent wslink config in
     logDir: join(TESTDATA, "logs"),
     mapFile: join(TESTDATA, "run", "proxy.map"),
     sessionUrl: "ws://USE_HOST/proxy?sessionId=${id}&path=ws",
-    readyLines: ["Starting factory"],
+    readyLines: ["Starting factory", "App running at"],
     timeoutMs: 30_000,
     stopGraceMs: 2_500,
     maxSessions: 5,
@@ -35,6 +36,7 @@ Deno.test("parseConfig() loads a spec config and the equivalent wslink config in
         env: {},
         readyLines: ["App running at"],
         timeoutMs: 60_000,
+        wsPath: "/ws",
         idleTimeoutMs: 60_000,
         maxLifetimeMs: 86_400_000,
       },
@@ -43,8 +45,9 @@ Deno.test("parseConfig() loads a spec config and the equivalent wslink config in
         cmd: ["$python_exec", "-m", "paraview.apps.visualizer", "--port", "$port"],
         dir: join(TESTDATA, "data"),
         env: { OMP_NUM_THREADS: "4" },
-        readyLines: ["Starting factory"],
+        readyLines: ["Starting factory", "App running at"],
         timeoutMs: 30_000,
+        wsPath: "/ws",
         idleTimeoutMs: 600_000,
         maxLifetimeMs: 3_600_000,
       },
@@ -70,7 +73,7 @@ Deno.test("parseConfig() fills in the defaults of a minimal config", async (t) =
     endpoint: "/paraview",
     logDir: "/tmp/pvw-launcher-logs",
     sessionUrl: "ws://USE_HOST/proxy/${id}",
-    readyLines: ["Starting factory"],
+    readyLines: ["Starting factory", "App running at"],
     timeoutMs: 25_000,
     stopGraceMs: 5_000,
     maxSessions: 2,
@@ -81,8 +84,9 @@ Deno.test("parseConfig() fills in the defaults of a minimal config", async (t) =
         name: "demo",
         cmd: ["demo"],
         env: {},
-        readyLines: ["Starting factory"],
+        readyLines: ["Starting factory", "App running at"],
         timeoutMs: 25_000,
+        wsPath: "/ws",
       },
     },
     fields: [],
@@ -93,11 +97,12 @@ Deno.test("parseConfig() fills in the defaults of a minimal config", async (t) =
     dashboardPath: "/_dashboard",
     allowedOrigins: [],
   };
-  for (const [format, text] of [["spec", spec("")], ["wslink", wslink("")]]) {
+  const formats = [["spec", spec(""), "refuse"], ["wslink", wslink(""), "keep"]] as const;
+  for (const [format, text, unprovided] of formats) {
     await t.step(`${format} format`, () => {
       const { config, warnings } = parse(text);
       assert.deepStrictEqual(warnings, []);
-      assert.deepStrictEqual(config, { file: FILE, format, ...defaults });
+      assert.deepStrictEqual(config, { file: FILE, format, ...defaults, unprovided });
     });
   }
 });

@@ -29,6 +29,7 @@ function makeConfig(logDir: string, overrides: Partial<LauncherConfig>): Launche
         env: { DB_PASSWORD: "env-password-7" },
         readyLines: ["Starting factory"],
         timeoutMs: 10_000,
+        wsPath: "/ws",
       },
     },
     stateFile: `${logDir}/state.json`,

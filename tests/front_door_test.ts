@@ -27,6 +27,7 @@ function makeConfig(overrides: Partial<LauncherConfig>): LauncherConfig {
         env: {},
         readyLines: ["Starting factory"],
         timeoutMs: 10_000,
+        wsPath: "/ws",
       },
     },
     allowedOrigins: [ALLOWED],

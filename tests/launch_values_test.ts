@@ -9,7 +9,9 @@ import {
   compileTemplates,
   lookupIn,
   renderSession,
+  unprovidedVariables,
 } from "../lib/launch_values.ts";
+import { compileTemplate } from "../lib/template.ts";
 
 Deno.test("clientValues() turns scalars into strings and drops everything else", () => {
   const { values, replaced } = clientValues({
@@ -199,13 +201,11 @@ Deno.test("renderSession() renders the session URL first, so argv and session da
     ["$python_exec", "--url", "$sessionURL", "--port=${port}", "--node", "$node", "$$HOME"],
     "ws://$host:$port/proxy/$id",
   );
-  const rendered = renderSession(
-    shared,
-    viz,
-    { id: "abc", host: "localhost", port: "9001", secret: "s", application: "viz" },
-    { python_exec: "/opt/pv/bin/pvpython" },
-    { node: "4", python_exec: "/bin/sh", port: "1", sessionURL: "ws://evil/" },
-  );
+  const rendered = renderSession(shared, viz, {
+    assigned: { id: "abc", host: "localhost", port: "9001", secret: "s", application: "viz" },
+    properties: { python_exec: "/opt/pv/bin/pvpython" },
+    client: { node: "4", python_exec: "/bin/sh", port: "1", sessionURL: "ws://evil/" },
+  });
   assert.deepEqual(rendered, {
     sessionUrl: "ws://localhost:9001/proxy/abc",
     argv: [
@@ -227,13 +227,11 @@ Deno.test("renderSession() renders wslink session data with every value", () => 
     url: "${sessionURL}",
     who: "${user}",
   });
-  const rendered = renderSession(
-    shared,
-    trame,
-    { id: "abc", host: "localhost", port: "9001", secret: "s", application: "trame" },
-    {},
-    { user: "ann" },
-  );
+  const rendered = renderSession(shared, trame, {
+    assigned: { id: "abc", host: "localhost", port: "9001", secret: "s", application: "trame" },
+    properties: {},
+    client: { user: "ann" },
+  });
   assert.deepEqual(rendered, {
     sessionUrl: "ws://h/proxy?sessionId=abc",
     argv: ["/opt/trame/run", "--port", "9001"],
@@ -243,6 +241,23 @@ Deno.test("renderSession() renders wslink session data with every value", () => 
 
 Deno.test("renderSession() throws MissingVariableError naming the application when a value is missing", () => {
   const { shared, viz } = specTemplates(["app", "$node"]);
-  const err = missing(() => renderSession(shared, viz, { id: "abc" }, {}, {}));
+  const values = { assigned: { id: "abc" }, properties: {}, client: {} };
+  const err = missing(() => renderSession(shared, viz, values));
   assert.deepEqual([err.variable, err.where], ["node", 'application "viz"']);
+});
+
+Deno.test("renderSession() leaves a variable without a value as written when told to keep it", () => {
+  const { shared, trame } = wslinkTemplates({ where: "${dataDir}/$user" });
+  const app = { ...trame, cmd: [compileTemplate("--data=${dataDir}"), compileTemplate("$x$$")] };
+  const values = { assigned: { id: "abc", port: "9001" }, properties: {}, client: { user: "ann" } };
+  const rendered = renderSession(shared, app, values, "keep");
+  assert.deepEqual(rendered.argv, ["--data=${dataDir}", "$x$"]);
+  assert.deepEqual(rendered.sessionData, { where: "${dataDir}/ann" });
+});
+
+Deno.test("unprovidedVariables() lists what neither the launcher, properties nor client give", () => {
+  const { viz } = specTemplates(["$python_exec", "$node", "${user}", "$port", "$node"]);
+  assert.deepEqual(unprovidedVariables(viz, {}, {}), ["python_exec", "node", "user"]);
+  assert.deepEqual(unprovidedVariables(viz, { python_exec: "/x" }, { user: "ann" }), ["node"]);
+  assert.deepEqual(unprovidedVariables(viz, { python_exec: "/x" }, { node: "1", user: "u" }), []);
 });

@@ -86,6 +86,19 @@ Deno.test("MapFile.set() writes one '<id> <host>:<port>' line per session under 
   }
 });
 
+Deno.test("MapFile lists an id with capitals lower-cased too, for lower-cased lookups", async () => {
+  const { texts, write } = countingWriter();
+  const map = new MapFile("map.txt", { write });
+  await map.set("kX2-Old_Id9", "127.0.0.1:9001");
+  await map.set("abc", "127.0.0.1:9002");
+  assert.equal(
+    texts.at(-1),
+    `${MAP_FILE_HEADER}\nkX2-Old_Id9 127.0.0.1:9001\nkx2-old_id9 127.0.0.1:9001\nabc 127.0.0.1:9002\n`,
+  );
+  await map.delete("kX2-Old_Id9");
+  assert.equal(texts.at(-1), `${MAP_FILE_HEADER}\nabc 127.0.0.1:9002\n`);
+});
+
 Deno.test("MapFile writes the file with mode 0o644 and leaves no temporary file", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -308,6 +308,66 @@ Deno.test("SessionManager.adopt() takes over live sessions and drops the dead on
   second.sessions.close();
 });
 
+Deno.test("an adopted session whose id has capitals is found by its lower-cased id too", async () => {
+  const spawner = new FakeSpawner();
+  const first = setUp({}, { spawner });
+  const live = await first.launchReady({ application: "viz", node: 1 });
+  // An older launcher made mixed-case base64url ids.
+  const saved = first.sessions.saved().map((s) => ({ ...s, id: "kX2-Old_Id9" }));
+  const second = setUp({}, { spawner });
+  assert.deepEqual(await second.sessions.adopt(saved), { adopted: 1, dropped: 0 });
+  for (const id of ["kX2-Old_Id9", "kx2-old_id9"]) {
+    assert.equal(second.sessions.get(id).id, "kX2-Old_Id9");
+    assert.equal(second.sessions.route(id)?.port, live.port);
+  }
+  assert.equal(second.sessions.route("KX2-OLD_ID9")?.port, live.port, "any case");
+  assert.equal(second.sessions.route("kx2-old_id8"), undefined);
+  await second.sessions.stop("kx2-old_id9");
+  assert.equal(second.sessions.route("kx2-old_id9"), undefined);
+  assert.equal(second.sessions.route("kX2-Old_Id9"), undefined);
+  second.sessions.close();
+});
+
+Deno.test("new session ids are lower-case, so a lower-cased session URL still finds them", async () => {
+  const { sessions, launchReady } = setUp();
+  const s = await launchReady({ application: "viz", node: 1 });
+  assert.match(s.id, /^[a-z2-7]{26}$/);
+  const url = (s.answer.sessionURL as string).toLowerCase();
+  assert.equal(sessions.route(url.slice(url.lastIndexOf("/") + 1))?.port, s.port);
+  await sessions.stopAll();
+});
+
+Deno.test("route() sends a bare session URL's WebSocket to the application's ws_path", async () => {
+  const { sessions, launchReady } = setUp();
+  const s = await launchReady({ application: "viz", node: 1 });
+  assert.equal(sessions.route(s.id)?.wsPath, "/ws");
+  const other = setUp({ apps: { viz: { ...testConfig().apps.viz, wsPath: "/paraview" } } });
+  const t = await other.launchReady({ application: "viz", node: 1 });
+  assert.equal(other.sessions.route(t.id)?.wsPath, "/paraview");
+  await Promise.all([sessions.stopAll(), other.sessions.stopAll()]);
+});
+
+Deno.test("a client's own secret passes its sanitize rule like any other value", async () => {
+  const { sessions, launchReady, spawner } = setUp({
+    format: "wslink",
+    sanitize: { secret: { type: "regexp", pattern: /^(?:[A-Za-z0-9]{8,})$/, default: "fallback" } },
+  });
+  const bad = await launchReady({ application: "viz", node: 1, secret: "--help x" });
+  assert.equal(bad.answer.secret, "fallback");
+  assert.deepEqual(spawner.processes[0].request.args.slice(2, 4), ["--authKey", "fallback"]);
+  const good = await launchReady({ application: "viz", node: 1, secret: "Abcdefgh12" });
+  assert.equal(good.answer.secret, "Abcdefgh12");
+  await sessions.stopAll();
+});
+
+Deno.test("wslink format: a variable nothing provides reaches the app as written", async () => {
+  const { sessions, launchReady, spawner } = setUp({ format: "wslink", unprovided: "keep" });
+  const s = await launchReady({ application: "viz" });
+  assert.equal(s.state, "ready");
+  assert.deepEqual(spawner.processes[0].request.args.slice(4), ["--node", "$node"]);
+  await sessions.stopAll();
+});
+
 Deno.test("SessionManager.detachAll() leaves ready sessions running and saved", async () => {
   const { sessions, launchReady, spawner } = setUp();
   const s = await launchReady({ application: "viz", node: 1 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   DEMO_APP,
+  ECHO_APP,
   type Launcher,
   specConfig,
   startLauncher,
@@ -93,7 +94,7 @@ Deno.test({
   fn: async (t) => {
     needs.check();
     const launcher: Launcher = await startLauncher((dir) =>
-      specConfig(dir, { demo: { cmd: DEMO } }, {
+      specConfig(dir, { demo: { cmd: DEMO }, echo: { cmd: ECHO_APP } }, {
         proxy_url: "ws://USE_HOST/proxy?sessionId=${id}&path=ws",
       })
     );
@@ -137,9 +138,47 @@ Deno.test({
           await other.close();
         });
 
+        await t.step("trame's lower-cased session URL reaches the session", async () => {
+          const url = `${ws}/proxy?sessionId=${session.id}&path=ws`.toLowerCase();
+          const other = await roundTrip(url, session.secret);
+          await other.close();
+        });
+
+        await t.step(
+          "every form of session URL reaches the path the launcher's proxy would",
+          async () => {
+            const res = await fetch(`${front}/paraview/`, {
+              method: "POST",
+              body: JSON.stringify({ application: "echo" }),
+            });
+            const echo = await res.json();
+            assert.equal(res.status, 200, JSON.stringify(echo));
+            const cases: [url: string, path: string][] = [
+              [`${ws}/proxy/${echo.id}`, "/ws"],
+              [`${ws}/proxy/${echo.id}/a/b`, "/a/b"],
+              [`${ws}/proxy?id=${echo.id}`, "/ws"],
+              [`${ws}/proxy?path=x&SessionID=${echo.id.toUpperCase()}`, "/x"],
+              [`${ws}/proxy?sessionId=${echo.id}`, "/ws"],
+            ];
+            try {
+              for (const [url, path] of cases) {
+                const socket = new Socket(url);
+                await socket.opened();
+                socket.ws.send("where?");
+                assert.equal(JSON.parse(await socket.next() as string).path, path, url);
+                await socket.close();
+              }
+            } finally {
+              await launcher.request("DELETE", `${launcher.endpoint}/${echo.id}`);
+            }
+          },
+        );
+
         await t.step("an unknown id answers 404 (the |NOTFOUND default), both forms", async () => {
           assert.equal(await status(`${front}/proxy?sessionId=nosuchid&path=ws`), 404);
           assert.equal(await status(`${front}/proxy/nosuchid/ws`), 404);
+          assert.equal(await status(`${front}/proxy?id=nosuchid`), 404);
+          assert.equal(await status(`${front}/proxy?path=ws`), 404);
           assert.doesNotMatch(await apache!.errorLog(), /AH02439/);
         });
 

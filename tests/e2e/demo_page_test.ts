@@ -41,7 +41,7 @@ Deno.test({
         },
       );
       const id = await text("id");
-      assert.match(id, /^[A-Za-z0-9_-]{22}$/);
+      assert.match(id, /^[a-z2-7]{26}$/);
       assert.match(await text("target"), /^127\.0\.0\.1:\d+ \(pid \d+\)$/);
       assert.match(await text("echo"), /^\d+\.\d+ ms$/);
       assert.match(await text("url"), new RegExp(`/proxy/${id}$`));

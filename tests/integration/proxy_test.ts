@@ -147,6 +147,54 @@ Deno.test("the built-in proxy carries WebSockets to the session, byte-exact both
   }
 });
 
+Deno.test("session URLs as real clients write them reach the app's WebSocket endpoint", async (t) => {
+  const launcher = await startLauncher((dir) =>
+    specConfig(dir, { echo: { cmd: ECHO }, pv: { cmd: ECHO, ws_path: "/paraview/ws" } })
+  );
+  const ws = `ws${launcher.base.slice(4)}`;
+  const where = async (url: string) => {
+    const c = await connect(url);
+    c.ws.send("where?");
+    await c.next(1);
+    c.ws.close();
+    await c.closed;
+    return JSON.parse(c.received[0] as string);
+  };
+  try {
+    await withSession(launcher, "echo", async (id) => {
+      const cases: [name: string, url: string, path: string, search: string][] = [
+        ["the bare /proxy/<id> (the spec's proxy_url)", `${ws}/proxy/${id}`, "/ws", ""],
+        ["the bare /proxy/<id> with a query", `${ws}/proxy/${id}?a=1`, "/ws", "?a=1"],
+        ["/proxy/<id>/ (an explicit /)", `${ws}/proxy/${id}/`, "/", ""],
+        ["/proxy?sessionId=<id> without a path", `${ws}/proxy?sessionId=${id}`, "/ws", ""],
+        ["the spec's /proxy?id=<id>", `${ws}/proxy?id=${id}`, "/ws", ""],
+        [
+          "trame's lower-cased /proxy?sessionid=<id>&path=ws",
+          `${ws}/proxy?sessionId=${id}&path=ws`.toLowerCase(),
+          "/ws",
+          "",
+        ],
+        ["an upper-cased id", `${ws}/proxy?sessionId=${id.toUpperCase()}&path=x`, "/x", ""],
+      ];
+      for (const [name, url, path, search] of cases) {
+        await t.step(name, async () => assert.deepEqual(await where(url), { path, search }));
+      }
+      await t.step("plain HTTP to the bare URL still goes to /", async () => {
+        const res = await fetch(`${launcher.base}/proxy/${id}`);
+        assert.equal((await res.json()).path, "/");
+      });
+    });
+    await withSession(launcher, "pv", async (id) => {
+      await t.step("an application's ws_path replaces /ws", async () => {
+        assert.deepEqual(await where(`${ws}/proxy/${id}`), { path: "/paraview/ws", search: "" });
+      });
+    });
+  } finally {
+    await launcher.stop();
+    await Deno.remove(launcher.dir, { recursive: true });
+  }
+});
+
 Deno.test("the built-in proxy forwards plain HTTP: method, path, query, headers, body, status, streams", async (t) => {
   const launcher = await startLauncher((dir) =>
     specConfig(dir, {

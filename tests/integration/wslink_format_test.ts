@@ -103,3 +103,73 @@ Deno.test("a wslink-format config works unchanged and answers what the wslink la
     await Deno.remove(launcher.dir, { recursive: true });
   }
 });
+
+Deno.test("the trame image's base config starts as wslink's does: endpoint \"\", no apps, no content", async (t) => {
+  const launcher = await startLauncher((dir) => ({
+    configuration: {
+      host: "0.0.0.0",
+      port: 80,
+      endpoint: "",
+      content: "",
+      proxy_file: join(dir, "proxy-mapping.txt"),
+      sessionURL: "ws://USE_HOST/proxy?sessionId=${id}&path=ws",
+      timeout: 25,
+      log_dir: join(dir, "logs"),
+      fields: [],
+      sanitize: {},
+    },
+    resources: [{ host: "0.0.0.0", port_range: freePortRange(2) }],
+    properties: {},
+    apps: {},
+  }));
+  try {
+    await t.step("it warns and listens, the REST API at //", () => {
+      assert.match(launcher.log, /configuration\.endpoint.*at "\/\/"/);
+      assert.match(launcher.log, /no applications/);
+      assert.ok(launcher.endpoint.endsWith("//"), launcher.endpoint);
+    });
+    await t.step("a POST gets the usual unknown-application 400", async () => {
+      const post = await launcher.post({ application: "trame" }, "");
+      assert.equal(post.status, 400);
+      assert.match(post.json.error as string, /unknown application "trame"/);
+    });
+    await t.step("no static files are served", async () => {
+      const res = await fetch(`${launcher.base}/index.html`);
+      await res.body?.cancel();
+      assert.equal(res.status, 404);
+    });
+  } finally {
+    await launcher.stop();
+    await Deno.remove(launcher.dir, { recursive: true });
+  }
+});
+
+Deno.test("a cmd variable nothing provides reaches the app as written, as in wslink, and is logged", async () => {
+  const launcher = await startLauncher((dir) => ({
+    configuration: {
+      host: "localhost",
+      port: 9000,
+      endpoint: "paraview",
+      proxy_file: join(dir, "proxy-mapping.txt"),
+      sessionURL: "ws://USE_HOST/proxy?sessionId=${id}&path=ws",
+      timeout: 25,
+      log_dir: join(dir, "logs"),
+      fields: [],
+    },
+    resources: [{ host: "127.0.0.1", port_range: freePortRange(2) }],
+    properties: {},
+    apps: { sandtank: { cmd: [...READY, "--data", "${dataDir}", "--cost", "5$"] } },
+  }));
+  try {
+    assert.match(launcher.log, /apps\.sandtank\.cmd\[4\].*no property gives "dataDir" a value/);
+    const post = await launcher.post({ application: "sandtank" });
+    assert.equal(post.status, 200, JSON.stringify(post.json));
+    const log = await Deno.readTextFile(join(launcher.dir, "logs", `${post.json.id}.log`));
+    assert.match(log, /^args: --data \$\{dataDir\} --cost 5\$\n/);
+    await launcher.waitForLog(/application "?sandtank"?: nothing gives "?dataDir"? a value/);
+    await launcher.request("DELETE", `${launcher.endpoint}/${post.json.id}`);
+  } finally {
+    await launcher.stop();
+    await Deno.remove(launcher.dir, { recursive: true });
+  }
+});

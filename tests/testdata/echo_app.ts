@@ -6,14 +6,16 @@
  * WebSocket: picks the last subprotocol offered, echoes every frame as it came (text as
  * text, binary as binary), and prints `closed <code> <reason>` when the client closes.
  * Text commands: `close <code> <reason>` closes with that code; `flood <MiB>` sends that many
- * MiB in 1 MiB binary frames and prints `flood done` or `flood stopped at <n>`.
+ * MiB in 1 MiB binary frames and prints `flood done` or `flood stopped at <n>`; `where?` answers
+ * JSON {path, search} of the WebSocket's request.
  */
 
 const port = Number(Deno.args[Deno.args.indexOf("--port") + 1]);
 
-function onSocket(socket: WebSocket): void {
+function onSocket(socket: WebSocket, url: URL): void {
   socket.binaryType = "arraybuffer";
   socket.onmessage = (e) => {
+    if (e.data === "where?") return socket.send(JSON.stringify({ path: url.pathname, search: url.search }));
     if (typeof e.data === "string" && e.data.startsWith("close ")) {
       const [, code, ...reason] = e.data.split(" ");
       return socket.close(Number(code), reason.join(" "));
@@ -42,7 +44,7 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => console.log("Starting 
   if (req.headers.get("upgrade") === "websocket") {
     const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
     const { socket, response } = Deno.upgradeWebSocket(req, offered.length ? { protocol: offered.at(-1) } : {});
-    onSocket(socket);
+    onSocket(socket, url);
     return response;
   }
   if (url.pathname === "/stream") {
