@@ -1,6 +1,7 @@
 /**
  * Runs Debian's Apache httpd in the foreground on a loopback port, with its own ServerRoot,
- * PidFile and ErrorLog in a temp folder, configured by `examples/apache/pvw-launcher.conf`.
+ * PidFile and ErrorLog in a temp folder, configured by `examples/apache/pvw-launcher.conf` (or
+ * by another site, such as the trame Docker image's vhost).
  *
  * @module
  */
@@ -46,13 +47,24 @@ export class Apache {
     this.#stderr = new Response(process.stderr).text();
   }
 
-  /** Starts Apache and waits (up to 20 s) until it serves. */
+  /** Starts Apache with our example vhost and waits (up to 20 s) until it serves. */
   static async start(dir: string, defines: ApacheDefines): Promise<Apache> {
+    return await Apache.startSite(dir, (port) => httpdConf(dir, port, defines));
+  }
+
+  /**
+   * Starts Apache on the httpd.conf that `conf` writes for a free port, and waits (up to 20 s)
+   * until it serves.
+   */
+  static async startSite(
+    dir: string,
+    conf: (port: number) => string | Promise<string>,
+  ): Promise<Apache> {
     const [port] = freePortRange(1);
-    const conf = join(dir, "httpd.conf");
-    await Deno.writeTextFile(conf, httpdConf(dir, port, defines));
+    const file = join(dir, "httpd.conf");
+    await Deno.writeTextFile(file, await conf(port));
     const process = new Deno.Command(APACHE, {
-      args: ["-d", dir, "-f", conf, "-DFOREGROUND"],
+      args: ["-d", dir, "-f", file, "-DFOREGROUND"],
       stdin: "null",
       stdout: "null",
       stderr: "piped",
@@ -127,6 +139,27 @@ export function httpdConf(
   defines: ApacheDefines,
   logLevel = "notice rewrite:trace2",
 ): string {
+  return [
+    ...httpdBase(dir, port, MODULES, logLevel),
+    `Define PVW_PORT ${port}`,
+    `Define PVW_MAP_FILE "${defines.mapFile}"`,
+    `Define PVW_LAUNCHER "${defines.launcher}"`,
+    `Define PVW_ENDPOINT "${defines.endpoint ?? "/paraview"}"`,
+    `Include "${EXAMPLE_VHOST}"`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * The server-wide lines of an httpd.conf on 127.0.0.1:`port` with everything in `dir`, loading
+ * `modules` (names such as `proxy_wstunnel`); a site's own lines follow them.
+ */
+export function httpdBase(
+  dir: string,
+  port: number,
+  modules: string[],
+  logLevel = "notice rewrite:trace2",
+): string[] {
   // As root, Apache's children switch to this user: it must be able to read the map file.
   const user = Deno.uid() === 0 ? ["User www-data", "Group www-data"] : [];
   return [
@@ -138,12 +171,6 @@ export function httpdConf(
     "ServerName 127.0.0.1",
     `Listen 127.0.0.1:${port}`,
     ...user,
-    ...MODULES.map((m) => `LoadModule ${m}_module "${APACHE_MODULES}/mod_${m}.so"`),
-    `Define PVW_PORT ${port}`,
-    `Define PVW_MAP_FILE "${defines.mapFile}"`,
-    `Define PVW_LAUNCHER "${defines.launcher}"`,
-    `Define PVW_ENDPOINT "${defines.endpoint ?? "/paraview"}"`,
-    `Include "${EXAMPLE_VHOST}"`,
-    "",
-  ].join("\n");
+    ...modules.map((m) => `LoadModule ${m}_module "${APACHE_MODULES}/mod_${m}.so"`),
+  ];
 }

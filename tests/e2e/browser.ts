@@ -15,7 +15,8 @@ import { CHROMIUM, E2E, PLAYWRIGHT, WSLINK_JS } from "./tools.ts";
 export interface PwResponse {
   status(): number;
   url(): string;
-  request(): { method(): string };
+  request(): { method(): string; postData(): string | null };
+  text(): Promise<string>;
 }
 
 /** The part of playwright's `WebSocket` the tests use: a frame's payload is a string (text)
@@ -37,6 +38,7 @@ export interface PwPage {
     options?: { timeout: number },
   ): Promise<unknown>;
   evaluate<T>(expression: string): Promise<T>;
+  click(selector: string): Promise<void>;
   screenshot(options: { path: string; fullPage?: boolean }): Promise<unknown>;
   on(event: "response", listener: (response: PwResponse) => void): void;
   on(event: "websocket", listener: (socket: PwWebSocket) => void): void;
