@@ -11,6 +11,7 @@ import { dirname } from "node:path";
 import type { LauncherConfig, SanitizeRule } from "./config_types.ts";
 import type { Fields, Value } from "./config_reader.ts";
 import { readSharedSections } from "./config_sections.ts";
+import { pythonPattern } from "./python_regexp.ts";
 import { OPERATION_KEYS, readOperations } from "./config_operations.ts";
 import {
   DEFAULTS,
@@ -117,16 +118,15 @@ export function readWslinkConfig(root: Value, file: string): LauncherConfig | un
 }
 
 /**
- * Compiles a Python `re` pattern as a JavaScript one that must match a whole value.
- * Python's named groups `(?P<name>...)` and back references `(?P=name)` are translated.
+ * Compiles a Python `re` pattern as a JavaScript one that must match a whole value, with
+ * Python's Unicode meaning of `\w` and `\d` (see {@linkcode pythonPattern}).
  *
  * @param source the Python pattern
  * @returns the compiled pattern, anchored at both ends
  * @throws {SyntaxError} when the pattern is not valid
  */
 export function compileWholeMatch(source: string): RegExp {
-  const translated = source.replaceAll("(?P<", "(?<").replace(/\(\?P=(\w+)\)/g, "\\k<$1>");
-  return new RegExp(`^(?:${translated})$`);
+  return new RegExp(`^(?:${pythonPattern(source)})$`, "u");
 }
 
 function readPaths(conf: Fields | undefined, baseDir: string) {

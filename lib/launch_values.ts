@@ -73,6 +73,8 @@ export interface AppTemplates {
   cmd: CompiledTemplate[];
   /** Every variable the app's argv, the session URL and the session data use. */
   variables: Set<string>;
+  /** Whether the argv uses `secret`. */
+  usesSecret: boolean;
 }
 
 /** The compiled templates shared by every application. */
@@ -103,7 +105,8 @@ export function compileTemplates(
     for (const t of [...cmd, shared.sessionUrl, ...shared.sessionData.map(([, t]) => t)]) {
       for (const v of t.variables) variables.add(v);
     }
-    apps.set(app.name, { app, cmd, variables });
+    const usesSecret = cmd.some((t) => t.variables.includes("secret"));
+    apps.set(app.name, { app, cmd, variables, usesSecret });
   }
   return { shared, apps };
 }

@@ -1,9 +1,11 @@
 /**
  * What a client is answered about its session. The spec format answers the POSTed config
  * plus `id`, `sessionURL` and `secret`; the wslink format answers what the wslink launcher
- * does (`id`, `sessionURL`, `secret`, `sessionManagerURL` when sent, the `fields` and the
- * `sessionData`). No answer ever holds the command line, the properties or another
- * session's data.
+ * does: `id`, `sessionURL`, `sessionManagerURL` when sent, the keys named in `fields` (client
+ * keys as sent, or as a sanitize rule replaced them; `host`, `port`, the `sessionData`), and
+ * `secret` only when the app's cmd uses it or `fields` names it: a wslink client sends the
+ * answered secret, and an app started without `--authKey` expects wslink's default one. No
+ * answer ever holds the command line, the properties or another session's data.
  *
  * @module
  */
@@ -20,8 +22,10 @@ export interface SessionFacts {
   secret: string;
   /** The client's POSTed body. */
   body: Record<string, unknown>;
-  /** The client's values after sanitizing. */
-  client: Record<string, string>;
+  /** Client values a sanitize rule replaced, by key. */
+  replaced: Record<string, string>;
+  /** Whether the app's cmd uses `secret` (the wslink format answers it only then). */
+  usesSecret: boolean;
   /** Host of the session's process. */
   host: string;
   /** Port of the session's process. */
@@ -41,20 +45,34 @@ export function sessionAnswer(
   config: LauncherConfig,
   facts: SessionFacts,
 ): Record<string, unknown> {
-  const own = { id: facts.id, sessionURL: facts.sessionUrl, secret: facts.secret };
-  if (config.format === "spec") return { ...facts.body, ...own };
+  const { id, sessionUrl: sessionURL, secret } = facts;
+  if (config.format === "spec") return { ...facts.body, id, sessionURL, secret };
+  // What the wslink launcher keeps of a session, in its order of precedence.
   const known: Record<string, unknown> = {
-    ...facts.client,
+    ...scalars(facts.body),
+    ...facts.replaced,
     host: facts.host,
     port: facts.port,
     ...facts.sessionData,
   };
-  const answer: Record<string, unknown> = { ...own };
+  const answer: Record<string, unknown> = {};
+  for (const field of config.fields) {
+    if (Object.hasOwn(known, field) && field !== "cmd") answer[field] = known[field];
+  }
   if (typeof facts.body.sessionManagerURL === "string") {
     answer.sessionManagerURL = facts.body.sessionManagerURL;
   }
-  for (const field of config.fields) {
-    if (Object.hasOwn(known, field) && !(field in own)) answer[field] = known[field];
+  if (facts.usesSecret || config.fields.includes("secret")) answer.secret = secret;
+  return { ...answer, id, sessionURL };
+}
+
+/** The string, number and boolean values of the client's body: those templates can use. */
+function scalars(body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+      out[key] = value;
+    }
   }
-  return { ...answer, ...facts.sessionData, ...own };
+  return out;
 }

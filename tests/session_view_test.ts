@@ -24,18 +24,13 @@ function config(format: "spec" | "wslink", fields: string[] = []): LauncherConfi
 
 /** A session as the session table would describe it; a client that sent `body`. */
 function facts(body: Record<string, unknown>, overrides: Partial<SessionFacts> = {}): SessionFacts {
-  const client: Record<string, string> = {};
-  for (const [k, v] of Object.entries(body)) {
-    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
-      client[k] = String(v);
-    }
-  }
   return {
     id: "sess1",
     sessionUrl: "ws://localhost:8080/proxy/sess1",
     secret: "s3cr3t",
     body,
-    client,
+    replaced: {},
+    usesSecret: false,
     host: "localhost",
     port: 9001,
     sessionData: {},
@@ -44,6 +39,8 @@ function facts(body: Record<string, unknown>, overrides: Partial<SessionFacts> =
 }
 
 const OWN = { id: "sess1", sessionURL: "ws://localhost:8080/proxy/sess1", secret: "s3cr3t" };
+/** What the wslink format always answers (the secret only under its rule, see below). */
+const WSLINK_OWN = { id: OWN.id, sessionURL: OWN.sessionURL };
 
 Deno.test("sessionAnswer() in the spec format answers the POSTed body plus id, sessionURL and secret", async (t) => {
   await t.step("every key of the body, nested ones included", () => {
@@ -64,24 +61,45 @@ Deno.test("sessionAnswer() in the spec format answers the POSTed body plus id, s
   });
 });
 
-Deno.test("sessionAnswer() in the wslink format answers only id, sessionURL, secret, sessionManagerURL, fields and sessionData", () => {
+Deno.test("sessionAnswer() in the wslink format answers only id, sessionURL, sessionManagerURL and fields", () => {
   const body = {
     application: "viz",
     file: "../../etc/passwd; rm",
+    count: 3,
+    debug: true,
     sessionManagerURL: "http://h/paraview/",
     other: "kept out",
     opts: { a: 1 },
   };
-  const session = facts(body, { sessionData: { updir: "/Home/9001" } });
-  session.client.file = "none"; // what a sanitize rule made of it
-  assert.deepEqual(sessionAnswer(config("wslink", ["file", "host", "port"]), session), {
-    ...OWN,
+  const session = facts(body, {
+    sessionData: { updir: "/Home/9001", other_data: "not in fields" },
+    replaced: { file: "none" }, // what a sanitize rule made of it
+  });
+  const fields = ["file", "host", "port", "updir", "count", "debug"];
+  assert.deepEqual(sessionAnswer(config("wslink", fields), session), {
+    ...WSLINK_OWN,
     sessionManagerURL: "http://h/paraview/",
     file: "none",
     host: "localhost",
     port: 9001,
     updir: "/Home/9001",
+    count: 3,
+    debug: true,
   });
+});
+
+Deno.test("sessionAnswer() in the wslink format answers the secret when the cmd uses it or a field names it", async (t) => {
+  const cases: [name: string, usesSecret: boolean, fields: string[], answered: boolean][] = [
+    ["the cmd passes ${secret} (--authKey)", true, [], true],
+    ['"fields" names "secret"', false, ["secret"], true],
+    ["neither: the app expects wslink's default secret", false, [], false],
+  ];
+  for (const [name, usesSecret, fields, answered] of cases) {
+    await t.step(name, () => {
+      const answer = sessionAnswer(config("wslink", fields), facts({}, { usesSecret }));
+      assert.deepEqual(answer, answered ? OWN : WSLINK_OWN);
+    });
+  }
 });
 
 Deno.test("sessionAnswer() in the wslink format leaves out fields that name nothing the client sent", async (t) => {
@@ -94,7 +112,7 @@ Deno.test("sessionAnswer() in the wslink format leaves out fields that name noth
   ];
   for (const [name, field, body] of cases) {
     await t.step(name, () => {
-      assert.deepEqual(sessionAnswer(config("wslink", [field]), facts(body)), OWN);
+      assert.deepEqual(sessionAnswer(config("wslink", [field]), facts(body)), WSLINK_OWN);
     });
   }
 });
@@ -103,22 +121,22 @@ Deno.test("sessionAnswer() never answers a property, even when a field names it"
   const wslink = config("wslink", ["python_exec", "cmd", "env", "properties"]);
   await t.step("the client did not send the key", () => {
     const answer = sessionAnswer(wslink, facts({ application: "viz" }));
-    assert.deepEqual(answer, OWN);
+    assert.deepEqual(answer, WSLINK_OWN);
     assert.ok(!JSON.stringify(answer).includes(PROPERTY));
   });
   await t.step("the client sent the key: its own value comes back, not the property", () => {
     const answer = sessionAnswer(wslink, facts({ application: "viz", python_exec: "/bin/sh" }));
-    assert.deepEqual(answer, { ...OWN, python_exec: "/bin/sh" });
+    assert.deepEqual(answer, { ...WSLINK_OWN, python_exec: "/bin/sh" });
     assert.ok(!JSON.stringify(answer).includes(PROPERTY));
   });
 });
 
 Deno.test("sessionAnswer() in the wslink format answers sessionManagerURL only when it is a string", async (t) => {
   const cases: [name: string, value: unknown, expected: Record<string, unknown>][] = [
-    ["a string", "http://h/paraview/", { ...OWN, sessionManagerURL: "http://h/paraview/" }],
-    ["absent", undefined, OWN],
-    ["a number", 42, OWN],
-    ["an object", { url: "http://h/" }, OWN],
+    ["a string", "http://h/paraview/", { ...WSLINK_OWN, sessionManagerURL: "http://h/paraview/" }],
+    ["absent", undefined, WSLINK_OWN],
+    ["a number", 42, WSLINK_OWN],
+    ["an object", { url: "http://h/" }, WSLINK_OWN],
   ];
   for (const [name, value, expected] of cases) {
     await t.step(name, () => {
@@ -136,5 +154,5 @@ Deno.test("sessionAnswer() in the wslink format keeps id, sessionURL and secret 
       { sessionData: { id: "data-id", secret: "data-secret", updir: "/Home/9001" } },
     ),
   );
-  assert.deepEqual(answer, { ...OWN, updir: "/Home/9001" });
+  assert.deepEqual(answer, OWN);
 });

@@ -190,10 +190,10 @@ Deno.test("SessionManager.stopAll() stops every session and refuses new ones", a
   await rejectsWith(() => sessions.launch({ application: "viz", node: 1 }), ShuttingDownError);
 });
 
-Deno.test("wslink configs answer id, sessionURL, secret, sessionManagerURL, fields and sessionData only", async () => {
+Deno.test("wslink configs answer id, sessionURL, secret, sessionManagerURL and fields only", async () => {
   const { sessions, launchReady } = setUp({
     format: "wslink",
-    fields: ["file", "host", "port", "python_exec"],
+    fields: ["file", "host", "port", "python_exec", "updir"],
     sessionData: { updir: "/Home/${port}" },
     sanitize: { file: { type: "regexp", pattern: /^(?:[-\w./]+)$/, default: "none" } },
   });

@@ -66,32 +66,6 @@ const DIFFERENCES: readonly Difference[] = [
       e.argv![at] = "D:/ParaView-5.2.1/data/";
     },
   },
-  {
-    name: "wslink-test-sanitize.conf (a file name with a non-ASCII letter)",
-    deliberate: false,
-    why: 'sanitize patterns are Python regular expressions, where \\w matches any letter ("é"); ' +
-      "pvw-launcher's translation matches ASCII only, so it replaces the value by the default",
-    apply: (e) => {
-      e.argv![1] = "you nothing";
-    },
-  },
-  ...[
-    "wslink-test-sanitize.conf",
-    "wslink-test-sanitize.conf (a file name with a non-ASCII letter)",
-    "trame-validation-launcher.json",
-    "recope-pvwtest.launcher.config",
-    "sandtank-ml-docker-launcher.json",
-  ].map((name) => ({
-    name,
-    deliberate: false,
-    why: "pvw-launcher always answers the secret; the wslink launcher answers it only when it " +
-      'is a whole argument of the command or "secret" is in "fields" (an app started ' +
-      "without it expects wslink's default secret, and the client sends the answered one)",
-    apply: (e: Recording) => {
-      e.answer!.secret = "<secret>";
-      e.answerKeys = [...e.answerKeys, "secret"].sort();
-    },
-  })),
 ];
 
 const { recordings } = JSON.parse(await Deno.readTextFile(RECORDINGS)) as {

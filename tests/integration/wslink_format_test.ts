@@ -27,7 +27,11 @@ function wslinkConfig(dir: string): Record<string, unknown> {
     properties: { python_exec: "/opt/paraview/bin/pvpython" },
     apps: {
       trame: {
-        cmd: [...READY, "--port", "${port}", "--file", "${file}", "--mode", "${mode}"],
+        cmd: [
+          ...READY,
+          ...["--port", "${port}", "--file", "${file}", "--mode", "${mode}"],
+          ...["--authKey", "${secret}"],
+        ],
       },
     },
   };
@@ -53,7 +57,7 @@ Deno.test("a wslink-format config works unchanged and answers what the wslink la
     }, "/");
     const id = post.json.id as string;
     await t.step(
-      "POST answers id, sessionURL, secret, sessionManagerURL, fields, sessionData",
+      "POST answers id, sessionURL, secret (its cmd uses it), sessionManagerURL and fields",
       () => {
         assert.equal(post.status, 200);
         const port = post.json.port as number;
@@ -79,7 +83,10 @@ Deno.test("a wslink-format config works unchanged and answers what the wslink la
       assert.equal(bad.status, 200);
       assert.equal(bad.json.file, "none");
       const log = await Deno.readTextFile(join(launcher.dir, "logs", `${bad.json.id}.log`));
-      assert.match(log, new RegExp(`^args: --port ${bad.json.port} --file none --mode a\n`));
+      assert.match(
+        log,
+        new RegExp(`^args: --port ${bad.json.port} --file none --mode a --authKey \\S+\n`),
+      );
       await launcher.request("DELETE", `${launcher.endpoint}/${bad.json.id}`);
     });
     await t.step("GET and DELETE by id work without environment switches", async () => {
