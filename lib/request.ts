@@ -73,9 +73,12 @@ export async function readBody(req: Request, limit: number): Promise<string> {
   }
 }
 
-// C0 controls and DEL; tab, CR and LF included: no argv or log line should carry them.
+// C0 controls, DEL and the C1 controls (tab, CR and LF included): no argv or log line should
+// carry them; terminals and some log readers act on C1 ones (CSI, NEL). Also the bidi
+// embeddings, overrides and isolates, which make text display in another order than it is
+// read ("Trojan Source"), and the line and paragraph separators, which some readers break at.
 // deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
 
 function jsonLength(key: string, value: unknown): number {
   try {
