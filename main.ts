@@ -37,6 +37,12 @@ import { opsRoutes } from "./lib/ops_routes.ts";
 import { SessionProxy } from "./lib/proxy.ts";
 import { loadState, type SavedSession, StateFile } from "./lib/session_state.ts";
 import { SessionManager } from "./lib/sessions.ts";
+import { ConnectionGuard } from "./lib/connection_guard.ts";
+import { raiseDescriptorLimit } from "./lib/descriptor_limit.ts";
+import { Libc } from "./lib/libc.ts";
+import { DEFAULT_LIMITS } from "./lib/request.ts";
+import { hostPort, ServerKeeper } from "./lib/server_keeper.ts";
+import { processSocketTable } from "./lib/socket_table.ts";
 
 const VERSION: string = denoConfig.version;
 
@@ -182,8 +188,32 @@ async function previousSessions(config: LauncherConfig): Promise<SavedSession[]>
   }
 }
 
+/**
+ * Raises the soft descriptor limit to the hard one, and sets up the guard that closes
+ * connections that send nothing or idle too long (see lib/connection_guard.ts).
+ */
+function guardConnections(config: LauncherConfig, libc: Libc | undefined) {
+  const log = getLogger(["pvw-launcher"]);
+  if (!libc) {
+    log.warn("cannot load the C library: connections are not timed out, the limit not raised");
+    return undefined;
+  }
+  const { before, soft } = raiseDescriptorLimit(libc);
+  log.info("descriptor limit: {soft}{raised}", {
+    soft,
+    raised: soft === before.soft ? "" : ` (raised from ${before.soft})`,
+  });
+  return new ConnectionGuard({
+    table: processSocketTable(libc),
+    headerTimeoutMs: config.headerTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+  });
+}
+
 async function serve(config: LauncherConfig): Promise<number> {
   const log = getLogger(["pvw-launcher"]);
+  const libc = Libc.open();
+  const guard = guardConnections(config, libc);
   const map = config.mapFile ? new MapFile(config.mapFile) : undefined;
   const follower = DirectoryFollower.open(config.logDir);
   const proxy: SessionProxy = new SessionProxy((id) => sessions.route(id));
@@ -216,6 +246,8 @@ async function serve(config: LauncherConfig): Promise<number> {
   const routes = opsRoutes({
     metrics,
     shuttingDown: () => sessions.closing,
+    listener: () => listener.status,
+    descriptors: guard && (() => guard.descriptors),
     snapshot: () => ({
       sessions: sessions.list(),
       freePorts: pool.available,
@@ -239,17 +271,24 @@ async function serve(config: LauncherConfig): Promise<number> {
     },
   };
   const frontDoor = new FrontDoor(config);
-  const handler = createHandler({ config, sessions, proxy, observer, routes, frontDoor });
+  const limits = { ...DEFAULT_LIMITS, bodyTimeoutMs: config.headerTimeoutMs };
+  const handler = createHandler({ config, sessions, proxy, observer, routes, frontDoor, limits });
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
-  const server = Deno.serve({
+  const listener: ServerKeeper = new ServerKeeper({
+    serve: Deno.serve,
+    name: "the launcher",
     hostname: config.listen.hostname,
     port: config.listen.port,
-    onListen({ hostname, port }) {
-      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      log.info(`pvw-launcher ${VERSION} listening on http://${host}:${port}${config.endpoint}`);
-      for (const line of describe(config)) log.info(line);
+    handler: (req, info) => {
+      const answer = () => handler(req, { remoteAddr: info.remoteAddr });
+      return guard ? guard.serve(info, answer) : answer();
     },
-  }, (req, info) => handler(req, { remoteAddr: info.remoteAddr as Deno.NetAddr }));
+  });
+  const addr = listener.start();
+  guard?.watch(addr.port);
+  guard?.start();
+  log.info(`pvw-launcher ${VERSION} listening on http://${hostPort(addr)}${config.endpoint}`);
+  for (const line of describe(config)) log.info(line);
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
     log.error("unexpected error: {error}", { error: String(e.reason?.stack ?? e.reason) });
@@ -258,7 +297,8 @@ async function serve(config: LauncherConfig): Promise<number> {
     Deno.addSignalListener(signal, () => stop(signal));
   }
   const signal = await stopped;
-  const closing = server.shutdown();
+  guard?.close();
+  const closing = listener.shutdown();
   events.close(); // the dashboards' event streams would hold the shutdown open
   if (config.keepSessions) {
     log.info("{signal}: leaving {count} sessions running for the next launcher", {
@@ -281,6 +321,7 @@ async function serve(config: LauncherConfig): Promise<number> {
   clearTimeout(limit);
   if (!drained) log.warn("open connections did not close within 5 s; exiting anyway");
   follower.close();
+  libc?.close();
   log.info("stopped");
   return 0;
 }

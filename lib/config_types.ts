@@ -123,4 +123,14 @@ export interface LauncherConfig {
   allowedOrigins: string[];
   /** Per-client limit on POSTs, if set. */
   rateLimit?: RateLimit;
+  /** How long a new connection may take to send its request's headers, in ms. */
+  headerTimeoutMs: number;
+  /** How long a connection may idle between requests, in ms. */
+  keepAliveTimeoutMs: number;
+  /** Addresses and networks of proxies whose forwarded headers are believed. */
+  trustedProxies: string[];
+  /** Where the dashboard listens, when it has a listener of its own; no host: the launcher's. */
+  dashboardListen?: { hostname?: string; port: number };
+  /** Most bytes a session log keeps; older output is dropped. */
+  maxLogBytes: number;
 }

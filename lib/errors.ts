@@ -93,6 +93,19 @@ export class PayloadTooLargeError extends Error {
   }
 }
 
+/** The request body did not arrive in time (HTTP 408). */
+export class RequestTimeoutError extends Error {
+  /**
+   * Makes the error.
+   *
+   * @param seconds how long the body was waited for
+   */
+  constructor(seconds: number) {
+    super(`the request body did not arrive within ${seconds} s`);
+    this.name = "RequestTimeoutError";
+  }
+}
+
 /** The POSTed `application` is missing or not configured (HTTP 400). */
 export class UnknownApplicationError extends BadRequestError {
   /** What the client asked for, or undefined when it named none. */
@@ -366,6 +379,9 @@ export function jsonResponse(
 export function errorResponse(err: unknown): Response {
   if (err instanceof PayloadTooLargeError) return jsonResponse({ error: err.message }, 413);
   if (err instanceof BadRequestError) return jsonResponse({ error: err.message }, 400);
+  if (err instanceof RequestTimeoutError) {
+    return jsonResponse({ error: err.message }, 408, { connection: "close" });
+  }
   if (err instanceof UnknownSessionError || err instanceof NotFoundError) {
     return jsonResponse({ error: err.message }, 404);
   }

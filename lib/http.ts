@@ -116,7 +116,10 @@ function buildRoutes(deps: HandlerDeps): Route[] {
   const launch: RouteHandler = async (req) => {
     let application = "";
     try {
-      const body = parseLaunchBody(await readBody(req, limits.maxBodyBytes), limits);
+      const body = parseLaunchBody(
+        await readBody(req, limits.maxBodyBytes, limits.bodyTimeoutMs),
+        limits,
+      );
       if (typeof body.application === "string" && Object.hasOwn(config.apps, body.application)) {
         application = body.application;
       }
@@ -175,7 +178,7 @@ export function createHandler(
       } catch {
         throw new BadRequestError("the request URL is not valid");
       }
-      return await (deps.proxy?.handle(req, url) ?? route(routes, req, ctx, url));
+      return await (deps.proxy?.handle(req, url, ctx.remoteAddr) ?? route(routes, req, ctx, url));
     } catch (err) {
       return await failure(req, err);
     }

@@ -167,9 +167,14 @@ export class SessionProxy {
    *
    * @param req the request
    * @param url the request's URL, when the caller has parsed it already
+   * @param remote the client's address (the peer), for the forwarded headers
    * @returns the answer, or undefined when the URL is not a proxy URL
    */
-  handle(req: Request, url: URL = new URL(req.url)): Promise<Response> | undefined {
+  handle(
+    req: Request,
+    url: URL = new URL(req.url),
+    remote?: Deno.NetAddr,
+  ): Promise<Response> | undefined {
     if (!url.pathname.startsWith("/proxy")) return undefined;
     const parsed = parseProxyPath(url);
     if (!parsed) return undefined;
@@ -178,7 +183,7 @@ export class SessionProxy {
       return Promise.resolve(jsonResponse({ error: `no session with id "${parsed.id}"` }, 404));
     }
     const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
-    return upgrade ? this.#webSocket(req, parsed, target) : this.#http(req, parsed, target);
+    return upgrade ? this.#webSocket(req, parsed, target) : this.#http(req, parsed, target, remote);
   }
 
   /** Closes every proxied connection of a session (it ended). @param id session id */
@@ -202,7 +207,12 @@ export class SessionProxy {
     };
   }
 
-  async #http(req: Request, p: ProxyPath, target: ProxyTarget): Promise<Response> {
+  async #http(
+    req: Request,
+    p: ProxyPath,
+    target: ProxyTarget,
+    _remote?: Deno.NetAddr,
+  ): Promise<Response> {
     const headers = new Headers(req.headers);
     for (const h of HOP_BY_HOP) headers.delete(h);
     const url = new URL(req.url);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BadRequestError, PayloadTooLargeError } from "../lib/errors.ts";
+import { BadRequestError, PayloadTooLargeError, RequestTimeoutError } from "../lib/errors.ts";
 import { DEFAULT_LIMITS, parseLaunchBody, readBody, type RequestLimits } from "../lib/request.ts";
 
 /** A body that makes one chunk per read (no read-ahead) and counts what it was asked for. */
@@ -78,6 +78,33 @@ Deno.test("readBody() stops reading a streamed body as soon as it passes the lim
       assert.deepEqual(seen, { pulled: 5, cancelled: true }, "the fifth KiB passes 4096 bytes");
     });
   }
+});
+
+Deno.test("readBody() throws RequestTimeoutError when the body does not arrive in time, and stops reading", async () => {
+  const seen = { cancelled: false };
+  const first = Promise.withResolvers<void>();
+  // One chunk, then nothing more: a client that holds the connection with half a body.
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode("{"));
+    },
+    pull() {
+      first.resolve();
+      return new Promise(() => {});
+    },
+    cancel() {
+      seen.cancelled = true;
+    },
+  });
+  await assert.rejects(
+    readBody(post(stream), 1024, 20),
+    (err) => err instanceof RequestTimeoutError && /within 0\.02 s/.test(err.message),
+  );
+  assert(seen.cancelled);
+});
+
+Deno.test("readBody() with a time limit reads a body that arrives in time", async () => {
+  assert.equal(await readBody(post('{"a":1}'), 1024, 60_000), '{"a":1}');
 });
 
 Deno.test("readBody() throws BadRequestError for a body that is not valid UTF-8", async (t) => {
