@@ -20,8 +20,15 @@ import denoConfig from "./deno.json" with { type: "json" };
 import { loadConfig } from "./lib/config.ts";
 import type { LauncherConfig } from "./lib/config_types.ts";
 import { ConfigError, formatProblem } from "./lib/errors.ts";
-import { createHandler, type LaunchObserver } from "./lib/http.ts";
+import {
+  createHandler,
+  createRoutesHandler,
+  type LaunchObserver,
+  type RequestContext,
+  type Route,
+} from "./lib/http.ts";
 import { dashboardRoutes } from "./lib/dashboard.ts";
+import { COOKIE_NAME } from "./lib/dashboard_auth.ts";
 import { DashboardEvents } from "./lib/dashboard_events.ts";
 import { stateReader } from "./lib/dashboard_state.ts";
 import { RecentFailures } from "./lib/recent_failures.ts";
@@ -43,6 +50,8 @@ import { Libc } from "./lib/libc.ts";
 import { DEFAULT_LIMITS } from "./lib/request.ts";
 import { hostPort, ServerKeeper } from "./lib/server_keeper.ts";
 import { processSocketTable } from "./lib/socket_table.ts";
+import { TrustedProxies } from "./lib/forwarding.ts";
+import { randomToken } from "./lib/ids.ts";
 
 const VERSION: string = denoConfig.version;
 
@@ -210,13 +219,82 @@ function guardConnections(config: LauncherConfig, libc: Libc | undefined) {
   });
 }
 
+/** Starts a listener that listens again whenever it stops, its requests under the guard. */
+function listen(
+  name: string,
+  where: { hostname: string; port: number },
+  handler: (req: Request, ctx: RequestContext) => Promise<Response>,
+  guard: ConnectionGuard | undefined,
+): ServerKeeper {
+  const keeper = new ServerKeeper({
+    serve: Deno.serve,
+    name,
+    ...where,
+    handler: (req, info) => {
+      const answer = () => handler(req, { remoteAddr: info.remoteAddr });
+      return guard ? guard.serve(info, answer) : answer();
+    },
+  });
+  guard?.watch(keeper.start().port);
+  return keeper;
+}
+
+/** A URL's host for an address a server listens on: a wildcard address means this machine. */
+function urlHost(hostname: string): string {
+  if (hostname === "0.0.0.0" || hostname === "::" || hostname === "") return "localhost";
+  return hostname.includes(":") ? `[${hostname}]` : hostname;
+}
+
+/**
+ * The dashboard's routes, on a listener of their own when `dashboard_listen` says so (with
+ * `/healthz` and `/metrics`), else added to the launcher's. Without an `admin_token` a token
+ * is made now, and the log says where to log in with it.
+ */
+function serveDashboard(
+  config: LauncherConfig,
+  deps: Omit<Parameters<typeof dashboardRoutes>[0], "config">,
+  ops: Route[],
+  guard: ConnectionGuard | undefined,
+): { routes: Route[]; listener?: ServerKeeper; announce: (port: number) => void } {
+  const adminToken = config.adminToken ?? randomToken(32);
+  const routes = dashboardRoutes({ ...deps, config: { ...config, adminToken } });
+  const own = config.dashboardListen;
+  const listener = own &&
+    listen(
+      "the dashboard",
+      {
+        hostname: own.hostname ?? config.listen.hostname,
+        port: own.port,
+      },
+      createRoutesHandler([...ops, ...routes]),
+      guard,
+    );
+  const announce = (port: number) => {
+    const log = getLogger(["pvw-launcher"]);
+    const addr = listener?.addr ?? { hostname: config.listen.hostname, port };
+    const base = `http://${urlHost(addr.hostname)}:${addr.port}${config.dashboardPath}`;
+    if (listener) log.info(`dashboard listening on ${base}/`);
+    if (config.adminToken) log.info(`dashboard: ${base}/ (log in with the admin_token)`);
+    else {
+      log.info(
+        `dashboard: log in at ${base}/login?token=${adminToken} (a token made at start; set ` +
+          "admin_token to keep one across restarts)",
+      );
+    }
+  };
+  return { routes: listener ? [] : routes, listener, announce };
+}
+
 async function serve(config: LauncherConfig): Promise<number> {
   const log = getLogger(["pvw-launcher"]);
   const libc = Libc.open();
   const guard = guardConnections(config, libc);
   const map = config.mapFile ? new MapFile(config.mapFile) : undefined;
   const follower = DirectoryFollower.open(config.logDir);
-  const proxy: SessionProxy = new SessionProxy((id) => sessions.route(id));
+  const proxy: SessionProxy = new SessionProxy((id) => sessions.route(id), {
+    reservedCookies: [COOKIE_NAME],
+    trustedProxies: new TrustedProxies(config.trustedProxies),
+  });
   const metrics = new LauncherMetrics();
   const pool = new PortPool(config.resources, localPortProbe());
   const state: StateFile = new StateFile(
@@ -262,7 +340,18 @@ async function serve(config: LauncherConfig): Promise<number> {
     failures,
     maxSessions: config.maxSessions,
   });
-  routes.push(...dashboardRoutes({ config, sessions, state: dashboardState, events }));
+  const dashboard = serveDashboard(
+    config,
+    {
+      sessions,
+      state: dashboardState,
+      events,
+      bodyTimeoutMs: config.headerTimeoutMs,
+    },
+    [...routes],
+    guard,
+  );
+  routes.push(...dashboard.routes);
   const observer: LaunchObserver = {
     launched(application, outcome, readySeconds, error) {
       metrics.launched(application, outcome, readySeconds);
@@ -274,21 +363,13 @@ async function serve(config: LauncherConfig): Promise<number> {
   const limits = { ...DEFAULT_LIMITS, bodyTimeoutMs: config.headerTimeoutMs };
   const handler = createHandler({ config, sessions, proxy, observer, routes, frontDoor, limits });
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
-  const listener: ServerKeeper = new ServerKeeper({
-    serve: Deno.serve,
-    name: "the launcher",
-    hostname: config.listen.hostname,
-    port: config.listen.port,
-    handler: (req, info) => {
-      const answer = () => handler(req, { remoteAddr: info.remoteAddr });
-      return guard ? guard.serve(info, answer) : answer();
-    },
-  });
-  const addr = listener.start();
-  guard?.watch(addr.port);
+  const listener: ServerKeeper = listen("the launcher", config.listen, handler, guard);
   guard?.start();
-  log.info(`pvw-launcher ${VERSION} listening on http://${hostPort(addr)}${config.endpoint}`);
+  log.info(
+    `pvw-launcher ${VERSION} listening on http://${hostPort(listener.addr)}${config.endpoint}`,
+  );
   for (const line of describe(config)) log.info(line);
+  dashboard.announce(listener.addr.port);
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
     log.error("unexpected error: {error}", { error: String(e.reason?.stack ?? e.reason) });
@@ -298,7 +379,7 @@ async function serve(config: LauncherConfig): Promise<number> {
   }
   const signal = await stopped;
   guard?.close();
-  const closing = listener.shutdown();
+  const closing = Promise.all([listener.shutdown(), dashboard.listener?.shutdown()]);
   events.close(); // the dashboards' event streams would hold the shutdown open
   if (config.keepSessions) {
     log.info("{signal}: leaving {count} sessions running for the next launcher", {

@@ -339,20 +339,15 @@ export class DashboardUnauthorizedError extends Error {
 
 /** The dashboard refuses the request whatever its credentials (HTTP 403). */
 export class DashboardForbiddenError extends Error {
-  /** Why: not a loopback client while no `admin_token` is set, or a cross-site request. */
-  readonly reason: "not_local" | "cross_site";
+  /** Why: a request that another site (or another origin) may have made the browser send. */
+  readonly reason: "cross_site";
   /**
    * Makes the error.
    *
-   * @param reason not a loopback client while no `admin_token` is set, or a cross-site request
+   * @param reason a cross-site (or cross-origin) request
    */
-  constructor(reason: "not_local" | "cross_site") {
-    super(
-      reason === "not_local"
-        ? "without an admin_token the dashboard is only served to this machine's own clients " +
-          "(127.0.0.1 or ::1, by a loopback address)"
-        : "the dashboard refuses requests made by other sites",
-    );
+  constructor(reason: "cross_site") {
+    super("the dashboard refuses requests made by other sites");
     this.name = "DashboardForbiddenError";
     this.reason = reason;
   }

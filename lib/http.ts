@@ -186,6 +186,26 @@ export function createHandler(
 }
 
 /**
+ * Builds a handler that serves the given routes and nothing else (404 JSON for any other
+ * path): the dashboard's own listener.
+ *
+ * @param routes the routes
+ * @returns a handler for `Deno.serve`
+ */
+export function createRoutesHandler(
+  routes: Route[],
+): (req: Request, ctx?: RequestContext) => Promise<Response> {
+  const indexedRoutes = routes.map(indexed);
+  return async (req, ctx = {}) => {
+    try {
+      return await route(indexedRoutes, req, ctx, new URL(req.url));
+    } catch (err) {
+      return await failure(req, err);
+    }
+  };
+}
+
+/**
  * A route with a faster matcher. `URLPattern.exec` costs microseconds, the bulk of a GET's
  * time under load, so the simple patterns the launcher uses (literal text, `:name` segments,
  * `{/}?`, a final `*`) are also compiled to a `RegExp`; any other pattern keeps `exec`.

@@ -12,6 +12,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { jsonResponse } from "./errors.ts";
+import { dropHopByHop, TrustedProxies } from "./forwarding.ts";
 import type { Traffic } from "./traffic.ts";
 
 /** Where a session's process listens, and its counters. */
@@ -33,6 +34,13 @@ export interface ProxyOptions {
   maxBufferedBytes?: number;
   /** How long to wait for the session's process to accept a WebSocket. @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * Cookies a session's answer may not set (the dashboard's login cookie): its pages are
+   * served from the launcher's own host. @default none
+   */
+  reservedCookies?: string[];
+  /** Peers whose forwarded headers are believed. @default this machine (loopback) */
+  trustedProxies?: TrustedProxies;
 }
 
 /** A parsed proxy request path. */
@@ -78,18 +86,6 @@ export function parseProxyPath(url: URL): ProxyPath | undefined {
   }
   return { id, path: m[2] ?? "/", search: url.search };
 }
-
-const HOP_BY_HOP = [
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "host",
-];
 
 const logger = () => getLogger(["pvw-launcher", "proxy"]);
 
@@ -146,6 +142,8 @@ export class SessionProxy {
   #lookup: ProxyLookup;
   #maxBuffered: number;
   #connectTimeoutMs: number;
+  #reservedCookies: Set<string>;
+  #trusted: TrustedProxies;
   #open = new Map<string, Set<() => void>>();
   #bytesToSessions = 0;
   #bytesFromSessions = 0;
@@ -160,6 +158,8 @@ export class SessionProxy {
     this.#lookup = lookup;
     this.#maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.#reservedCookies = new Set(options.reservedCookies ?? []);
+    this.#trusted = options.trustedProxies ?? new TrustedProxies(["127.0.0.0/8", "::1"]);
   }
 
   /**
@@ -211,13 +211,9 @@ export class SessionProxy {
     req: Request,
     p: ProxyPath,
     target: ProxyTarget,
-    _remote?: Deno.NetAddr,
+    remote?: Deno.NetAddr,
   ): Promise<Response> {
-    const headers = new Headers(req.headers);
-    for (const h of HOP_BY_HOP) headers.delete(h);
-    const url = new URL(req.url);
-    headers.set("x-forwarded-host", url.host);
-    headers.set("x-forwarded-proto", url.protocol.replace(":", ""));
+    const headers = this.#trusted.forwardedHeaders(req, remote?.hostname);
     const upstreamUrl = `http://${dialHost(target.host)}:${target.port}${p.path}${p.search}`;
     let res: Response;
     try {
@@ -232,8 +228,20 @@ export class SessionProxy {
       return jsonResponse({ error: `session "${p.id}" is not reachable` }, 502);
     }
     const out = new Headers(res.headers);
-    for (const h of HOP_BY_HOP) out.delete(h);
+    dropHopByHop(out);
+    this.#dropReservedCookies(out);
     return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+  }
+
+  /** A session's page must not log the admin out of the dashboard, nor in as someone else. */
+  #dropReservedCookies(headers: Headers): void {
+    if (this.#reservedCookies.size === 0 || !headers.has("set-cookie")) return;
+    const cookies = headers.getSetCookie();
+    headers.delete("set-cookie");
+    for (const cookie of cookies) {
+      const name = cookie.slice(0, Math.max(0, cookie.indexOf("="))).trim();
+      if (!this.#reservedCookies.has(name)) headers.append("set-cookie", cookie);
+    }
   }
 
   async #webSocket(req: Request, p: ProxyPath, target: ProxyTarget): Promise<Response> {

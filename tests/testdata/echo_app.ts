@@ -2,7 +2,8 @@
  * A stand-in for a visualization server that reports what it received, so proxy tests can
  * assert exactly what arrived. Prints `Starting factory` once it listens on --port.
  *
- * HTTP: answers JSON {method, path, search, headers, body}; `/stream` answers three chunks.
+ * HTTP: answers JSON {method, path, search, headers, body}; `/stream` answers three chunks;
+ * `/cookies?c=...&c=...` answers with each `c` as a `Set-Cookie` header.
  * WebSocket: picks the last subprotocol offered, echoes every frame as it came (text as
  * text, binary as binary), and prints `closed <code> <reason>` when the client closes.
  * Text commands: `close <code> <reason>` closes with that code; `flood <MiB>` sends that many
@@ -44,6 +45,11 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => console.log("Starting 
     const { socket, response } = Deno.upgradeWebSocket(req, offered.length ? { protocol: offered.at(-1) } : {});
     onSocket(socket);
     return response;
+  }
+  if (url.pathname === "/cookies") {
+    const headers = new Headers();
+    for (const cookie of url.searchParams.getAll("c")) headers.append("set-cookie", cookie);
+    return new Response("cookies", { headers });
   }
   if (url.pathname === "/stream") {
     const body = ReadableStream.from(["one\n", "two\n", "three\n"]).pipeThrough(new TextEncoderStream());
