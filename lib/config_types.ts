@@ -115,7 +115,7 @@ export interface LauncherConfig {
   keepSessions: boolean;
   /** Path of the dashboard, starting with `/`, without a trailing slash (`/_dashboard`). */
   dashboardPath: string;
-  /** Token that opens the dashboard and its API; without one, only loopback clients may. */
+  /** Token that opens the dashboard and its API; without one, the launcher makes one at start. */
   adminToken?: string;
   /** Token the REST API requires as `Authorization: Bearer <token>`, if set. */
   apiToken?: string;
