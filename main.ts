@@ -34,6 +34,8 @@ import { stateReader } from "./lib/dashboard_state.ts";
 import { RecentFailures } from "./lib/recent_failures.ts";
 import { FrontDoor } from "./lib/front_door.ts";
 import { DirectoryFollower } from "./lib/log_follower.ts";
+import { LogCap } from "./lib/log_cap.ts";
+import { createLogTrimmer } from "./lib/log_trim.ts";
 import { ReopenableLogFile } from "./lib/log_file.ts";
 import { redact } from "./lib/logging.ts";
 import { MapFile } from "./lib/map_file.ts";
@@ -290,7 +292,15 @@ async function serve(config: LauncherConfig): Promise<number> {
   const libc = Libc.open();
   const guard = guardConnections(config, libc);
   const map = config.mapFile ? new MapFile(config.mapFile) : undefined;
-  const follower = DirectoryFollower.open(config.logDir);
+  const follower = DirectoryFollower.open(config.logDir, {
+    onChange: (name) => logCap.changed(name),
+  });
+  const logCap: LogCap = new LogCap({
+    maxBytes: config.maxLogBytes,
+    files: () => sessions.list().map((s) => s.logFile),
+    trimmer: createLogTrimmer(libc),
+    positions: follower,
+  });
   const proxy: SessionProxy = new SessionProxy((id) => sessions.route(id), {
     reservedCookies: [COOKIE_NAME],
     trustedProxies: new TrustedProxies(config.trustedProxies),
@@ -365,6 +375,7 @@ async function serve(config: LauncherConfig): Promise<number> {
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
   const listener: ServerKeeper = listen("the launcher", config.listen, handler, guard);
   guard?.start();
+  logCap.start();
   log.info(
     `pvw-launcher ${VERSION} listening on http://${hostPort(listener.addr)}${config.endpoint}`,
   );
@@ -379,6 +390,7 @@ async function serve(config: LauncherConfig): Promise<number> {
   }
   const signal = await stopped;
   guard?.close();
+  logCap.close();
   const closing = Promise.all([listener.shutdown(), dashboard.listener?.shutdown()]);
   events.close(); // the dashboards' event streams would hold the shutdown open
   if (config.keepSessions) {
