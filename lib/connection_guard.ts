@@ -55,8 +55,8 @@ export interface SweepResult extends GuardCounts {
 
 /** What the guard knows of one connection. */
 interface ConnectionState {
-  /** Socket inode, once a sweep has seen it. */
-  inode?: string;
+  /** The socket's cookie, once a sweep has seen it. */
+  id?: string;
   /** When it was first seen. */
   opened: number;
   /** Requests being answered. */
@@ -211,14 +211,14 @@ export class ConnectionGuard {
   #stateOf(conn: AcceptedConnection, now: number): ConnectionState {
     let state = this.#states.get(conn.peer);
     if (!state) {
-      state = { inode: conn.inode, opened: now, inFlight: 0, upgraded: false };
+      state = { id: conn.id, opened: now, inFlight: 0, upgraded: false };
       this.#states.set(conn.peer, state);
-    } else if (state.inode === undefined) {
-      state.inode = conn.inode;
-    } else if (state.inode !== conn.inode) {
+    } else if (state.id === undefined) {
+      state.id = conn.id;
+    } else if (state.id !== conn.id) {
       // The peer's address was reused by a new connection: start its record over.
       Object.assign(state, {
-        inode: conn.inode,
+        id: conn.id,
         opened: now,
         lastDone: undefined,
         upgraded: false,
@@ -239,8 +239,8 @@ export class ConnectionGuard {
     if (open < mark) return 0;
     // Below the mark, with room to spare: accepting again would otherwise fill it at once.
     const target = Math.floor(limit * (this.#pressure - 0.1));
-    // Newest first: by when a sweep first saw them, then by inode (allocated in order).
-    unused.sort((a, b) => b[1].opened - a[1].opened || Number(b[0].inode) - Number(a[0].inode));
+    // Newest first: by when a sweep first saw them, then by cookie (given out in order).
+    unused.sort((a, b) => b[1].opened - a[1].opened || Number(b[0].id) - Number(a[0].id));
     let shed = 0;
     for (const [conn] of unused) {
       if (open <= target) break;

@@ -28,6 +28,7 @@ export interface DescriptorLimit {
 const SYMBOLS = {
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
@@ -37,6 +38,8 @@ const SYMBOLS = {
 const AF_INET = 2;
 const AF_INET6 = 10;
 const SHUT_RDWR = 2;
+const SOL_SOCKET = 1;
+const SO_COOKIE = 57;
 const RLIMIT_NOFILE = 7;
 const RLIM_INFINITY = 0xffffffffffffffffn;
 /** `fallocate` modes. */
@@ -47,6 +50,11 @@ const FALLOC_FL_COLLAPSE_RANGE = 0x08;
 /** The C library, loaded. */
 export class Libc {
   readonly #lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  // Buffers reused by every call: the socket table calls these thousands of times a sweep.
+  readonly #addr = new Uint8Array(28);
+  readonly #addrLength = new Uint32Array(1);
+  readonly #cookie = new BigUint64Array(1);
+  readonly #cookieLength = new Uint32Array(1);
 
   private constructor(lib: Deno.DynamicLibrary<typeof SYMBOLS>) {
     this.#lib = lib;
@@ -74,15 +82,46 @@ export class Libc {
    * @returns the address, or undefined when `fd` is no IP socket or has no peer
    */
   socketAddress(fd: number, remote: boolean): SocketAddress | undefined {
-    const buf = new Uint8Array(28);
-    const len = new Uint32Array([buf.length]);
-    const call = remote ? this.#lib.symbols.getpeername : this.#lib.symbols.getsockname;
-    if (call(fd, buf, len) !== 0) return undefined;
+    const port = this.#address(fd, remote);
+    if (port === undefined) return undefined;
+    const buf = this.#addr;
     const family = buf[0] | (buf[1] << 8);
-    const port = (buf[2] << 8) | buf[3];
     if (family === AF_INET) return { hostname: buf.subarray(4, 8).join("."), port };
-    if (family === AF_INET6) return { hostname: ipv6Text(buf.subarray(8, 24)), port };
-    return undefined;
+    return { hostname: ipv6Text(buf.subarray(8, 24)), port };
+  }
+
+  /**
+   * The local port of an IP socket, without building its address.
+   *
+   * @param fd a descriptor of this process
+   * @returns the port, or undefined when `fd` is no IP socket
+   */
+  localPort(fd: number): number | undefined {
+    return this.#address(fd, false);
+  }
+
+  /**
+   * A socket's cookie: a number the kernel gives each socket, never reused while it runs.
+   *
+   * @param fd a descriptor of this process
+   * @returns the cookie, or undefined when `fd` is no socket
+   */
+  socketCookie(fd: number): bigint | undefined {
+    this.#cookieLength[0] = 8;
+    const call = this.#lib.symbols.getsockopt;
+    return call(fd, SOL_SOCKET, SO_COOKIE, this.#cookie, this.#cookieLength) === 0
+      ? this.#cookie[0]
+      : undefined;
+  }
+
+  /** Reads a socket's address into the shared buffer; answers its port if it is IPv4 or IPv6. */
+  #address(fd: number, remote: boolean): number | undefined {
+    const buf = this.#addr;
+    this.#addrLength[0] = buf.length;
+    const call = remote ? this.#lib.symbols.getpeername : this.#lib.symbols.getsockname;
+    if (call(fd, buf, this.#addrLength) !== 0) return undefined;
+    const family = buf[0] | (buf[1] << 8);
+    return family === AF_INET || family === AF_INET6 ? (buf[2] << 8) | buf[3] : undefined;
   }
 
   /**

@@ -13,8 +13,8 @@ import type { Libc } from "./libc.ts";
 export interface AcceptedConnection {
   /** Its descriptor in this process. */
   fd: number;
-  /** The socket's inode: unlike the descriptor number, never reused while the launcher runs. */
-  inode: string;
+  /** The socket's cookie: unlike the descriptor number, never reused while the system runs. */
+  id: string;
   /** The peer, as `host:port` the way `Deno.NetAddr` gives them (see {@linkcode peerKey}). */
   peer: string;
   /** The local port it was accepted on. */
@@ -51,14 +51,6 @@ export function peerKey(address: { hostname: string; port: number }): string {
   return `${address.hostname}:${address.port}`;
 }
 
-function socketInode(fd: number): string | undefined {
-  try {
-    return Deno.readLinkSync(`/proc/self/fd/${fd}`).match(/^socket:\[(\d+)\]$/)?.[1];
-  } catch {
-    return undefined; // closed meanwhile
-  }
-}
-
 /**
  * This process's socket table, read from `/proc/self/fd` and through the C library.
  *
@@ -66,6 +58,7 @@ function socketInode(fd: number): string | undefined {
  * @returns the table
  */
 export function processSocketTable(libc: Libc): SocketTable {
+  const idOf = (fd: number) => libc.socketCookie(fd)?.toString();
   return {
     scan(ports) {
       const connections: AcceptedConnection[] = [];
@@ -73,11 +66,11 @@ export function processSocketTable(libc: Libc): SocketTable {
       for (const entry of Deno.readDirSync("/proc/self/fd")) {
         descriptors++;
         const fd = Number(entry.name);
-        const local = libc.socketAddress(fd, false);
-        if (!local || !ports.has(local.port)) continue;
+        const localPort = libc.localPort(fd);
+        if (localPort === undefined || !ports.has(localPort)) continue;
         const peer = libc.socketAddress(fd, true); // a listener has none
-        const inode = peer && socketInode(fd);
-        if (inode) connections.push({ fd, inode, peer: peerKey(peer), localPort: local.port });
+        const id = peer && idOf(fd);
+        if (id) connections.push({ fd, id, peer: peerKey(peer), localPort });
       }
       return { connections, descriptors: descriptors - 1 }; // less the one that lists them
     },
@@ -85,7 +78,7 @@ export function processSocketTable(libc: Libc): SocketTable {
       // Checked again right before: the descriptor may have been closed and reused since the
       // scan. Nothing runs between this check and the call (the server closes descriptors
       // on this thread only).
-      if (socketInode(connection.fd) !== connection.inode) return false;
+      if (idOf(connection.fd) !== connection.id) return false;
       return libc.shutdown(connection.fd);
     },
     limit: () => libc.descriptorLimit().soft,

@@ -8,11 +8,11 @@ class FakeTable implements SocketTable {
   shut: string[] = [];
   descriptors = 10;
   softLimit = 1000;
-  #inode = 100;
+  #id = 100;
   add(peer: string, port = 8080): AcceptedConnection {
     const conn = {
       fd: this.connections.length + 10,
-      inode: String(this.#inode++),
+      id: String(this.#id++),
       peer,
       localPort: port,
     };

@@ -58,7 +58,7 @@ Deno.test("the process socket table lists the connections accepted on a port, pe
             net.accepted.map((c) => peerKey(c.remoteAddr as Deno.NetAddr)).sort(),
             "the three accepted connections: not the listener, not the clients' ends",
           );
-          assert(connections.every((c) => c.localPort === net.port && /^\d+$/.test(c.inode)));
+          assert(connections.every((c) => c.localPort === net.port && /^\d+$/.test(c.id)));
           assert(descriptors >= 10 && descriptors === table.open());
         } finally {
           net.close();
@@ -81,7 +81,7 @@ Deno.test("shutting a listed connection down ends it for its peer; a stale entry
     const client = net.clients.find((c) => peerKey(c.localAddr as Deno.NetAddr) === first.peer)!;
     assert.equal(await client.read(new Uint8Array(16)), null, "the peer reads the end");
     // An entry whose descriptor now holds another socket is not shut down.
-    assert.equal(table.shutdown({ ...second, inode: "1" }), false);
+    assert.equal(table.shutdown({ ...second, id: "1" }), false);
     const other = net.clients.find((c) => c !== client)!;
     await other.write(new Uint8Array([1]));
     const accepted = net.accepted.find((c) =>
