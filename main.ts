@@ -27,7 +27,7 @@ import {
   type RequestContext,
   type Route,
 } from "./lib/http.ts";
-import { dashboardRoutes } from "./lib/dashboard.ts";
+import { dashboardAnnouncement, dashboardRoutes } from "./lib/dashboard.ts";
 import { COOKIE_NAME } from "./lib/dashboard_auth.ts";
 import { DashboardEvents } from "./lib/dashboard_events.ts";
 import { stateReader } from "./lib/dashboard_state.ts";
@@ -241,12 +241,6 @@ function listen(
   return keeper;
 }
 
-/** A URL's host for an address a server listens on: a wildcard address means this machine. */
-function urlHost(hostname: string): string {
-  if (hostname === "0.0.0.0" || hostname === "::" || hostname === "") return "localhost";
-  return hostname.includes(":") ? `[${hostname}]` : hostname;
-}
-
 /**
  * The dashboard's routes, on a listener of their own when `dashboard_listen` says so (with
  * `/healthz` and `/metrics`), else added to the launcher's. Without an `admin_token` a token
@@ -272,17 +266,9 @@ function serveDashboard(
       guard,
     );
   const announce = (port: number) => {
-    const log = getLogger(["pvw-launcher"]);
     const addr = listener?.addr ?? { hostname: config.listen.hostname, port };
-    const base = `http://${urlHost(addr.hostname)}:${addr.port}${config.dashboardPath}`;
-    if (listener) log.info(`dashboard listening on ${base}/`);
-    if (config.adminToken) log.info(`dashboard: ${base}/ (log in with the admin_token)`);
-    else {
-      log.info(
-        `dashboard: log in at ${base}/login?token=${adminToken} (a token made at start; set ` +
-          "admin_token to keep one across restarts)",
-      );
-    }
+    const lines = dashboardAnnouncement(config, addr, !!listener, adminToken);
+    for (const line of lines) getLogger(["pvw-launcher"]).info(line);
   };
   return { routes: listener ? [] : routes, listener, announce };
 }

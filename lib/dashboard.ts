@@ -115,6 +115,40 @@ export function dashboardRoutes(deps: DashboardDeps): Route[] {
   ];
 }
 
+/**
+ * What the log says of the dashboard at start: where it is, and how to log in. Without an
+ * `admin_token` that is a URL that carries the token made at start, as Jupyter prints one.
+ *
+ * @param config the dashboard's path, and whether an `admin_token` is configured
+ * @param addr where the dashboard is served
+ * @param own whether that is a listener of its own (`dashboard_listen`)
+ * @param token the token in use
+ * @returns the lines to log
+ */
+export function dashboardAnnouncement(
+  config: Pick<LauncherConfig, "dashboardPath" | "adminToken">,
+  addr: { hostname: string; port: number },
+  own: boolean,
+  token: string,
+): string[] {
+  const wildcard = ["0.0.0.0", "::", ""].includes(addr.hostname);
+  const host = wildcard
+    ? "localhost"
+    : addr.hostname.includes(":")
+    ? `[${addr.hostname}]`
+    : addr.hostname;
+  const base = `http://${host}:${addr.port}${config.dashboardPath}`;
+  const lines = own ? [`dashboard listening on ${base}/`] : [];
+  if (config.adminToken) lines.push(`dashboard: ${base}/ (log in with the admin_token)`);
+  else {
+    lines.push(
+      `dashboard: log in at ${base}/login?token=${token} (a token made at start; set ` +
+        "admin_token to keep one across restarts)",
+    );
+  }
+  return lines;
+}
+
 function redirect(location: string, headers: Record<string, string> = {}): Response {
   return new Response(null, { status: 303, headers: { location, ...NO_STORE, ...headers } });
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { LauncherConfig } from "../lib/config_types.ts";
-import { dashboardRoutes, MAX_LOG_BYTES } from "../lib/dashboard.ts";
+import { dashboardAnnouncement, dashboardRoutes, MAX_LOG_BYTES } from "../lib/dashboard.ts";
 import { COOKIE_NAME, CSRF_HEADER } from "../lib/dashboard_auth.ts";
 import { DashboardEvents } from "../lib/dashboard_events.ts";
 import { type DashboardState, stateReader } from "../lib/dashboard_state.ts";
@@ -573,4 +573,26 @@ Deno.test("DashboardEvents sends a heartbeat comment while nothing changes", asy
   assert.equal(text.match(/event: state/g)?.length, 1, "time alone is not a change");
   await reader.cancel();
   assert.equal(events.clients, 0);
+});
+
+Deno.test("dashboardAnnouncement() says where the dashboard is and, without admin_token, gives a login URL", () => {
+  const here = { dashboardPath: "/_dashboard" };
+  assert.deepEqual(
+    dashboardAnnouncement(here, { hostname: "0.0.0.0", port: 8080 }, false, "tok-123"),
+    [
+      "dashboard: log in at http://localhost:8080/_dashboard/login?token=tok-123 (a token made at start; set admin_token to keep one across restarts)",
+    ],
+  );
+  assert.deepEqual(
+    dashboardAnnouncement(
+      { ...here, adminToken: "secret-secret-16" },
+      { hostname: "::1", port: 9090 },
+      true,
+      "secret-secret-16",
+    ),
+    [
+      "dashboard listening on http://[::1]:9090/_dashboard/",
+      "dashboard: http://[::1]:9090/_dashboard/ (log in with the admin_token)",
+    ],
+  );
 });
