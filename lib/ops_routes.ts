@@ -5,8 +5,7 @@
  *
  * `/healthz` answers 503 as soon as shutdown begins, so a load balancer stops sending new
  * launches here while the sessions are being stopped, and while the listener cannot accept
- * connections (out of descriptors): a monitor on a connection it keeps open, or on the
- * dashboard's own listener, still hears it.
+ * connections (out of descriptors): a monitor on a connection it keeps open hears it.
  *
  * @module
  */
