@@ -67,7 +67,13 @@ export function dropHopByHop(headers: Headers): void {
   for (const name of HOP_BY_HOP) headers.delete(name);
 }
 
-const FORWARDING = ["x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "forwarded"];
+const FORWARDING = [
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "forwarded",
+  "x-real-ip",
+];
 
 /** The proxies whose forwarded headers are believed. */
 export class TrustedProxies {
@@ -136,22 +142,34 @@ export class TrustedProxies {
   forwardedHeaders(req: Request, peer: string | undefined): Headers {
     const headers = new Headers(req.headers);
     dropHopByHop(headers);
-    headers.delete("host");
+    for (const name of ["host", ...FORWARDING]) headers.delete(name);
+    for (const [name, value] of this.forwarding(req, peer)) headers.set(name, value);
+    return headers;
+  }
+
+  /**
+   * The forwarded headers alone, as {@linkcode TrustedProxies.forwardedHeaders} sets them: for
+   * a proxied WebSocket's handshake, which carries no other header of the client's.
+   *
+   * @param req the request as the launcher received it
+   * @param peer the address of whoever connected, if known
+   * @returns `X-Forwarded-For`, `-Host`, `-Proto`, `X-Real-IP` and `Forwarded`
+   */
+  forwarding(req: Request, peer: string | undefined): Headers {
     const url = new URL(req.url);
     const host = req.headers.get("host") ?? url.host;
     const proto = url.protocol.slice(0, -1);
-    const trusted = this.trusts(peer);
-    if (!trusted) {
-      for (const name of [...FORWARDING, "x-real-ip"]) headers.delete(name);
-    }
+    const given = (name: string) => this.trusts(peer) ? req.headers.get(name) : null;
     const forAddr = peer ?? "unknown";
-    const chain = headers.get("x-forwarded-for");
-    headers.set("x-forwarded-for", chain ? `${chain}, ${forAddr}` : forAddr);
-    if (!headers.has("x-forwarded-host")) headers.set("x-forwarded-host", host);
-    if (!headers.has("x-forwarded-proto")) headers.set("x-forwarded-proto", proto);
-    if (!headers.has("x-real-ip")) headers.set("x-real-ip", this.client(headers, forAddr));
+    const chain = given("x-forwarded-for");
+    const headers = new Headers({
+      "x-forwarded-for": chain ? `${chain}, ${forAddr}` : forAddr,
+      "x-forwarded-host": given("x-forwarded-host") ?? host,
+      "x-forwarded-proto": given("x-forwarded-proto") ?? proto,
+    });
+    headers.set("x-real-ip", given("x-real-ip") ?? this.client(headers, forAddr));
     const element = `for=${forwardedNode(forAddr)};host=${quoted(host)};proto=${proto}`;
-    const forwarded = headers.get("forwarded");
+    const forwarded = given("forwarded");
     headers.set("forwarded", forwarded ? `${forwarded}, ${element}` : element);
     return headers;
   }

@@ -183,7 +183,9 @@ export class SessionProxy {
       return Promise.resolve(jsonResponse({ error: `no session with id "${parsed.id}"` }, 404));
     }
     const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
-    return upgrade ? this.#webSocket(req, parsed, target) : this.#http(req, parsed, target, remote);
+    return upgrade
+      ? this.#webSocket(req, parsed, target, remote)
+      : this.#http(req, parsed, target, remote);
   }
 
   /** Closes every proxied connection of a session (it ended). @param id session id */
@@ -244,14 +246,23 @@ export class SessionProxy {
     }
   }
 
-  async #webSocket(req: Request, p: ProxyPath, target: ProxyTarget): Promise<Response> {
+  async #webSocket(
+    req: Request,
+    p: ProxyPath,
+    target: ProxyTarget,
+    remote?: Deno.NetAddr,
+  ): Promise<Response> {
     const protocols = (req.headers.get("sec-websocket-protocol") ?? "")
       .split(",").map((s) => s.trim()).filter(Boolean);
     if (!protocols.every((s) => TOKEN.test(s))) {
       return jsonResponse({ error: "not a valid WebSocket request: bad subprotocol" }, 400);
     }
     const url = `ws://${dialHost(target.host)}:${target.port}${p.path}${p.search}`;
-    const upstream = await this.#connect(url, protocols);
+    const upstream = await this.#connect(
+      url,
+      protocols,
+      this.#trusted.forwarding(req, remote?.hostname),
+    );
     if (!upstream) {
       await req.body?.cancel();
       return jsonResponse({ error: `session "${p.id}" is not reachable` }, 502);
@@ -280,9 +291,9 @@ export class SessionProxy {
     return upgraded.response;
   }
 
-  #connect(url: string, protocols: string[]): Promise<WebSocket | undefined> {
+  #connect(url: string, protocols: string[], headers: Headers): Promise<WebSocket | undefined> {
     return new Promise((resolve) => {
-      const ws = new WebSocket(url, protocols);
+      const ws = new WebSocket(url, { protocols, headers });
       ws.binaryType = "arraybuffer";
       const timer = setTimeout(() => {
         safeClose(ws);

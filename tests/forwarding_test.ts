@@ -133,3 +133,18 @@ Deno.test("dropHopByHop() removes hop-by-hop headers and those Connection names"
   dropHopByHop(headers);
   assert.deepEqual(Object.fromEntries(headers), { "x-kept": "3" });
 });
+
+Deno.test("TrustedProxies.forwarding() answers the forwarded headers alone, for a WebSocket's handshake", () => {
+  const trusted = new TrustedProxies(["127.0.0.0/8"]);
+  const req = new Request("http://launcher:8080/proxy/x/ws", {
+    headers: { host: "launcher:8080", cookie: "a=1", "x-forwarded-proto": "https" },
+  });
+  assert.deepEqual(Object.fromEntries(trusted.forwarding(req, "127.0.0.1")), {
+    "x-forwarded-for": "127.0.0.1",
+    "x-forwarded-host": "launcher:8080",
+    "x-forwarded-proto": "https",
+    "x-real-ip": "127.0.0.1",
+    forwarded: 'for=127.0.0.1;host="launcher:8080";proto=http',
+  });
+  assert.equal(trusted.forwarding(req, "203.0.113.9").get("x-forwarded-proto"), "http");
+});
