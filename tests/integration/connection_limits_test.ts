@@ -129,7 +129,7 @@ Deno.test("while it cannot accept, /healthz answers 503 on a connection already 
     LIMITED,
   );
   const monitor = await RawConnection.open(portOf(launcher));
-  let attack: RawConnection[] = [];
+  const attack: RawConnection[] = [];
   try {
     const before = await monitor.get("/healthz");
     assert.equal(before.status, 200);
