@@ -20,13 +20,23 @@ import denoConfig from "./deno.json" with { type: "json" };
 import { loadConfig } from "./lib/config.ts";
 import type { LauncherConfig } from "./lib/config_types.ts";
 import { ConfigError, formatProblem } from "./lib/errors.ts";
-import { createHandler, type LaunchObserver, launchPath } from "./lib/http.ts";
-import { dashboardRoutes } from "./lib/dashboard.ts";
+import {
+  createHandler,
+  createRoutesHandler,
+  type LaunchObserver,
+  launchPath,
+  type RequestContext,
+  type Route,
+} from "./lib/http.ts";
+import { dashboardAnnouncement, dashboardRoutes } from "./lib/dashboard.ts";
+import { COOKIE_NAME } from "./lib/dashboard_auth.ts";
 import { DashboardEvents } from "./lib/dashboard_events.ts";
 import { stateReader } from "./lib/dashboard_state.ts";
 import { RecentFailures } from "./lib/recent_failures.ts";
 import { FrontDoor } from "./lib/front_door.ts";
 import { DirectoryFollower } from "./lib/log_follower.ts";
+import { LogCap } from "./lib/log_cap.ts";
+import { createLogTrimmer } from "./lib/log_trim.ts";
 import { ReopenableLogFile } from "./lib/log_file.ts";
 import { redact } from "./lib/logging.ts";
 import { MapFile } from "./lib/map_file.ts";
@@ -37,6 +47,14 @@ import { opsRoutes } from "./lib/ops_routes.ts";
 import { SessionProxy } from "./lib/proxy.ts";
 import { loadState, type SavedSession, StateFile } from "./lib/session_state.ts";
 import { SessionManager } from "./lib/sessions.ts";
+import { ConnectionGuard } from "./lib/connection_guard.ts";
+import { raiseDescriptorLimit } from "./lib/descriptor_limit.ts";
+import { Libc } from "./lib/libc.ts";
+import { DEFAULT_LIMITS } from "./lib/request.ts";
+import { hostPort, ServerKeeper } from "./lib/server_keeper.ts";
+import { processSocketTable } from "./lib/socket_table.ts";
+import { TrustedProxies } from "./lib/forwarding.ts";
+import { randomToken } from "./lib/ids.ts";
 
 const VERSION: string = denoConfig.version;
 
@@ -182,11 +200,98 @@ async function previousSessions(config: LauncherConfig): Promise<SavedSession[]>
   }
 }
 
+/**
+ * Raises the soft descriptor limit to the hard one, and sets up the guard that closes
+ * connections that send nothing or idle too long (see lib/connection_guard.ts).
+ */
+function guardConnections(config: LauncherConfig, libc: Libc | undefined) {
+  const log = getLogger(["pvw-launcher"]);
+  if (!libc) {
+    log.warn("cannot load the C library: connections are not timed out, the limit not raised");
+    return undefined;
+  }
+  const { before, soft } = raiseDescriptorLimit(libc);
+  log.info("descriptor limit: {soft}{raised}", {
+    soft,
+    raised: soft === before.soft ? "" : ` (raised from ${before.soft})`,
+  });
+  return new ConnectionGuard({
+    table: processSocketTable(libc),
+    headerTimeoutMs: config.headerTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+  });
+}
+
+/** Starts a listener that listens again whenever it stops, its requests under the guard. */
+function listen(
+  name: string,
+  where: { hostname: string; port: number },
+  handler: (req: Request, ctx: RequestContext) => Promise<Response>,
+  guard: ConnectionGuard | undefined,
+): ServerKeeper {
+  const keeper = new ServerKeeper({
+    serve: Deno.serve,
+    name,
+    ...where,
+    handler: (req, info) => {
+      const answer = () => handler(req, { remoteAddr: info.remoteAddr });
+      return guard ? guard.serve(info, answer) : answer();
+    },
+  });
+  guard?.watch(keeper.start().port);
+  return keeper;
+}
+
+/**
+ * The dashboard's routes, on a listener of their own when `dashboard_listen` says so (with
+ * `/healthz` and `/metrics`), else added to the launcher's. Without an `admin_token` a token
+ * is made now, and the log says where to log in with it.
+ */
+function serveDashboard(
+  config: LauncherConfig,
+  deps: Omit<Parameters<typeof dashboardRoutes>[0], "config">,
+  ops: Route[],
+  guard: ConnectionGuard | undefined,
+): { routes: Route[]; listener?: ServerKeeper; announce: (port: number) => void } {
+  const adminToken = config.adminToken ?? randomToken(32);
+  const routes = dashboardRoutes({ ...deps, config: { ...config, adminToken } });
+  const own = config.dashboardListen;
+  const listener = own &&
+    listen(
+      "the dashboard",
+      {
+        hostname: own.hostname ?? config.listen.hostname,
+        port: own.port,
+      },
+      createRoutesHandler([...ops, ...routes]),
+      guard,
+    );
+  const announce = (port: number) => {
+    const addr = listener?.addr ?? { hostname: config.listen.hostname, port };
+    const lines = dashboardAnnouncement(config, addr, !!listener, adminToken);
+    for (const line of lines) getLogger(["pvw-launcher"]).info(line);
+  };
+  return { routes: listener ? [] : routes, listener, announce };
+}
+
 async function serve(config: LauncherConfig): Promise<number> {
   const log = getLogger(["pvw-launcher"]);
+  const libc = Libc.open();
+  const guard = guardConnections(config, libc);
   const map = config.mapFile ? new MapFile(config.mapFile) : undefined;
-  const follower = DirectoryFollower.open(config.logDir);
-  const proxy: SessionProxy = new SessionProxy((id) => sessions.route(id));
+  const follower = DirectoryFollower.open(config.logDir, {
+    onChange: (name) => logCap.changed(name),
+  });
+  const logCap: LogCap = new LogCap({
+    maxBytes: config.maxLogBytes,
+    files: () => sessions.list().map((s) => s.logFile),
+    trimmer: createLogTrimmer(libc),
+    positions: follower,
+  });
+  const proxy: SessionProxy = new SessionProxy((id) => sessions.route(id), {
+    reservedCookies: [COOKIE_NAME],
+    trustedProxies: new TrustedProxies(config.trustedProxies),
+  });
   const metrics = new LauncherMetrics();
   const pool = new PortPool(config.resources, localPortProbe());
   const state: StateFile = new StateFile(
@@ -216,6 +321,8 @@ async function serve(config: LauncherConfig): Promise<number> {
   const routes = opsRoutes({
     metrics,
     shuttingDown: () => sessions.closing,
+    listener: () => listener.status,
+    descriptors: guard && (() => guard.descriptors),
     snapshot: () => ({
       sessions: sessions.list(),
       freePorts: pool.available,
@@ -230,7 +337,18 @@ async function serve(config: LauncherConfig): Promise<number> {
     failures,
     maxSessions: config.maxSessions,
   });
-  routes.push(...dashboardRoutes({ config, sessions, state: dashboardState, events }));
+  const dashboard = serveDashboard(
+    config,
+    {
+      sessions,
+      state: dashboardState,
+      events,
+      bodyTimeoutMs: config.headerTimeoutMs,
+    },
+    [...routes],
+    guard,
+  );
+  routes.push(...dashboard.routes);
   const observer: LaunchObserver = {
     launched(application, outcome, readySeconds, error) {
       metrics.launched(application, outcome, readySeconds);
@@ -239,18 +357,19 @@ async function serve(config: LauncherConfig): Promise<number> {
     },
   };
   const frontDoor = new FrontDoor(config);
-  const handler = createHandler({ config, sessions, proxy, observer, routes, frontDoor });
+  const limits = { ...DEFAULT_LIMITS, bodyTimeoutMs: config.headerTimeoutMs };
+  const handler = createHandler({ config, sessions, proxy, observer, routes, frontDoor, limits });
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
-  const server = Deno.serve({
-    hostname: config.listen.hostname,
-    port: config.listen.port,
-    onListen({ hostname, port }) {
-      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      const endpoint = launchPath(config.endpoint);
-      log.info(`pvw-launcher ${VERSION} listening on http://${host}:${port}${endpoint}`);
-      for (const line of describe(config)) log.info(line);
-    },
-  }, (req, info) => handler(req, { remoteAddr: info.remoteAddr as Deno.NetAddr }));
+  const listener: ServerKeeper = listen("the launcher", config.listen, handler, guard);
+  guard?.start();
+  logCap.start();
+  log.info(
+    `pvw-launcher ${VERSION} listening on http://${hostPort(listener.addr)}${
+      launchPath(config.endpoint)
+    }`,
+  );
+  for (const line of describe(config)) log.info(line);
+  dashboard.announce(listener.addr.port);
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
     log.error("unexpected error: {error}", { error: String(e.reason?.stack ?? e.reason) });
@@ -259,7 +378,9 @@ async function serve(config: LauncherConfig): Promise<number> {
     Deno.addSignalListener(signal, () => stop(signal));
   }
   const signal = await stopped;
-  const closing = server.shutdown();
+  guard?.close();
+  logCap.close();
+  const closing = Promise.all([listener.shutdown(), dashboard.listener?.shutdown()]);
   events.close(); // the dashboards' event streams would hold the shutdown open
   if (config.keepSessions) {
     log.info("{signal}: leaving {count} sessions running for the next launcher", {
@@ -282,6 +403,7 @@ async function serve(config: LauncherConfig): Promise<number> {
   clearTimeout(limit);
   if (!drained) log.warn("open connections did not close within 5 s; exiting anyway");
   follower.close();
+  libc?.close();
   log.info("stopped");
   return 0;
 }

@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import type { LauncherConfig } from "./config_types.ts";
 import type { Fields, Value } from "./config_reader.ts";
 import { readOrigins, readRateLimit, readToken } from "./config_access.ts";
+import { NETWORK_KEYS, type NetworkSettings, readNetwork } from "./config_network.ts";
 import { DEFAULTS, readBoolean, readPath, readSeconds, withoutUndefined } from "./config_values.ts";
 
 /** The operating keys, in both formats. */
@@ -24,21 +25,24 @@ export const OPERATION_KEYS: readonly string[] = [
   "api_token",
   "allowed_origins",
   "rate_limit",
+  ...NETWORK_KEYS,
 ];
 
 /** The part of the model that {@linkcode readOperations} reads. */
-export type OperationSettings = Pick<
-  LauncherConfig,
-  | "idleTimeoutMs"
-  | "maxLifetimeMs"
-  | "stateFile"
-  | "keepSessions"
-  | "dashboardPath"
-  | "adminToken"
-  | "apiToken"
-  | "allowedOrigins"
-  | "rateLimit"
->;
+export type OperationSettings =
+  & Pick<
+    LauncherConfig,
+    | "idleTimeoutMs"
+    | "maxLifetimeMs"
+    | "stateFile"
+    | "keepSessions"
+    | "dashboardPath"
+    | "adminToken"
+    | "apiToken"
+    | "allowedOrigins"
+    | "rateLimit"
+  >
+  & NetworkSettings;
 
 /** What the operating settings are checked against, read from the rest of the config. */
 export interface OperationContext {
@@ -106,6 +110,7 @@ export function readOperations(
     apiToken,
     allowedOrigins: fields?.read("allowed_origins", readOrigins) ?? [],
     rateLimit: fields?.read("rate_limit", readRateLimit),
+    ...readNetwork(fields),
   });
 }
 

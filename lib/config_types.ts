@@ -123,7 +123,7 @@ export interface LauncherConfig {
   keepSessions: boolean;
   /** Path of the dashboard, starting with `/`, without a trailing slash (`/_dashboard`). */
   dashboardPath: string;
-  /** Token that opens the dashboard and its API; without one, only loopback clients may. */
+  /** Token that opens the dashboard and its API; without one, the launcher makes one at start. */
   adminToken?: string;
   /** Token the REST API requires as `Authorization: Bearer <token>`, if set. */
   apiToken?: string;
@@ -131,4 +131,14 @@ export interface LauncherConfig {
   allowedOrigins: string[];
   /** Per-client limit on POSTs, if set. */
   rateLimit?: RateLimit;
+  /** How long a new connection may take to send its request's headers, in ms. */
+  headerTimeoutMs: number;
+  /** How long a connection may idle between requests, in ms. */
+  keepAliveTimeoutMs: number;
+  /** Addresses and networks of proxies whose forwarded headers are believed. */
+  trustedProxies: string[];
+  /** Where the dashboard listens, when it has a listener of its own; no host: the launcher's. */
+  dashboardListen?: { hostname?: string; port: number };
+  /** Most bytes a session log keeps; older output is dropped. */
+  maxLogBytes: number;
 }

@@ -7,6 +7,7 @@
  * | `GET  <path>`                          | redirect to `<path>/`                                 |
  * | `GET  <path>/`                         | the page (or, with a token and no login, the form)    |
  * | `GET  <path>/login`, `POST <path>/login` | the login form; the token, which sets the cookie   |
+ * | `GET  <path>/login?token=...`          | the login URL the launcher logs: sets the cookie      |
  * | `POST <path>/logout`                   | clears the cookie                                     |
  * | `GET  <path>/api/state`                | the state as JSON                                     |
  * | `GET  <path>/api/events`               | the state as server-sent events, on every change      |
@@ -14,7 +15,9 @@
  * | `POST <path>/api/sessions/:id/stop`    | stops the session                                     |
  *
  * Everything but the login form needs what {@linkcode DashboardAuth} asks for; errors are
- * JSON `{"error": ...}` like everywhere else.
+ * JSON `{"error": ...}` like everywhere else. With `dashboard_listen` these routes are served
+ * on a listener of their own, where a session's pages (served through the proxy on the
+ * launcher's port) are another origin.
  *
  * @module
  */
@@ -43,8 +46,8 @@ export const MAX_LOG_BYTES = 1024 * 1024;
 
 /** What the dashboard reads and acts on. */
 export interface DashboardDeps {
-  /** The dashboard's path and token (a `LauncherConfig` will do). */
-  config: Pick<LauncherConfig, "dashboardPath" | "adminToken">;
+  /** The dashboard's path, and its token: the `admin_token`, or one made at start. */
+  config: Pick<LauncherConfig, "dashboardPath"> & { adminToken: string };
   /** The session table: its sessions (and their log files), and stopping one. */
   sessions: Pick<SessionManager, "list" | "stop">;
   /** Takes the state now. */
@@ -53,6 +56,8 @@ export interface DashboardDeps {
   events: DashboardEvents;
   /** Who may use it. @default a DashboardAuth from the config */
   auth?: DashboardAuth;
+  /** How long a login form's body may take to arrive, in ms. @default no limit */
+  bodyTimeoutMs?: number;
 }
 
 type Guarded = (
@@ -74,22 +79,22 @@ export function dashboardRoutes(deps: DashboardDeps): Route[] {
   const base = deps.config.dashboardPath;
   const auth = deps.auth ?? new DashboardAuth({ token: deps.config.adminToken, path: base });
   const pages = {
-    dashboard: dashboardPage(auth.tokenRequired),
+    dashboard: dashboardPage(),
     login: loginPage(false),
     retry: loginPage(true),
   };
-  const guard = (handler: Guarded): RouteHandler => (req, params, ctx) =>
-    handler(req, params, auth.check(req, ctx.remoteAddr));
+  const guard = (handler: Guarded): RouteHandler => (req, params) =>
+    handler(req, params, auth.check(req));
   const route = (path: string, methods: Record<string, RouteHandler>): Route => ({
     pattern: new URLPattern({ pathname: `${base}${path}` }),
     methods,
   });
   return [
     route("", { GET: () => Promise.resolve(redirect(`${base}/`)) }),
-    route("/", { GET: (req, _p, ctx) => Promise.resolve(home(req, ctx, auth, pages, base)) }),
+    route("/", { GET: (req) => Promise.resolve(home(req, auth, pages, base)) }),
     route("/login", {
-      GET: (req) => Promise.resolve(loginForm(req, auth, pages, base)),
-      POST: (req, _p, ctx) => login(req, ctx, auth, base),
+      GET: (req, _p, ctx) => Promise.resolve(loginForm(req, ctx, auth, pages, base)),
+      POST: (req, _p, ctx) => login(req, ctx, auth, base, deps.bodyTimeoutMs),
     }),
     route("/logout", { POST: (req) => Promise.resolve(logout(req, auth, base)) }),
     route("/api/state", {
@@ -110,6 +115,40 @@ export function dashboardRoutes(deps: DashboardDeps): Route[] {
   ];
 }
 
+/**
+ * What the log says of the dashboard at start: where it is, and how to log in. Without an
+ * `admin_token` that is a URL that carries the token made at start, as Jupyter prints one.
+ *
+ * @param config the dashboard's path, and whether an `admin_token` is configured
+ * @param addr where the dashboard is served
+ * @param own whether that is a listener of its own (`dashboard_listen`)
+ * @param token the token in use
+ * @returns the lines to log
+ */
+export function dashboardAnnouncement(
+  config: Pick<LauncherConfig, "dashboardPath" | "adminToken">,
+  addr: { hostname: string; port: number },
+  own: boolean,
+  token: string,
+): string[] {
+  const wildcard = ["0.0.0.0", "::", ""].includes(addr.hostname);
+  const host = wildcard
+    ? "localhost"
+    : addr.hostname.includes(":")
+    ? `[${addr.hostname}]`
+    : addr.hostname;
+  const base = `http://${host}:${addr.port}${config.dashboardPath}`;
+  const lines = own ? [`dashboard listening on ${base}/`] : [];
+  if (config.adminToken) lines.push(`dashboard: ${base}/ (log in with the admin_token)`);
+  else {
+    lines.push(
+      `dashboard: log in at ${base}/login?token=${token} (a token made at start; set ` +
+        "admin_token to keep one across restarts)",
+    );
+  }
+  return lines;
+}
+
 function redirect(location: string, headers: Record<string, string> = {}): Response {
   return new Response(null, { status: 303, headers: { location, ...NO_STORE, ...headers } });
 }
@@ -121,13 +160,12 @@ function html(page: Page): Response {
 /** The page; a browser that is not logged in (and sent no token) is sent to the form. */
 function home(
   req: Request,
-  ctx: RequestContext,
   auth: DashboardAuth,
   pages: Record<string, Page>,
   base: string,
 ): Response {
   try {
-    auth.check(req, ctx.remoteAddr);
+    auth.check(req);
   } catch (err) {
     if (err instanceof DashboardUnauthorizedError && err.reason === "missing") {
       return redirect(`${base}/login`);
@@ -137,14 +175,21 @@ function home(
   return html(pages.dashboard);
 }
 
+/** The form; or, with `?token=` (the URL the launcher logs), the login itself. */
 function loginForm(
   req: Request,
+  ctx: RequestContext,
   auth: DashboardAuth,
   pages: Record<string, Page>,
   base: string,
 ): Response {
-  if (!auth.tokenRequired) return redirect(`${base}/`);
-  return html(new URL(req.url).searchParams.has("failed") ? pages.retry : pages.login);
+  const params = new URL(req.url).searchParams;
+  const token = params.get("token");
+  // The token is in the URL: send the browser on at once, and tell it to pass the URL to no one.
+  if (token !== null) {
+    return loggedIn(req, ctx, auth, base, token, { "referrer-policy": "no-referrer" });
+  }
+  return html(params.has("failed") ? pages.retry : pages.login);
 }
 
 async function login(
@@ -152,26 +197,34 @@ async function login(
   ctx: RequestContext,
   auth: DashboardAuth,
   base: string,
+  bodyTimeoutMs?: number,
 ): Promise<Response> {
-  if (!auth.tokenRequired) {
-    await req.body?.cancel();
-    return redirect(`${base}/`);
-  }
   auth.checkSameSite(req, "none", false);
-  const token = new URLSearchParams(await readBody(req, 4096)).get("token");
+  const token = new URLSearchParams(await readBody(req, 4096, bodyTimeoutMs)).get("token");
+  return loggedIn(req, ctx, auth, base, token);
+}
+
+/** Sets the login cookie when the token is right; else back to the form, which says so. */
+function loggedIn(
+  req: Request,
+  ctx: RequestContext,
+  auth: DashboardAuth,
+  base: string,
+  token: string | null,
+  headers: Record<string, string> = {},
+): Response {
   const client = ctx.remoteAddr?.hostname ?? "unknown";
   if (token === null || !auth.tokenMatches(token)) {
     logger().warn("dashboard login with a wrong token from {client}", { client });
-    return redirect(`${base}/login?failed`);
+    return redirect(`${base}/login?failed`, headers);
   }
   logger().info("dashboard login from {client}", { client });
-  return redirect(`${base}/`, { "set-cookie": auth.loginCookie(req) });
+  return redirect(`${base}/`, { ...headers, "set-cookie": auth.loginCookie(req) });
 }
 
 async function logout(req: Request, auth: DashboardAuth, base: string): Promise<Response> {
   auth.checkSameSite(req, "none", false);
   await req.body?.cancel();
-  if (!auth.tokenRequired) return redirect(`${base}/`);
   return redirect(`${base}/login`, { "set-cookie": auth.logoutCookie(req) });
 }
 

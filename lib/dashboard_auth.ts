@@ -1,22 +1,23 @@
 /**
  * Who may use the dashboard, and how a browser stays logged in.
  *
- * With an `admin_token`, a request needs `Authorization: Bearer <token>` or the login cookie.
+ * A request needs `Authorization: Bearer <token>` or the login cookie, always: where it comes
+ * from proves nothing (a TLS terminator, `ssh -L` or `socat` on this machine makes every
+ * request look local). Without an `admin_token` in the config the launcher makes one at start
+ * and logs a login URL that carries it, as Jupyter does.
+ *
  * The cookie holds an expiry time and an HMAC of it under a key derived from the token, never
  * the token nor a plain hash of it: a stolen cookie opens the dashboard until it expires (12
  * hours), and changing the token (or the launcher restarting with another one) voids every
- * cookie at once, while a restart with the same token keeps admins logged in.
+ * cookie at once, while a restart with the same token keeps admins logged in. A page of
+ * another port of the same host can add cookies of the same name (cookies do not keep ports
+ * apart); any one valid cookie among them counts, so such a cookie cannot log the admin out.
  *
- * Without a token the dashboard is served only to loopback clients that name a loopback host:
- * a request relayed by a reverse proxy on this machine (it carries `X-Forwarded-For`,
- * `Forwarded` or `X-Real-IP`) comes from somewhere else, and a `Host` such as `evil.example`
- * on a loopback connection is a DNS-rebinding page in the admin's own browser.
- *
- * Requests that change something and ride on ambient credentials (the cookie, or merely
- * being local) must come from the dashboard's own page: a browser sends `Sec-Fetch-Site` and
- * `Origin` on them, and neither may name another site; the API's POSTs must also carry the
- * {@linkcode CSRF_HEADER}, which no other site can add without a CORS preflight, which the
- * dashboard never grants. Bearer requests are exempt: a browser never adds that header by itself.
+ * Requests that change something and ride on the cookie must come from the dashboard's own
+ * page: a browser sends `Sec-Fetch-Site` and `Origin` on them, and neither may name another
+ * origin; the API's POSTs must also carry the {@linkcode CSRF_HEADER}, which no other origin
+ * can add without a CORS preflight, which the dashboard never grants. Bearer requests are
+ * exempt: a browser never adds that header by itself.
  *
  * @module
  */
@@ -31,12 +32,12 @@ export const CSRF_HEADER = "x-pvw-dashboard";
 export const COOKIE_NAME = "pvw_dashboard";
 
 /** How a request proved it may use the dashboard. */
-export type Credential = "bearer" | "cookie" | "loopback";
+export type Credential = "bearer" | "cookie";
 
 /** What the dashboard's guard is built from. */
 export interface DashboardAuthOptions {
-  /** The `admin_token`; without one only loopback clients are served. @default none */
-  token?: string;
+  /** The `admin_token`, or the one the launcher made at start. */
+  token: string;
   /** The dashboard's path, which the cookie is limited to. */
   path: string;
   /** The wall clock, in ms since the epoch. @default Date.now */
@@ -47,8 +48,8 @@ export interface DashboardAuthOptions {
 
 /** Decides who may use the dashboard, and makes and checks its login cookie. */
 export class DashboardAuth {
-  readonly #tokenDigest: Uint8Array | undefined;
-  readonly #key: Uint8Array | undefined;
+  readonly #tokenDigest: Uint8Array;
+  readonly #key: Uint8Array;
   readonly #path: string;
   readonly #now: () => number;
   readonly #loginSeconds: number;
@@ -60,34 +61,21 @@ export class DashboardAuth {
    */
   constructor(options: DashboardAuthOptions) {
     const { token } = options;
-    this.#tokenDigest = token === undefined ? undefined : digest(token);
-    this.#key = token === undefined
-      ? undefined
-      : createHmac("sha256", token).update("pvw-launcher dashboard login v1").digest();
+    this.#tokenDigest = digest(token);
+    this.#key = createHmac("sha256", token).update("pvw-launcher dashboard login v1").digest();
     this.#path = options.path;
     this.#now = options.now ?? Date.now;
     this.#loginSeconds = options.loginSeconds ?? 12 * 3600;
-  }
-
-  /** Whether an `admin_token` is configured (and so a login is needed). */
-  get tokenRequired(): boolean {
-    return this.#key !== undefined;
   }
 
   /**
    * Checks that the request may use the dashboard.
    *
    * @param req the request
-   * @param remote the client's address
    * @returns how it proved it
-   * @throws {DashboardUnauthorizedError} when a token is configured and the request lacks it
-   * @throws {DashboardForbiddenError} when no token is configured and the client is not local
+   * @throws {DashboardUnauthorizedError} when the request has neither the token nor the cookie
    */
-  check(req: Request, remote: Deno.NetAddr | undefined): Credential {
-    if (!this.#tokenDigest) {
-      if (!isLocal(req, remote)) throw new DashboardForbiddenError("not_local");
-      return "loopback";
-    }
+  check(req: Request): Credential {
     const header = req.headers.get("authorization");
     if (header !== null) {
       const m = header.match(/^Bearer[ \t]+(\S+)[ \t]*$/i);
@@ -102,10 +90,10 @@ export class DashboardAuth {
    * Compares a candidate with the token in constant time.
    *
    * @param candidate what the client sent
-   * @returns true when it is the token (never true without one)
+   * @returns true when it is the token
    */
   tokenMatches(candidate: string): boolean {
-    return this.#tokenDigest !== undefined && timingSafeEqual(digest(candidate), this.#tokenDigest);
+    return timingSafeEqual(digest(candidate), this.#tokenDigest);
   }
 
   /**
@@ -113,10 +101,8 @@ export class DashboardAuth {
    *
    * @param req the login request (an HTTPS one gets a `Secure` cookie)
    * @returns the header value
-   * @throws {Error} without a configured token
    */
   loginCookie(req: Request): string {
-    if (!this.#key) throw new Error("no admin_token: there is nothing to log in to");
     const expires = Math.floor(this.#now() / 1000) + this.#loginSeconds;
     const value = `${expires}.${this.#mac(expires)}`;
     return this.#cookie(req, value, this.#loginSeconds);
@@ -151,18 +137,20 @@ export class DashboardAuth {
     if (crossSite) throw new DashboardForbiddenError("cross_site");
   }
 
+  /** Whether any cookie of the name is valid: others of the name (a page's) do not matter. */
   #validCookie(req: Request): boolean {
-    const value = readCookie(req.headers.get("cookie"), COOKIE_NAME);
-    const m = value?.match(/^(\d{1,12})\.([A-Za-z0-9_-]{43})$/);
-    if (!m) return false;
-    const expires = Number(m[1]);
-    if (expires * 1000 <= this.#now()) return false;
-    const encoder = new TextEncoder();
-    return timingSafeEqual(encoder.encode(m[2]), encoder.encode(this.#mac(expires)));
+    return readCookies(req.headers.get("cookie"), COOKIE_NAME).some((value) => {
+      const m = value.match(/^(\d{1,12})\.([A-Za-z0-9_-]{43})$/);
+      if (!m) return false;
+      const expires = Number(m[1]);
+      if (expires * 1000 <= this.#now()) return false;
+      const encoder = new TextEncoder();
+      return timingSafeEqual(encoder.encode(m[2]), encoder.encode(this.#mac(expires)));
+    });
   }
 
   #mac(expires: number): string {
-    return createHmac("sha256", this.#key!).update(`login:${expires}`).digest("base64url");
+    return createHmac("sha256", this.#key).update(`login:${expires}`).digest("base64url");
   }
 
   #cookie(req: Request, value: string, maxAge: number): string {
@@ -182,39 +170,27 @@ function digest(text: string): Uint8Array {
  *
  * @param header the header, if any
  * @param name the cookie's name
- * @returns its value, or undefined
+ * @returns its first value, or undefined
  */
 export function readCookie(header: string | null, name: string): string | undefined {
-  for (const part of header?.split(";") ?? []) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
+  return readCookies(header, name)[0];
 }
 
 /**
- * Whether an address is a loopback one: 127.0.0.0/8, `::1`, or IPv4-mapped 127.0.0.0/8.
+ * Reads every cookie of a name from a `Cookie` header: a browser sends several when they
+ * were set for different paths (or by different ports of the host).
  *
- * @param address an IP address as `Deno.NetAddr` gives it
- * @returns true for loopback addresses
+ * @param header the header, if any
+ * @param name the cookie's name
+ * @returns their values, in the header's order
  */
-export function isLoopbackAddress(address: string): boolean {
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address) || address === "::1" ||
-    /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(address);
-}
-
-/** Host names that can only mean this machine. */
-function isLoopbackHost(hostname: string): boolean {
-  return hostname === "localhost" || hostname.endsWith(".localhost") || hostname === "[::1]" ||
-    isLoopbackAddress(hostname);
-}
-
-const FORWARDING_HEADERS = ["forwarded", "x-forwarded-for", "x-real-ip"];
-
-function isLocal(req: Request, remote: Deno.NetAddr | undefined): boolean {
-  if (!remote || !isLoopbackAddress(remote.hostname)) return false;
-  if (FORWARDING_HEADERS.some((h) => req.headers.has(h))) return false;
-  return isLoopbackHost(new URL(req.url).hostname);
+export function readCookies(header: string | null, name: string): string[] {
+  const values: string[] = [];
+  for (const part of header?.split(";") ?? []) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
+  }
+  return values;
 }
 
 function isHttps(req: Request): boolean {

@@ -64,17 +64,10 @@ function page(html: string, withScript: boolean): Page {
 /**
  * The dashboard page.
  *
- * @param tokenRequired whether an `admin_token` is set (the page then offers to log out)
  * @returns the page and its headers
  */
-export function dashboardPage(tokenRequired: boolean): Page {
-  return page(
-    indexHtml.replace(
-      'data-auth="loopback"',
-      `data-auth="${tokenRequired ? "token" : "loopback"}"`,
-    ),
-    true,
-  );
+export function dashboardPage(): Page {
+  return page(indexHtml, true);
 }
 
 /**

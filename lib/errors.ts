@@ -93,6 +93,19 @@ export class PayloadTooLargeError extends Error {
   }
 }
 
+/** The request body did not arrive in time (HTTP 408). */
+export class RequestTimeoutError extends Error {
+  /**
+   * Makes the error.
+   *
+   * @param seconds how long the body was waited for
+   */
+  constructor(seconds: number) {
+    super(`the request body did not arrive within ${seconds} s`);
+    this.name = "RequestTimeoutError";
+  }
+}
+
 /** The POSTed `application` is missing or not configured (HTTP 400). */
 export class UnknownApplicationError extends BadRequestError {
   /** What the client asked for, or undefined when it named none. */
@@ -326,20 +339,15 @@ export class DashboardUnauthorizedError extends Error {
 
 /** The dashboard refuses the request whatever its credentials (HTTP 403). */
 export class DashboardForbiddenError extends Error {
-  /** Why: not a loopback client while no `admin_token` is set, or a cross-site request. */
-  readonly reason: "not_local" | "cross_site";
+  /** Why: a request that another site (or another origin) may have made the browser send. */
+  readonly reason: "cross_site";
   /**
    * Makes the error.
    *
-   * @param reason not a loopback client while no `admin_token` is set, or a cross-site request
+   * @param reason a cross-site (or cross-origin) request
    */
-  constructor(reason: "not_local" | "cross_site") {
-    super(
-      reason === "not_local"
-        ? "without an admin_token the dashboard is only served to this machine's own clients " +
-          "(127.0.0.1 or ::1, by a loopback address)"
-        : "the dashboard refuses requests made by other sites",
-    );
+  constructor(reason: "cross_site") {
+    super("the dashboard refuses requests made by other sites");
     this.name = "DashboardForbiddenError";
     this.reason = reason;
   }
@@ -366,6 +374,9 @@ export function jsonResponse(
 export function errorResponse(err: unknown): Response {
   if (err instanceof PayloadTooLargeError) return jsonResponse({ error: err.message }, 413);
   if (err instanceof BadRequestError) return jsonResponse({ error: err.message }, 400);
+  if (err instanceof RequestTimeoutError) {
+    return jsonResponse({ error: err.message }, 408, { connection: "close" });
+  }
   if (err instanceof UnknownSessionError || err instanceof NotFoundError) {
     return jsonResponse({ error: err.message }, 404);
   }

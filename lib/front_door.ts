@@ -21,6 +21,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { RateLimit } from "./config_types.ts";
 import { ForbiddenOriginError, RateLimitedError, UnauthorizedError } from "./errors.ts";
 import type { RouteHandler } from "./http.ts";
+import { TrustedProxies } from "./forwarding.ts";
 import { clientKey, RateLimiter } from "./rate_limit.ts";
 
 /** What guards the REST API; a {@linkcode LauncherConfig} fits as it is. */
@@ -35,6 +36,8 @@ export interface FrontDoorOptions {
   now?: () => number;
   /** Most clients whose rate-limit buckets are remembered. @default 10000 */
   maxClients?: number;
+  /** Proxies whose `X-Forwarded-For` names the client. @default this machine (loopback) */
+  trustedProxies?: readonly string[];
 }
 
 /** Turns what a handler threw into its answer. */
@@ -65,6 +68,7 @@ export class FrontDoor {
   #allowed: Set<string>;
   #tokenDigest: Uint8Array | undefined;
   #limiter: RateLimiter | undefined;
+  #trusted: TrustedProxies;
 
   /**
    * Makes the front door.
@@ -76,6 +80,7 @@ export class FrontDoor {
     this.#tokenDigest = options.apiToken === undefined ? undefined : digest(options.apiToken);
     this.#limiter = options.rateLimit &&
       new RateLimiter(options.rateLimit, { now: options.now, maxClients: options.maxClients });
+    this.#trusted = new TrustedProxies(options.trustedProxies ?? ["127.0.0.0/8", "::1"]);
   }
 
   /** Clients the rate limit remembers now (bounded by `maxClients`). */
@@ -112,7 +117,9 @@ export class FrontDoor {
   admit(req: Request, remote?: Deno.NetAddr): void {
     if (this.#tokenDigest) this.#checkToken(req.headers.get("authorization"));
     if (this.#limiter && req.method === "POST") {
-      const wait = this.#limiter.take(clientAddress(req, remote));
+      const wait = this.#limiter.take(
+        clientKey(this.#trusted.client(req.headers, remote?.hostname ?? "unknown")),
+      );
       if (wait > 0) throw new RateLimitedError(wait);
     }
   }
@@ -227,26 +234,6 @@ function originOf(scheme: string, host: string): string | undefined {
   if (!/^[^\s/?#@\\]+$/.test(host)) return undefined;
   const text = `${scheme}://${host}`;
   return URL.canParse(text) ? new URL(text).origin : undefined;
-}
-
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-const IPV6 = /^[0-9a-f]*:[0-9a-f]*:[0-9a-f:.]*$/i;
-
-/**
- * Who a request counts as, for the rate limit: the peer's address, except that a reverse proxy
- * on this machine (a loopback peer) speaks for its clients in the last `X-Forwarded-For` entry,
- * the address that proxy saw (proxies append to the header, so earlier entries are the
- * client's own word).
- */
-function clientAddress(req: Request, remote?: Deno.NetAddr): string {
-  const peer = remote?.hostname ?? "unknown";
-  if (!isLoopback(peer)) return clientKey(peer);
-  const forwarded = req.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim() ?? "";
-  return clientKey(IPV4.test(forwarded) || IPV6.test(forwarded) ? forwarded : peer);
-}
-
-function isLoopback(address: string): boolean {
-  return /^127\./.test(address) || address === "::1" || /^::ffff:127\./i.test(address);
 }
 
 /** Adds headers to an answer (`Vary` is appended to); copies an answer whose headers are fixed. */

@@ -116,7 +116,10 @@ function buildRoutes(deps: HandlerDeps): Route[] {
   const launch: RouteHandler = async (req) => {
     let application = "";
     try {
-      const body = parseLaunchBody(await readBody(req, limits.maxBodyBytes), limits);
+      const body = parseLaunchBody(
+        await readBody(req, limits.maxBodyBytes, limits.bodyTimeoutMs),
+        limits,
+      );
       if (typeof body.application === "string" && Object.hasOwn(config.apps, body.application)) {
         application = body.application;
       }
@@ -191,7 +194,27 @@ export function createHandler(
       } catch {
         throw new BadRequestError("the request URL is not valid");
       }
-      return await (deps.proxy?.handle(req, url) ?? route(routes, req, ctx, url));
+      return await (deps.proxy?.handle(req, url, ctx.remoteAddr) ?? route(routes, req, ctx, url));
+    } catch (err) {
+      return await failure(req, err);
+    }
+  };
+}
+
+/**
+ * Builds a handler that serves the given routes and nothing else (404 JSON for any other
+ * path): the dashboard's own listener.
+ *
+ * @param routes the routes
+ * @returns a handler for `Deno.serve`
+ */
+export function createRoutesHandler(
+  routes: Route[],
+): (req: Request, ctx?: RequestContext) => Promise<Response> {
+  const indexedRoutes = routes.map(indexed);
+  return async (req, ctx = {}) => {
+    try {
+      return await route(indexedRoutes, req, ctx, new URL(req.url));
     } catch (err) {
       return await failure(req, err);
     }

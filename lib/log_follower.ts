@@ -1,8 +1,13 @@
 /**
  * Follows the log files of starting sessions, event-driven: one `Deno.watchFs` (inotify on
  * Linux) on the log directory wakes the follower of a file whenever its process wrote to it,
- * and the follower reads what was appended. No fixed polling interval: a ready line is seen
- * within a few milliseconds of being written.
+ * and the follower reads what was appended. A ready line is seen within a few milliseconds of
+ * being written.
+ *
+ * Events can be lost: the kernel's queue overflows under a flood of writes, and a watch on a
+ * folder that was replaced (moved away and made again) sees nothing more. So while any file is
+ * followed every followed file is also read every `pollMs` (half a second by default): a lost
+ * event delays a ready line by that much at most, never until the session's timeout.
  *
  * @module
  */
@@ -33,6 +38,22 @@ export interface LogFollower {
   close(): void;
 }
 
+/** What a watch of a folder yields: `Deno.watchFs` in production. */
+export interface FolderWatch extends AsyncIterable<Deno.FsEvent> {
+  /** Ends the watch. */
+  close(): void;
+}
+
+/** How a follower is set up. */
+export interface DirectoryFollowerOptions {
+  /** Watches the folder. @default Deno.watchFs, not recursive */
+  watch?: (dir: string) => FolderWatch;
+  /** How often followed files are read even without an event, in ms. @default 500 */
+  pollMs?: number;
+  /** Told the name of every file of the folder that was written to (the log cap). */
+  onChange?: (name: string) => void;
+}
+
 const READ_SIZE = 16 * 1024;
 const MAX_READ = 4 * 1024 * 1024;
 
@@ -44,6 +65,8 @@ class FileFollow implements Follow {
   #more: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #onClose: () => void;
+  /** Bytes read from the start of the file. */
+  position = 0;
 
   constructor(path: string, onChunk: ChunkHandler, onClose: () => void) {
     this.#path = path;
@@ -58,6 +81,12 @@ class FileFollow implements Follow {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** The first `bytes` of the file were removed and the rest moved to its start. */
+  collapsed(bytes: number): void {
+    this.position = Math.max(0, this.position - bytes);
+    this.#file?.seekSync(this.position, Deno.SeekMode.Start);
   }
 
   // Synchronous reads of a regular file: each async file operation would cost a round trip
@@ -77,6 +106,7 @@ class FileFollow implements Follow {
     for (let total = 0; !this.#closed;) {
       const n = this.#file.readSync(buffer);
       if (n === null || n === 0) return;
+      this.position += n;
       this.#onChunk(buffer.slice(0, n));
       total += n;
       if (total >= MAX_READ && !this.#closed) {
@@ -104,7 +134,8 @@ class FileFollow implements Follow {
 }
 
 /**
- * Follows files of one directory with a single inotify watch.
+ * Follows files of one directory with a single inotify watch, and reads them now and then
+ * whatever the watch says.
  *
  * @example
  * ```ts ignore
@@ -118,12 +149,18 @@ class FileFollow implements Follow {
 export class DirectoryFollower implements LogFollower {
   #dir: string;
   #follows = new Map<string, Set<FileFollow>>();
-  #watcher: Deno.FsWatcher;
+  #watcher: FolderWatch;
   #loop: Promise<void>;
+  #pollMs: number;
+  #poll: ReturnType<typeof setInterval> | undefined;
+  #onChange: (name: string) => void;
 
-  private constructor(dir: string) {
+  private constructor(dir: string, options: DirectoryFollowerOptions) {
     this.#dir = resolve(dir);
-    this.#watcher = Deno.watchFs(this.#dir, { recursive: false });
+    this.#pollMs = options.pollMs ?? 500;
+    this.#onChange = options.onChange ?? (() => {});
+    const watch = options.watch ?? ((d: string) => Deno.watchFs(d, { recursive: false }));
+    this.#watcher = watch(this.#dir);
     this.#loop = this.#dispatch();
   }
 
@@ -131,23 +168,32 @@ export class DirectoryFollower implements LogFollower {
    * Starts watching a directory.
    *
    * @param dir the directory whose files will be followed; must exist
+   * @param options how to watch it, how often to read without an event, who else to tell
    * @returns the follower
    */
-  static open(dir: string): DirectoryFollower {
-    return new DirectoryFollower(dir);
+  static open(dir: string, options: DirectoryFollowerOptions = {}): DirectoryFollower {
+    return new DirectoryFollower(dir, options);
   }
 
   async #dispatch(): Promise<void> {
     try {
       for await (const event of this.#watcher) {
+        // An overflowed queue says so with a rescan flag: anything may have changed.
+        if (event.flag === "rescan") this.#drainAll();
         if (event.kind !== "modify" && event.kind !== "create") continue;
         for (const path of event.paths) {
-          for (const f of this.#follows.get(basename(path)) ?? []) f.drain().catch(() => {});
+          const name = basename(path);
+          for (const f of this.#follows.get(name) ?? []) f.drain().catch(() => {});
+          this.#onChange(name);
         }
       }
     } catch {
       // the watcher was closed
     }
+  }
+
+  #drainAll(): void {
+    for (const set of this.#follows.values()) for (const f of set) f.drain().catch(() => {});
   }
 
   follow(path: string, onChunk: ChunkHandler): Follow {
@@ -157,9 +203,16 @@ export class DirectoryFollower implements LogFollower {
     const follow: FileFollow = new FileFollow(resolve(this.#dir, name), onChunk, () => {
       set.delete(follow);
       if (set.size === 0) this.#follows.delete(name);
+      if (this.#follows.size === 0) this.#stopPolling();
     });
     set.add(follow);
+    this.#poll ??= setInterval(() => this.#drainAll(), this.#pollMs);
     return follow;
+  }
+
+  #stopPolling(): void {
+    clearInterval(this.#poll);
+    this.#poll = undefined;
   }
 
   /** Number of files followed now. */
@@ -167,7 +220,30 @@ export class DirectoryFollower implements LogFollower {
     return this.#follows.size;
   }
 
+  /**
+   * How far the follows of a file have read it: what may be dropped from its start.
+   *
+   * @param path the file
+   * @returns the fewest bytes any of its follows has read, or undefined when none follows it
+   */
+  consumed(path: string): number | undefined {
+    const set = this.#follows.get(basename(path));
+    if (!set?.size) return undefined;
+    return Math.min(...[...set].map((f) => f.position));
+  }
+
+  /**
+   * Tells the follows of a file that its first `bytes` were removed (by the log cap).
+   *
+   * @param path the file
+   * @param bytes how many bytes were removed from its start
+   */
+  collapsed(path: string, bytes: number): void {
+    for (const f of this.#follows.get(basename(path)) ?? []) f.collapsed(bytes);
+  }
+
   close(): void {
+    this.#stopPolling();
     for (const set of [...this.#follows.values()]) for (const f of [...set]) f.close();
     try {
       this.#watcher.close();

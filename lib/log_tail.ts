@@ -17,7 +17,8 @@ export interface LogTail {
 
 /**
  * Reads at most the last `maxBytes` bytes of a file. When that cuts the file, the partial
- * first line (and any split UTF-8 character in it) is left out, unless it is the only line.
+ * first line (and any split UTF-8 character in it) is left out, unless it is the only line;
+ * zero bytes (a start punched out by the log cap) and what comes before them are left out.
  *
  * @param path the file
  * @param maxBytes most bytes read
@@ -46,6 +47,9 @@ export async function readTail(path: string, maxBytes: number): Promise<LogTail>
       filled += n;
     }
     let bytes = buf.subarray(0, filled);
+    // A log whose start the log cap punched out reads as zeros there: they are no output.
+    const hole = bytes.lastIndexOf(0);
+    if (hole >= 0) return { text: decode(bytes.subarray(hole + 1)), size, truncated: true };
     if (start > 0) {
       const newline = bytes.indexOf(0x0a);
       // Drop the byte before the tail and, unless it ended a line, the partial first line.
@@ -53,8 +57,12 @@ export async function readTail(path: string, maxBytes: number): Promise<LogTail>
         ? bytes.subarray(newline + 1)
         : bytes.subarray(1);
     }
-    return { text: new TextDecoder().decode(bytes), size, truncated: start > 0 };
+    return { text: decode(bytes), size, truncated: start > 0 };
   } finally {
     file.close();
   }
+}
+
+function decode(bytes: Uint8Array): string {
+  return new TextDecoder().decode(bytes);
 }

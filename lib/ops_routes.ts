@@ -4,7 +4,8 @@
  * through `HandlerDeps.routes`.
  *
  * `/healthz` answers 503 as soon as shutdown begins, so a load balancer stops sending new
- * launches here while the sessions are being stopped.
+ * launches here while the sessions are being stopped, and while the listener cannot accept
+ * connections (out of descriptors): a monitor on a connection it keeps open hears it.
  *
  * @module
  */
@@ -12,6 +13,7 @@
 import { jsonResponse } from "./errors.ts";
 import type { Route, RouteHandler } from "./http.ts";
 import type { Metrics, MetricsSnapshot } from "./metrics.ts";
+import type { ListenerStatus } from "./server_keeper.ts";
 
 /** The content type of the Prometheus text exposition format. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -24,18 +26,29 @@ export interface OpsRoutesDeps {
   snapshot: () => MetricsSnapshot;
   /** True once the launcher has begun shutting down. */
   shuttingDown: () => boolean;
+  /** Whether the launcher's listener accepts connections. @default always */
+  listener?: () => ListenerStatus;
+  /** Descriptors open and the limit. @default not reported */
+  descriptors?: () => { open: number; limit: number };
 }
 
 /** The body of a `/healthz` answer. */
 export interface Health {
-  /** "ok", or "shutting down" (with status 503). */
-  status: "ok" | "shutting down";
+  /** "ok", else (with status 503) "shutting down", or "refusing connections" while the
+   * listener cannot accept (out of descriptors), with the `error` and `since` when. */
+  status: "ok" | "shutting down" | "refusing connections";
+  /** Why the listener does not accept. */
+  error?: string;
+  /** Since when it does not, as an ISO date. */
+  since?: string;
   /** Sessions in the table, whatever their state. */
   sessions: number;
   /** The most sessions that may run at once. */
   capacity: number;
   /** Ports no session holds. */
   freePorts: number;
+  /** Descriptors the launcher holds open, and its limit. */
+  descriptors?: { open: number; limit: number };
 }
 
 // Monitoring must always see the present, never a cached answer.
@@ -67,13 +80,18 @@ export function opsRoutes(deps: OpsRoutesDeps): Route[] {
   const healthz: RouteHandler = () => {
     const snapshot = deps.snapshot();
     const closing = deps.shuttingDown();
+    const listener = deps.listener?.() ?? { accepting: true };
     const body: Health = {
-      status: closing ? "shutting down" : "ok",
+      status: closing ? "shutting down" : listener.accepting ? "ok" : "refusing connections",
+      ...(!closing && !listener.accepting
+        ? { error: listener.error, since: new Date(listener.since ?? Date.now()).toISOString() }
+        : {}),
       sessions: snapshot.sessions.length,
       capacity: snapshot.maxSessions,
       freePorts: snapshot.freePorts,
+      ...(deps.descriptors ? { descriptors: deps.descriptors() } : {}),
     };
-    return Promise.resolve(jsonResponse(body, closing ? 503 : 200, NO_STORE));
+    return Promise.resolve(jsonResponse(body, body.status === "ok" ? 200 : 503, NO_STORE));
   };
   return [
     { pattern: new URLPattern({ pathname: "/metrics" }), methods: withHead(metrics) },

@@ -12,7 +12,7 @@
  */
 
 import { spawn as nodeSpawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, constants, ftruncateSync, openSync } from "node:fs";
 import process from "node:process";
 import { LaunchError } from "./errors.ts";
 
@@ -34,7 +34,7 @@ export interface SpawnRequest {
   cwd?: string;
   /** The complete environment of the child. */
   env: Record<string, string>;
-  /** File that receives stdout and stderr; created (mode 0600) or truncated. */
+  /** File that receives stdout and stderr; created (mode 0600) or truncated, opened to append. */
   logFile: string;
 }
 
@@ -143,7 +143,25 @@ function spawnProcess(request: SpawnRequest, setsid: string | undefined): Promis
   } catch (err) {
     return Promise.reject(err);
   }
-  const fd = openSync(request.logFile, "w", 0o600);
+  // O_APPEND: each write goes to the end of the file, wherever the end is once the log cap has
+  // dropped its start; without it the process would write on at its old offset, past the end.
+  // (Deno's open refuses O_TRUNC with O_APPEND, hence the ftruncate.)
+  let fd: number;
+  try {
+    fd = openSync(
+      request.logFile,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND,
+      0o600,
+    );
+  } catch (err) {
+    return Promise.reject(
+      new LaunchError(
+        `cannot open the session's log (${(err as NodeJS.ErrnoException).code ?? "error"})`,
+        "spawn_error",
+      ),
+    );
+  }
+  ftruncateSync(fd, 0);
   const [command, args] = setsid ? [setsid, ["--", file, ...request.args]] : [file, request.args];
   return new Promise<ProcessHandle>((resolve, reject) => {
     let child;

@@ -15,6 +15,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { jsonResponse } from "./errors.ts";
+import { dropHopByHop, TrustedProxies } from "./forwarding.ts";
 import type { Traffic } from "./traffic.ts";
 
 /** Where a session's process listens, and its counters. */
@@ -38,6 +39,13 @@ export interface ProxyOptions {
   maxBufferedBytes?: number;
   /** How long to wait for the session's process to accept a WebSocket. @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * Cookies a session's answer may not set (the dashboard's login cookie): its pages are
+   * served from the launcher's own host. @default none
+   */
+  reservedCookies?: string[];
+  /** Peers whose forwarded headers are believed. @default this machine (loopback) */
+  trustedProxies?: TrustedProxies;
 }
 
 /** A parsed proxy request path. */
@@ -91,18 +99,6 @@ function parseProxyQuery(url: URL): ProxyPath | undefined {
   const search = rest.size ? `?${rest}` : "";
   return path === "" ? { id, search } : { id, path: `/${path.replace(/^\/+/, "")}`, search };
 }
-
-const HOP_BY_HOP = [
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "host",
-];
 
 const logger = () => getLogger(["pvw-launcher", "proxy"]);
 
@@ -159,6 +155,8 @@ export class SessionProxy {
   #lookup: ProxyLookup;
   #maxBuffered: number;
   #connectTimeoutMs: number;
+  #reservedCookies: Set<string>;
+  #trusted: TrustedProxies;
   #open = new Map<string, Set<() => void>>();
   #bytesToSessions = 0;
   #bytesFromSessions = 0;
@@ -173,6 +171,8 @@ export class SessionProxy {
     this.#lookup = lookup;
     this.#maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.#reservedCookies = new Set(options.reservedCookies ?? []);
+    this.#trusted = options.trustedProxies ?? new TrustedProxies(["127.0.0.0/8", "::1"]);
   }
 
   /**
@@ -180,9 +180,14 @@ export class SessionProxy {
    *
    * @param req the request
    * @param url the request's URL, when the caller has parsed it already
+   * @param remote the client's address (the peer), for the forwarded headers
    * @returns the answer, or undefined when the URL is not a proxy URL
    */
-  handle(req: Request, url: URL = new URL(req.url)): Promise<Response> | undefined {
+  handle(
+    req: Request,
+    url: URL = new URL(req.url),
+    remote?: Deno.NetAddr,
+  ): Promise<Response> | undefined {
     if (!url.pathname.startsWith("/proxy")) return undefined;
     const parsed = parseProxyPath(url);
     if (!parsed) return undefined;
@@ -191,7 +196,9 @@ export class SessionProxy {
       return Promise.resolve(jsonResponse({ error: `no session with id "${parsed.id}"` }, 404));
     }
     const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
-    return upgrade ? this.#webSocket(req, parsed, target) : this.#http(req, parsed, target);
+    return upgrade
+      ? this.#webSocket(req, parsed, target, remote)
+      : this.#http(req, parsed, target, remote);
   }
 
   /** Closes every proxied connection of a session (it ended). @param id session id */
@@ -215,12 +222,13 @@ export class SessionProxy {
     };
   }
 
-  async #http(req: Request, p: ProxyPath, target: ProxyTarget): Promise<Response> {
-    const headers = new Headers(req.headers);
-    for (const h of HOP_BY_HOP) headers.delete(h);
-    const url = new URL(req.url);
-    headers.set("x-forwarded-host", url.host);
-    headers.set("x-forwarded-proto", url.protocol.replace(":", ""));
+  async #http(
+    req: Request,
+    p: ProxyPath,
+    target: ProxyTarget,
+    remote?: Deno.NetAddr,
+  ): Promise<Response> {
+    const headers = this.#trusted.forwardedHeaders(req, remote?.hostname);
     const path = p.path ?? "/";
     const upstreamUrl = `http://${dialHost(target.host)}:${target.port}${path}${p.search}`;
     let res: Response;
@@ -236,11 +244,28 @@ export class SessionProxy {
       return jsonResponse({ error: `session "${p.id}" is not reachable` }, 502);
     }
     const out = new Headers(res.headers);
-    for (const h of HOP_BY_HOP) out.delete(h);
+    dropHopByHop(out);
+    this.#dropReservedCookies(out);
     return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
   }
 
-  async #webSocket(req: Request, p: ProxyPath, target: ProxyTarget): Promise<Response> {
+  /** A session's page must not log the admin out of the dashboard, nor in as someone else. */
+  #dropReservedCookies(headers: Headers): void {
+    if (this.#reservedCookies.size === 0 || !headers.has("set-cookie")) return;
+    const cookies = headers.getSetCookie();
+    headers.delete("set-cookie");
+    for (const cookie of cookies) {
+      const name = cookie.slice(0, Math.max(0, cookie.indexOf("="))).trim();
+      if (!this.#reservedCookies.has(name)) headers.append("set-cookie", cookie);
+    }
+  }
+
+  async #webSocket(
+    req: Request,
+    p: ProxyPath,
+    target: ProxyTarget,
+    remote?: Deno.NetAddr,
+  ): Promise<Response> {
     const protocols = (req.headers.get("sec-websocket-protocol") ?? "")
       .split(",").map((s) => s.trim()).filter(Boolean);
     if (!protocols.every((s) => TOKEN.test(s))) {
@@ -248,7 +273,11 @@ export class SessionProxy {
     }
     const path = p.path ?? target.wsPath;
     const url = `ws://${dialHost(target.host)}:${target.port}${path}${p.search}`;
-    const upstream = await this.#connect(url, protocols);
+    const upstream = await this.#connect(
+      url,
+      protocols,
+      this.#trusted.forwarding(req, remote?.hostname),
+    );
     if (!upstream) {
       await req.body?.cancel();
       return jsonResponse({ error: `session "${p.id}" is not reachable` }, 502);
@@ -277,9 +306,9 @@ export class SessionProxy {
     return upgraded.response;
   }
 
-  #connect(url: string, protocols: string[]): Promise<WebSocket | undefined> {
+  #connect(url: string, protocols: string[], headers: Headers): Promise<WebSocket | undefined> {
     return new Promise((resolve) => {
-      const ws = new WebSocket(url, protocols);
+      const ws = new WebSocket(url, { protocols, headers });
       ws.binaryType = "arraybuffer";
       const timer = setTimeout(() => {
         safeClose(ws);

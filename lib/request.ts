@@ -5,7 +5,7 @@
  * @module
  */
 
-import { BadRequestError, PayloadTooLargeError } from "./errors.ts";
+import { BadRequestError, PayloadTooLargeError, RequestTimeoutError } from "./errors.ts";
 
 /** Limits on a launch request. */
 export interface RequestLimits {
@@ -15,6 +15,8 @@ export interface RequestLimits {
   maxKeys: number;
   /** Longest value, in characters of its JSON form for non-strings. @default 4096 */
   maxValueLength: number;
+  /** How long the body may take to arrive, in ms. @default no limit */
+  bodyTimeoutMs?: number;
 }
 
 /** The limits used unless told otherwise. */
@@ -29,11 +31,14 @@ export const DEFAULT_LIMITS: RequestLimits = {
  *
  * @param req the request
  * @param limit most bytes accepted
+ * @param timeoutMs how long the whole body may take to arrive; none when undefined
  * @returns the body as text
  * @throws {PayloadTooLargeError} when the body is larger
+ * @throws {RequestTimeoutError} when it does not arrive in time (a client holding the
+ *   connection by sending nothing, or a byte at a time)
  * @throws {BadRequestError} when the body cannot be read to its end or is not UTF-8
  */
-export async function readBody(req: Request, limit: number): Promise<string> {
+export async function readBody(req: Request, limit: number, timeoutMs?: number): Promise<string> {
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > limit) {
     await req.body?.cancel();
@@ -43,23 +48,39 @@ export async function readBody(req: Request, limit: number): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = req.body.getReader();
-  for (;;) {
-    let chunk: ReadableStreamReadResult<Uint8Array>;
-    try {
-      chunk = await reader.read();
-    } catch {
-      // The client hung up or broke the framing mid-body; the answer is likely never read.
-      throw new BadRequestError("the request body ended before it was complete");
+  const late = Promise.withResolvers<"late">();
+  const timer = timeoutMs === undefined
+    ? undefined
+    : setTimeout(() => late.resolve("late"), timeoutMs);
+  try {
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array> | "late";
+      try {
+        chunk = await Promise.race([reader.read(), late.promise]);
+      } catch {
+        // The client hung up or broke the framing mid-body; the answer is likely never read.
+        throw new BadRequestError("the request body ended before it was complete");
+      }
+      if (chunk === "late") {
+        await reader.cancel().catch(() => {});
+        throw new RequestTimeoutError(timeoutMs! / 1000);
+      }
+      const { done, value } = chunk;
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel();
+        throw new PayloadTooLargeError(limit);
+      }
+      chunks.push(value);
     }
-    const { done, value } = chunk;
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new PayloadTooLargeError(limit);
-    }
-    chunks.push(value);
+  } finally {
+    clearTimeout(timer);
   }
+  return decode(chunks, size);
+}
+
+function decode(chunks: Uint8Array[], size: number): string {
   const bytes = new Uint8Array(size);
   let offset = 0;
   for (const c of chunks) {
@@ -73,9 +94,12 @@ export async function readBody(req: Request, limit: number): Promise<string> {
   }
 }
 
-// C0 controls and DEL; tab, CR and LF included: no argv or log line should carry them.
+// C0 controls, DEL and the C1 controls (tab, CR and LF included): no argv or log line should
+// carry them; terminals and some log readers act on C1 ones (CSI, NEL). Also the bidi
+// embeddings, overrides and isolates, which make text display in another order than it is
+// read ("Trojan Source"), and the line and paragraph separators, which some readers break at.
 // deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
 
 function jsonLength(key: string, value: unknown): number {
   try {

@@ -1,6 +1,7 @@
 /**
- * Serves the static files of the wslink `content` directory (the page that starts sessions),
- * never anything outside it.
+ * Serves the static files of the wslink `content` directory (the page that starts sessions):
+ * regular files inside it only. A symlink may lead elsewhere in the folder, never out of it;
+ * dotfiles (`.env`, `.git/`) are not served, nor FIFOs, sockets or devices.
  *
  * @module
  */
@@ -33,7 +34,7 @@ const TYPES: Record<string, string> = {
  * @param pathname the request path as in a URL, still percent-encoded
  * @param head answer without a body
  * @returns the file, or a redirect
- * @throws {NotFoundError} when there is no such file under `root`
+ * @throws {NotFoundError} when there is no such regular file under `root`, or it is a dotfile
  */
 export async function serveFile(
   root: string,
@@ -55,14 +56,18 @@ export async function serveFile(
   if (relative.startsWith("..") || relative.includes("\0") || !path.startsWith(root + sep)) {
     throw new NotFoundError(pathname);
   }
+  if (hasDotSegment(relative)) throw new NotFoundError(pathname);
+  const found = await regularFileWithin(root, path);
+  if (!found) throw new NotFoundError(pathname);
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(path, { read: true });
+    file = await Deno.open(found.path, { read: true });
   } catch {
     throw new NotFoundError(pathname);
   }
   const info = await file.stat();
-  if (!info.isFile) {
+  // Replaced between the checks and the open: not the file that was checked.
+  if (!info.isFile || info.ino !== found.info.ino || info.dev !== found.info.dev) {
     file.close();
     throw new NotFoundError(pathname);
   }
@@ -75,4 +80,30 @@ export async function serveFile(
     return new Response(null, { headers });
   }
   return new Response(file.readable, { headers });
+}
+
+/** Whether a relative path has a part that starts with a dot (`.env`, `.git/config`). */
+function hasDotSegment(relative: string): boolean {
+  return relative.split(/[/\\]/).some((part) => part.startsWith("."));
+}
+
+/**
+ * The real path of a regular file under `root`, or undefined. Symlinks are followed, and the
+ * file they lead to must itself be inside the folder and no dotfile. A FIFO or a device is
+ * refused before it is opened: opening a FIFO would wait for a writer, for ever.
+ */
+async function regularFileWithin(
+  root: string,
+  path: string,
+): Promise<{ path: string; info: Deno.FileInfo } | undefined> {
+  try {
+    const [realRoot, real] = await Promise.all([Deno.realPath(root), Deno.realPath(path)]);
+    if (!real.startsWith(realRoot + sep) || hasDotSegment(real.slice(realRoot.length + 1))) {
+      return undefined;
+    }
+    const info = await Deno.stat(real);
+    return info.isFile ? { path: real, info } : undefined;
+  } catch {
+    return undefined; // missing, or a link to nowhere
+  }
 }

@@ -344,6 +344,39 @@ Deno.test("parseConfig() reports invalid operating settings at the value, in bot
         /^expected at least 1 request at once, found 0.5: no request would pass$/,
       ],
     ]],
+    ["a header_timeout of zero", `"header_timeout": 0`, [
+      ["4:21 error header_timeout", /^expected a positive number of seconds, found the number 0$/],
+    ]],
+    ["a keepalive_timeout as a string", `"keepalive_timeout": "30"`, [
+      ["4:24 error keepalive_timeout", /^expected a positive number of seconds, found the string/],
+    ]],
+    ["a trusted proxy that is a host name", `"trusted_proxies": ["proxy.example.com", "::1"]`, [
+      [
+        "4:23 error trusted_proxies[0]",
+        /^expected an IP address or a network such as "10.0.0.0\/8" or "::1", found "proxy/,
+      ],
+    ]],
+    ["a trusted network with a prefix too long", `"trusted_proxies": ["10.0.0.0/33"]`, [
+      ["4:23 error trusted_proxies[0]", /^expected an IP address or a network/],
+    ]],
+    ["a dashboard_listen without a port", `"dashboard_listen": "127.0.0.1"`, [
+      [
+        "4:23 error dashboard_listen",
+        /^expected a port such as 9090, or "127.0.0.1:9090", found the string "127.0.0.1"$/,
+      ],
+    ]],
+    ["a dashboard_listen port out of range", `"dashboard_listen": 70000`, [
+      ["4:23 error dashboard_listen", /a port is 0..65535/],
+    ]],
+    ["a max_log_size below 64K", `"max_log_size": "10K"`, [
+      [
+        "4:19 error max_log_size",
+        /^a session log must be able to hold at least 64K, found 10240 bytes$/,
+      ],
+    ]],
+    ["a max_log_size in an unknown unit", `"max_log_size": "2 parsecs"`, [
+      ["4:19 error max_log_size", /^expected a number of bytes, or a size such as "16M" or "512K"/],
+    ]],
   ];
   const inWslink = ([at, message]: [string, RegExp]): [string, RegExp] => [
     at.replace(

@@ -64,6 +64,11 @@ Deno.test("parseConfig() loads a spec config and the equivalent wslink config in
     apiToken: "fedcba9876543210fedcba9876543210",
     allowedOrigins: ["https://app.example.com", "http://localhost:3000"],
     rateLimit: { perMinute: 30, burst: 30 },
+    headerTimeoutMs: 5_000,
+    keepAliveTimeoutMs: 60_000,
+    trustedProxies: ["10.0.0.0/8", "::1"],
+    dashboardListen: { hostname: "127.0.0.1", port: 9090 },
+    maxLogBytes: 2 * 1024 * 1024,
   });
 });
 
@@ -96,6 +101,10 @@ Deno.test("parseConfig() fills in the defaults of a minimal config", async (t) =
     keepSessions: false,
     dashboardPath: "/_dashboard",
     allowedOrigins: [],
+    headerTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 30_000,
+    trustedProxies: ["127.0.0.0/8", "::1"],
+    maxLogBytes: 16 * 1024 * 1024,
   };
   const formats = [["spec", spec(""), "refuse"], ["wslink", wslink(""), "keep"]] as const;
   for (const [format, text, unprovided] of formats) {
@@ -404,4 +413,32 @@ Deno.test("parseConfig() lets an application's idle_timeout and max_lifetime ove
     assert.equal(config.apps.demo.idleTimeoutMs, 60_000);
     assert(!("maxLifetimeMs" in config.apps.demo), "an absent lifetime is left out");
   });
+});
+
+Deno.test("parseConfig() reads dashboard_listen, max_log_size and trusted_proxies in their forms", async (t) => {
+  const cases: [string, Record<string, unknown>][] = [
+    [`"dashboard_listen": 9090`, { dashboardListen: { port: 9090 } }],
+    [`"dashboard_listen": "[::1]:9090"`, { dashboardListen: { hostname: "::1", port: 9090 } }],
+    [`"dashboard_listen": "localhost:0"`, { dashboardListen: { hostname: "localhost", port: 0 } }],
+    [`"max_log_size": 65536`, { maxLogBytes: 65536 }],
+    [`"max_log_size": "512K"`, { maxLogBytes: 512 * 1024 }],
+    [`"max_log_size": "1.5 MiB"`, { maxLogBytes: 1.5 * 1024 * 1024 }],
+    [`"max_log_size": "1g"`, { maxLogBytes: 1024 ** 3 }],
+    [`"trusted_proxies": []`, { trustedProxies: [] }],
+    [`"trusted_proxies": ["192.168.0.0/16", "2001:db8::/32"]`, {
+      trustedProxies: ["192.168.0.0/16", "2001:db8::/32"],
+    }],
+    [`"header_timeout": 2.5`, { headerTimeoutMs: 2500 }],
+  ];
+  for (const [member, expected] of cases) {
+    await t.step(member, () => {
+      for (const text of [spec(`  ${member},`), wslink(`    ${member},`)]) {
+        const { config, warnings } = parse(text);
+        assert.deepStrictEqual(warnings, []);
+        for (const [key, value] of Object.entries(expected)) {
+          assert.deepStrictEqual(config[key as keyof typeof config], value, key);
+        }
+      }
+    });
+  }
 });

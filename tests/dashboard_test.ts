@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { LauncherConfig } from "../lib/config_types.ts";
-import { dashboardRoutes, MAX_LOG_BYTES } from "../lib/dashboard.ts";
+import { dashboardAnnouncement, dashboardRoutes, MAX_LOG_BYTES } from "../lib/dashboard.ts";
 import { COOKIE_NAME, CSRF_HEADER } from "../lib/dashboard_auth.ts";
 import { DashboardEvents } from "../lib/dashboard_events.ts";
 import { type DashboardState, stateReader } from "../lib/dashboard_state.ts";
@@ -12,6 +12,7 @@ import { type SessionInfo, SessionManager } from "../lib/sessions.ts";
 import { FakeFollower, FakeSpawner, testConfig } from "./fakes.ts";
 
 const TOKEN = "the-admin-token-0123456789";
+const MADE_TOKEN = "a-token-made-at-start-0123456789";
 const SECRET = "client-chosen-secret-42";
 const LOCAL = "127.0.0.1";
 const REMOTE = "203.0.113.7";
@@ -67,7 +68,9 @@ async function setUp(overrides: Partial<LauncherConfig> = {}) {
       events.changed();
     },
   };
-  const routes = dashboardRoutes({ config, sessions, state, events });
+  // As main.ts does: without an admin_token, a token made at start.
+  const adminToken = config.adminToken ?? MADE_TOKEN;
+  const routes = dashboardRoutes({ config: { ...config, adminToken }, sessions, state, events });
   const handler = createHandler({ config, sessions, observer, routes });
   const call = (method: string, path: string, options: CallOptions = {}) =>
     handler(
@@ -96,7 +99,13 @@ async function setUp(overrides: Partial<LauncherConfig> = {}) {
     await sessions.stopAll();
     await Deno.remove(logDir, { recursive: true });
   };
-  return { config, sessions, spawner, events, call, launch, cleanUp };
+  /** A request with the admin's bearer token. */
+  const admin = (method: string, path: string, options: CallOptions = {}) =>
+    call(method, path, {
+      ...options,
+      headers: { authorization: `Bearer ${adminToken}`, ...options.headers },
+    });
+  return { config, sessions, spawner, events, call, admin, launch, cleanUp };
 }
 
 /** Waits for microtasks until `condition` holds (fakes settle without timers). */
@@ -116,12 +125,12 @@ async function drop(res: Response): Promise<Response> {
 }
 
 Deno.test("GET /_dashboard redirects to /_dashboard/, which is the page", async () => {
-  const { call, cleanUp } = await setUp();
+  const { call, admin, cleanUp } = await setUp();
   try {
     const redirect = await drop(await call("GET", "/_dashboard"));
     assert.equal(redirect.status, 303);
     assert.equal(redirect.headers.get("location"), "/_dashboard/");
-    const page = await call("GET", "/_dashboard/");
+    const page = await admin("GET", "/_dashboard/");
     assert.equal(page.status, 200);
     assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
     const csp = page.headers.get("content-security-policy") ?? "";
@@ -131,41 +140,42 @@ Deno.test("GET /_dashboard redirects to /_dashboard/, which is the page", async 
     const html = await page.text();
     assert.match(html, /<script type="module">/);
     assert.doesNotMatch(html, /<!-- @/, "every placeholder is filled");
-    assert.match(html, /data-auth="loopback"/);
-    assert.equal((await drop(await call("POST", "/_dashboard/"))).status, 405);
-    assert.equal((await drop(await call("GET", "/_dashboard/nothing"))).status, 404);
+    assert.match(html, /data-auth="token"/);
+    assert.equal((await drop(await admin("POST", "/_dashboard/"))).status, 405);
+    assert.equal((await drop(await admin("GET", "/_dashboard/nothing"))).status, 404);
   } finally {
     await cleanUp();
   }
 });
 
-Deno.test("without admin_token the dashboard serves loopback clients only", async (t) => {
-  const { call, cleanUp } = await setUp();
+Deno.test("without admin_token the dashboard serves no one without the token made at start", async (t) => {
+  const { call, admin, cleanUp } = await setUp();
   try {
-    for (const path of ["/_dashboard/", "/_dashboard/api/state", "/_dashboard/api/events"]) {
-      await t.step(`${path}: 127.0.0.1 and ::1 may`, async () => {
-        for (const remote of [LOCAL, "::1"]) {
-          assert.equal((await drop(await call("GET", path, { remote }))).status, 200);
+    for (const path of ["/_dashboard/api/state", "/_dashboard/api/events"]) {
+      await t.step(`${path}: 127.0.0.1 and ::1 get 401 JSON, as any client does`, async () => {
+        for (const remote of [LOCAL, "::1", REMOTE]) {
+          const res = await call("GET", path, { remote });
+          assert.equal(res.status, 401);
+          assert.match(String((await json(res)).error), /needs the admin token/);
         }
       });
-      await t.step(`${path}: a remote client gets 403 JSON`, async () => {
-        const res = await call("GET", path, { remote: REMOTE });
-        assert.equal(res.status, 403);
-        assert.match(String((await json(res)).error), /only served to this machine/);
-      });
-      await t.step(`${path}: a request relayed by a local proxy gets 403`, async () => {
-        const headers = { "x-forwarded-for": REMOTE };
-        assert.equal((await drop(await call("GET", path, { headers }))).status, 403);
-      });
-      await t.step(`${path}: a loopback connection for another host name gets 403`, async () => {
-        const res = await call("GET", path, { host: "rebound.example:8080" });
-        assert.equal((await drop(res)).status, 403);
+      await t.step(`${path}: the made token opens it`, async () => {
+        assert.equal((await drop(await admin("GET", path))).status, 200);
       });
     }
-    await t.step("the login form is not needed and sends to the page", async () => {
-      const res = await drop(await call("GET", "/_dashboard/login"));
+    await t.step("the page sends a browser without the cookie to the login form", async () => {
+      const res = await drop(await call("GET", "/_dashboard/"));
+      assert.equal(res.status, 303);
+      assert.equal(res.headers.get("location"), "/_dashboard/login");
+    });
+    await t.step("the login URL with the made token logs in", async () => {
+      const res = await drop(await call("GET", `/_dashboard/login?token=${MADE_TOKEN}`));
       assert.equal(res.status, 303);
       assert.equal(res.headers.get("location"), "/_dashboard/");
+      assert.equal(res.headers.get("referrer-policy"), "no-referrer");
+      const cookie = res.headers.get("set-cookie")!.split(";")[0];
+      const state = await call("GET", "/_dashboard/api/state", { headers: { cookie } });
+      assert.equal((await drop(state)).status, 200);
     });
   } finally {
     await cleanUp();
@@ -293,7 +303,7 @@ Deno.test("the login form sets a signed HttpOnly SameSite=Strict cookie that nev
 });
 
 Deno.test("GET api/state lists the sessions, capacity and failures, and no secret", async () => {
-  const { call, launch, spawner, cleanUp } = await setUp();
+  const { call, admin, launch, spawner, cleanUp } = await setUp();
   try {
     const a = await launch({ application: "viz", secret: SECRET, password: "pw-in-body-99" });
     spawner.failWith = new LaunchError(
@@ -304,7 +314,7 @@ Deno.test("GET api/state lists the sessions, capacity and failures, and no secre
     assert.equal(failed.status, 503);
     await drop(await call("POST", "/paraview", { body: '{"application": "nope"}' }));
 
-    const res = await call("GET", "/_dashboard/api/state");
+    const res = await admin("GET", "/_dashboard/api/state");
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("cache-control"), "no-store");
     const text = await res.text();
@@ -349,7 +359,7 @@ Deno.test("GET api/state lists the sessions, capacity and failures, and no secre
 });
 
 Deno.test("GET api/sessions/:id/log answers a bounded tail of that session's log only", async (t) => {
-  const { call, launch, sessions, cleanUp } = await setUp();
+  const { call, admin, launch, sessions, cleanUp } = await setUp();
   try {
     const { id } = await launch();
     const logFile = sessions.list()[0].logFile;
@@ -358,7 +368,7 @@ Deno.test("GET api/sessions/:id/log answers a bounded tail of that session's log
     const size = (await Deno.stat(logFile)).size;
     assert.ok(size > MAX_LOG_BYTES);
     const tail = async (query: string) => {
-      const res = await call("GET", `/_dashboard/api/sessions/${id}/log${query}`);
+      const res = await admin("GET", `/_dashboard/api/sessions/${id}/log${query}`);
       assert.equal(res.status, 200);
       assert.equal(res.headers.get("content-type"), "text/plain; charset=utf-8");
       assert.equal(res.headers.get("x-log-size"), String(size));
@@ -379,7 +389,7 @@ Deno.test("GET api/sessions/:id/log answers a bounded tail of that session's log
     });
     await t.step("a bytes that is not a whole number is a 400", async () => {
       for (const bad of ["-1", "1e6", "abc", "1.5"]) {
-        const res = await call("GET", `/_dashboard/api/sessions/${id}/log?bytes=${bad}`);
+        const res = await admin("GET", `/_dashboard/api/sessions/${id}/log?bytes=${bad}`);
         assert.equal(res.status, 400, bad);
         assert.match(String((await json(res)).error), /bytes/);
       }
@@ -388,7 +398,7 @@ Deno.test("GET api/sessions/:id/log answers a bounded tail of that session's log
       "an id that is not in the table is a 404 JSON, whatever it looks like",
       async () => {
         for (const bad of ["nope", "..%2Fstate.json", "%2e%2e", encodeURIComponent(logFile)]) {
-          const res = await call("GET", `/_dashboard/api/sessions/${bad}/log`);
+          const res = await admin("GET", `/_dashboard/api/sessions/${bad}/log`);
           assert.equal(res.status, 404, bad);
           assert.match(String((await json(res)).error), /^(no session with id|nothing at)/);
         }
@@ -396,7 +406,7 @@ Deno.test("GET api/sessions/:id/log answers a bounded tail of that session's log
     );
     await t.step("needs what the rest of the dashboard needs", async () => {
       const res = await call("GET", `/_dashboard/api/sessions/${id}/log`, { remote: REMOTE });
-      assert.equal((await drop(res)).status, 403);
+      assert.equal((await drop(res)).status, 401);
     });
   } finally {
     await cleanUp();
@@ -497,9 +507,9 @@ class EventReader {
 }
 
 Deno.test("GET api/events pushes the state when a session starts and ends, and ends cleanly", async (t) => {
-  const { call, launch, sessions, events, cleanUp } = await setUp();
+  const { admin, launch, sessions, events, cleanUp } = await setUp();
   try {
-    const res = await call("GET", "/_dashboard/api/events");
+    const res = await admin("GET", "/_dashboard/api/events");
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("content-type"), "text/event-stream; charset=utf-8");
     assert.equal(res.headers.get("cache-control"), "no-store");
@@ -531,14 +541,14 @@ Deno.test("GET api/events pushes the state when a session starts and ends, and e
       assert.equal(events.clients, 0);
     });
     await t.step("shutting down ends every stream", async () => {
-      const streams = await Promise.all([1, 2].map(() => call("GET", "/_dashboard/api/events")));
+      const streams = await Promise.all([1, 2].map(() => admin("GET", "/_dashboard/api/events")));
       const readers = streams.map((r) => new EventReader(r.body!));
       for (const r of readers) assert.ok(await r.next());
       assert.equal(events.clients, 2);
       events.close();
       for (const r of readers) assert.equal(await r.next(), null);
       assert.equal(events.clients, 0);
-      const late = new EventReader((await call("GET", "/_dashboard/api/events")).body!);
+      const late = new EventReader((await admin("GET", "/_dashboard/api/events")).body!);
       assert.equal(await late.next(), null, "a page that comes later gets an ended stream");
     });
   } finally {
@@ -564,4 +574,26 @@ Deno.test("DashboardEvents sends a heartbeat comment while nothing changes", asy
   assert.equal(text.match(/event: state/g)?.length, 1, "time alone is not a change");
   await reader.cancel();
   assert.equal(events.clients, 0);
+});
+
+Deno.test("dashboardAnnouncement() says where the dashboard is and, without admin_token, gives a login URL", () => {
+  const here = { dashboardPath: "/_dashboard" };
+  assert.deepEqual(
+    dashboardAnnouncement(here, { hostname: "0.0.0.0", port: 8080 }, false, "tok-123"),
+    [
+      "dashboard: log in at http://localhost:8080/_dashboard/login?token=tok-123 (a token made at start; set admin_token to keep one across restarts)",
+    ],
+  );
+  assert.deepEqual(
+    dashboardAnnouncement(
+      { ...here, adminToken: "secret-secret-16" },
+      { hostname: "::1", port: 9090 },
+      true,
+      "secret-secret-16",
+    ),
+    [
+      "dashboard listening on http://[::1]:9090/_dashboard/",
+      "dashboard: http://[::1]:9090/_dashboard/ (log in with the admin_token)",
+    ],
+  );
 });

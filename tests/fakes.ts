@@ -141,6 +141,10 @@ export function testConfig(overrides: Partial<LauncherConfig> = {}): LauncherCon
     keepSessions: false,
     dashboardPath: "/_dashboard",
     allowedOrigins: [],
+    headerTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 30_000,
+    trustedProxies: ["127.0.0.0/8", "::1"],
+    maxLogBytes: 16 * 1024 * 1024,
     ...overrides,
   };
 }

@@ -172,3 +172,72 @@ Deno.test("DirectoryFollower.close() closes every follow and ends its watch", as
   await within(DEADLINE_MS, "the watch loop to end", logs.follower.closed());
   assert.equal(logs.follower.size, 0);
 });
+
+/** A watch that has gone deaf, as one on a folder replaced since, or whose events were lost. */
+class DeafWatch implements AsyncIterable<Deno.FsEvent> {
+  #end = Promise.withResolvers<void>();
+  events: Deno.FsEvent[] = [];
+  #wake = Promise.withResolvers<void>();
+  /** Delivers one event, as an overflowed kernel queue does with a rescan flag. */
+  emit(event: Deno.FsEvent): void {
+    this.events.push(event);
+    this.#wake.resolve();
+  }
+  async *[Symbol.asyncIterator](): AsyncIterator<Deno.FsEvent> {
+    for (;;) {
+      const ended = await Promise.race([
+        this.#end.promise.then(() => true),
+        this.#wake.promise.then(() => false),
+      ]);
+      if (ended) return;
+      this.#wake = Promise.withResolvers<void>();
+      yield* this.events.splice(0);
+    }
+  }
+  close(): void {
+    this.#end.resolve();
+  }
+}
+
+async function deafFollower(pollMs: number) {
+  const dir = await Deno.makeTempDir({ prefix: "pvw-follower-test-" });
+  const watch = new DeafWatch();
+  const follower = DirectoryFollower.open(dir, { watch: () => watch, pollMs });
+  return {
+    dir,
+    watch,
+    follower,
+    async [Symbol.asyncDispose]() {
+      follower.close();
+      await follower.closed();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("DirectoryFollower reads followed files now and then, so a lost event delays a ready line only briefly", async () => {
+  await using logs = await deafFollower(20);
+  const got = new Received();
+  const f = logs.follower.follow(join(logs.dir, "s.log"), got.handler);
+  try {
+    await sh('printf "loading\\nStarting factory" >> "$1"', join(logs.dir, "s.log"));
+    await got.until("Starting factory");
+    assert.equal(got.text, "loading\nStarting factory");
+  } finally {
+    f.close();
+  }
+});
+
+Deno.test("DirectoryFollower reads every followed file when the watch reports an overflow", async () => {
+  // Polling far too slow to matter here: only the rescan event can deliver in time.
+  await using logs = await deafFollower(3_600_000);
+  const got = new Received();
+  const f = logs.follower.follow(join(logs.dir, "s.log"), got.handler);
+  try {
+    await Deno.writeTextFile(join(logs.dir, "s.log"), "Starting factory\n");
+    logs.watch.emit({ kind: "other", paths: [], flag: "rescan" });
+    await got.until("Starting factory\n");
+  } finally {
+    f.close();
+  }
+});

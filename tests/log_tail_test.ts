@@ -60,3 +60,18 @@ Deno.test("readTail() keeps a first line that the cut happens to start exactly",
     assert.equal((await readTail(path, 9)).text, "three\n");
   });
 });
+
+Deno.test("readTail() leaves out the zeros of a punched-out start and what comes before them", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/s.log`;
+    await Deno.writeFile(
+      path,
+      new Uint8Array([...new Uint8Array(100), ...new TextEncoder().encode("kept\n")]),
+    );
+    assert.deepEqual(await readTail(path, 50), { text: "kept\n", size: 105, truncated: true });
+    assert.deepEqual(await readTail(path, 1000), { text: "kept\n", size: 105, truncated: true });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

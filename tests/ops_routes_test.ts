@@ -131,3 +131,38 @@ Deno.test("HEAD answers the status and headers of GET, without a body", async (t
     });
   }
 });
+
+Deno.test("GET /healthz answers 503 with the error while the listener cannot accept, and the descriptors", async () => {
+  const { state } = world();
+  const listener = { accepting: true } as { accepting: boolean; since?: number; error?: string };
+  const routes = opsRoutes({
+    metrics: new NullMetrics(),
+    snapshot: () => state.snapshot,
+    shuttingDown: () => state.closing,
+    listener: () => listener,
+    descriptors: () => ({ open: 1020, limit: 1024 }),
+  });
+  let res = await call(routes, "GET", "/healthz");
+  assert.strictEqual(res.status, 200);
+  assert.deepStrictEqual((await res.json()).descriptors, { open: 1020, limit: 1024 });
+  Object.assign(listener, {
+    accepting: false,
+    since: Date.UTC(2026, 0, 1),
+    error: "Too many open files",
+  });
+  res = await call(routes, "GET", "/healthz");
+  assert.strictEqual(res.status, 503);
+  assert.deepStrictEqual(await res.json(), {
+    status: "refusing connections",
+    error: "Too many open files",
+    since: "2026-01-01T00:00:00.000Z",
+    sessions: 2,
+    capacity: 5,
+    freePorts: 8,
+    descriptors: { open: 1020, limit: 1024 },
+  });
+  state.closing = true;
+  res = await call(routes, "GET", "/healthz");
+  assert.strictEqual(res.status, 503);
+  assert.strictEqual((await res.json()).status, "shutting down");
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BadRequestError, PayloadTooLargeError } from "../lib/errors.ts";
+import { BadRequestError, PayloadTooLargeError, RequestTimeoutError } from "../lib/errors.ts";
 import { DEFAULT_LIMITS, parseLaunchBody, readBody, type RequestLimits } from "../lib/request.ts";
 
 /** A body that makes one chunk per read (no read-ahead) and counts what it was asked for. */
@@ -80,6 +80,33 @@ Deno.test("readBody() stops reading a streamed body as soon as it passes the lim
   }
 });
 
+Deno.test("readBody() throws RequestTimeoutError when the body does not arrive in time, and stops reading", async () => {
+  const seen = { cancelled: false };
+  const first = Promise.withResolvers<void>();
+  // One chunk, then nothing more: a client that holds the connection with half a body.
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode("{"));
+    },
+    pull() {
+      first.resolve();
+      return new Promise(() => {});
+    },
+    cancel() {
+      seen.cancelled = true;
+    },
+  });
+  await assert.rejects(
+    readBody(post(stream), 1024, 20),
+    (err) => err instanceof RequestTimeoutError && /within 0\.02 s/.test(err.message),
+  );
+  assert(seen.cancelled);
+});
+
+Deno.test("readBody() with a time limit reads a body that arrives in time", async () => {
+  assert.equal(await readBody(post('{"a":1}'), 1024, 60_000), '{"a":1}');
+});
+
 Deno.test("readBody() throws BadRequestError for a body that is not valid UTF-8", async (t) => {
   const cases: [name: string, body: Uint8Array<ArrayBuffer>][] = [
     ["a lone continuation byte", bytes(0x7b, 0x80, 0x7d)],
@@ -117,7 +144,7 @@ Deno.test("parseLaunchBody() returns a JSON object within the limits as it was s
     ["an empty object", {}, SMALL],
     ["scalars", { application: "viz", node: 4, debug: false, none: null }, DEFAULT_LIMITS],
     ["nested values", { opts: { a: [1, "two", { three: 3 }] } }, DEFAULT_LIMITS],
-    ["non-ASCII text and C1 characters", { file: "données/ü\u0085.vtk" }, DEFAULT_LIMITS],
+    ["non-ASCII and right-to-left text", { file: "données/ü/שלום/مرحبا.vtk" }, DEFAULT_LIMITS],
     ["as many keys as allowed", keys(3), SMALL],
     ["values of exactly the longest length", { s: "x".repeat(10), a: [123, 4567] }, SMALL],
     ["a key of 256 characters", { ["k".repeat(256)]: 1 }, DEFAULT_LIMITS],
@@ -168,6 +195,17 @@ Deno.test("parseLaunchBody() throws BadRequestError for control characters at an
     ["a tab in a value", { file: "a\tb" }, /value of "file" contains control/],
     ["ESC in a value", { file: "\u001b[31m" }, /value of "file" contains control/],
     ["DEL in a value", { file: "\u007f" }, /value of "file" contains control/],
+    ["a C1 control (U+0080) in a value", { file: "\u0080" }, /value of "file" contains control/],
+    ["NEL (U+0085) in a value", { file: "a\u0085b" }, /value of "file" contains control/],
+    ["CSI (U+009B) in a value", { file: "\u009b31m" }, /value of "file" contains control/],
+    ["U+009F in a value", { file: "\u009f" }, /value of "file" contains control/],
+    ["a bidi override (U+202E)", { file: "a\u202etxt.exe" }, /value of "file" contains control/],
+    ["a bidi embedding (U+202A)", { file: "\u202a" }, /value of "file" contains control/],
+    ["a bidi isolate (U+2066)", { file: "\u2066x" }, /value of "file" contains control/],
+    ["a pop isolate (U+2069)", { file: "x\u2069" }, /value of "file" contains control/],
+    ["a line separator (U+2028)", { file: "a\u2028b" }, /value of "file" contains control/],
+    ["a paragraph separator (U+2029)", { file: "a\u2029b" }, /value of "file" contains control/],
+    ["a bidi override in a key", { "k\u202e": 1 }, /key that is too long or has control/],
     ["in an array", { args: ["ok", "a\nb"] }, /value of "args" contains control/],
     ["in a nested array", { args: [["ok", ["a\nb"]]] }, /value of "args" contains control/],
     ["in a nested object's value", { o: { p: { q: "a\u0001" } } }, /value of "o" contains control/],

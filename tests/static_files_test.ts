@@ -122,3 +122,22 @@ Deno.test("serveFile() throws NotFoundError for anything that is not a file unde
     });
   }
 });
+
+Deno.test("serveFile() serves regular files inside the root only: no symlink out, dotfile, FIFO or device", async (t) => {
+  await using dir = await contentDir();
+  await Deno.writeTextFile(join(dir.root, ".env"), "PASSWORD=x");
+  await Deno.symlink(join(dir.base, "secret.txt"), join(dir.root, "out.txt"));
+  await Deno.symlink("index.html", join(dir.root, "in.html"));
+  await Deno.symlink("/dev/null", join(dir.root, "null"));
+  const fifo = await new Deno.Command("mkfifo", { args: [join(dir.root, "pipe")] }).output();
+  assert.equal(fifo.code, 0);
+  await t.step("a symlink that stays inside is served", async () => {
+    assert.equal(await (await serveFile(dir.root, "/in.html")).text(), "<h1>pvw</h1>");
+  });
+  for (const pathname of ["/out.txt", "/.env", "/sub/../.env", "/pipe", "/null"]) {
+    await t.step(pathname, async () => {
+      await assert.rejects(serveFile(dir.root, pathname), NotFoundError);
+      await assert.rejects(serveFile(dir.root, pathname, true), NotFoundError);
+    });
+  }
+});

@@ -252,3 +252,87 @@ Deno.test({
     }
   },
 });
+
+/** An app whose page attacks the dashboard from the admin's browser (see the file). */
+const HOSTILE = [
+  Deno.execPath(),
+  "run",
+  "--allow-net",
+  join(ROOT, "tests/testdata/hostile_page_app.ts"),
+  "--port",
+  "$port",
+];
+
+Deno.test({
+  name:
+    "the dashboard in Chromium: the logged login URL, and a session's page that cannot use the admin's dashboard on its own port",
+  ignore: needs.ignore,
+  async fn(t) {
+    needs.check();
+    const work = await Deno.makeTempDir({ prefix: "pvw-launcher-e2e-dashboard-" });
+    // No admin_token: the launcher makes one and logs a login URL, as Jupyter does.
+    const launcher = await startLauncher((dir) =>
+      specConfig(dir, { visualizer: { cmd: DEMO }, hostile: { cmd: HOSTILE } }, {
+        dashboard_listen: "127.0.0.1:0",
+      })
+    );
+    const browser = await launchChromium(join(work, "profile"));
+    const pageLog: string[] = [];
+    try {
+      const page = (await browser.newPage()) as DashboardPage;
+      page.on("console", (m) => pageLog.push(`${m.type()}: ${m.text()}`));
+      const [, loginUrl] = await launcher.waitForLog(
+        /dashboard: log in at (http:\/\/127\.0\.0\.1:\d+\/_dashboard\/login\?token=\S+)/,
+      );
+      const dashboard = new URL(loginUrl).origin;
+      assert.notEqual(dashboard, launcher.base, "the dashboard has a port of its own");
+
+      await t.step("without the login URL the browser gets the login form", async () => {
+        await page.goto(`${dashboard}/_dashboard/`);
+        await until(page, "form[action=login] #token", "the login form", pageLog);
+      });
+
+      await t.step("the login URL from the launcher's log opens the dashboard", async () => {
+        await page.goto(loginUrl);
+        await until(page, '#conn[data-status="live"]', "live events", pageLog);
+        assert.equal(await page.evaluate<string>("location.href"), `${dashboard}/_dashboard/`);
+      });
+
+      await t.step(
+        "a session's page, opened by the admin, can neither stop a session nor read the state",
+        async () => {
+          const victim = await launcher.post({ application: "visualizer" });
+          const hostile = await launcher.post({ application: "hostile" });
+          assert.deepEqual([victim.status, hostile.status], [200, 200]);
+          const attacker = (await browser.newPage()) as DashboardPage;
+          attacker.on("console", (m) => pageLog.push(`hostile ${m.type()}: ${m.text()}`));
+          const query = new URLSearchParams({ dashboard, victim: String(victim.json.id) });
+          await attacker.goto(`${launcher.base}/proxy/${hostile.json.id}/?${query}`);
+          await until(attacker, "body[data-done]", "the page's attempts", pageLog);
+          const results = JSON.parse(
+            await attacker.evaluate<string>("document.body.dataset.results"),
+          );
+          assert.deepEqual(results, {
+            stop: "blocked", // the custom header needs a CORS preflight, which is refused
+            stopNoCors: "status 0", // sent, but refused without the header: an opaque answer
+            state: "blocked", // no CORS: the page cannot read the answer
+          });
+          await attacker.close();
+          const still = await launcher.request("GET", `${launcher.endpoint}/${victim.json.id}`);
+          assert.equal(still.status, 200, "the victim session still runs");
+          assert.doesNotMatch(launcher.log, /stopped from the dashboard/);
+        },
+      );
+
+      await t.step("the admin is still logged in, whatever cookies the page set", async () => {
+        await page.goto(`${dashboard}/_dashboard/`);
+        await until(page, '#conn[data-status="live"]', "live events after the attack", pageLog);
+      });
+    } finally {
+      await browser.close();
+      await launcher.stop();
+      await Deno.remove(launcher.dir, { recursive: true });
+      await Deno.remove(work, { recursive: true });
+    }
+  },
+});

@@ -64,11 +64,14 @@ export class Launcher {
   base = "";
   endpoint = "";
 
-  constructor(dir: string, configFile: string, args: string[]) {
+  constructor(dir: string, configFile: string, args: string[], wrapper: string[] = []) {
     this.dir = dir;
     this.configFile = configFile;
-    this.process = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--quiet", ...PERMISSIONS, ENTRY, configFile, ...args],
+    const argv = [Deno.execPath(), "run", "--quiet", ...PERMISSIONS, ENTRY, configFile, ...args];
+    // A wrapper that execs its command (prlimit, setsid) keeps the pid: it is the launcher's.
+    const [command, ...rest] = [...wrapper, ...argv];
+    this.process = new Deno.Command(command, {
+      args: rest,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -176,21 +179,31 @@ export function freePortRange(count: number): [number, number] {
 export async function startLauncher(
   config: Record<string, unknown> | ((dir: string) => Record<string, unknown>),
   args: string[] = [],
+  wrapper: string[] = [],
 ): Promise<Launcher> {
   const dir = await Deno.makeTempDir({ prefix: "pvw-launcher-test-" });
   const body = typeof config === "function" ? config(dir) : config;
   const file = join(dir, "launcher.config");
   await Deno.writeTextFile(file, JSON.stringify(body, null, 2));
-  return await launchOn(dir, file, args);
+  return await launchOn(dir, file, args, wrapper);
 }
 
-/** Starts a launcher on an existing config file, on 127.0.0.1 and a free port. */
+/**
+ * Starts a launcher on an existing config file, on 127.0.0.1 and a free port; `wrapper` is a
+ * command line it runs under (such as `prlimit --nofile=1024:1024 --`).
+ */
 export async function launchOn(
   dir: string,
   configFile: string,
   args: string[] = [],
+  wrapper: string[] = [],
 ): Promise<Launcher> {
-  const launcher = new Launcher(dir, configFile, ["--host", "127.0.0.1", "--port", "0", ...args]);
+  const launcher = new Launcher(
+    dir,
+    configFile,
+    ["--host", "127.0.0.1", "--port", "0", ...args],
+    wrapper,
+  );
   try {
     const m = await Promise.race([
       launcher.waitForLog(/listening on (http:\/\/[^/\s]+)(\/\S*)/, 20_000),

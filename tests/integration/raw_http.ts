@@ -74,7 +74,7 @@ export async function rawExchange(
 }
 
 /** Whether `bytes` hold a whole answer: a 1xx head, or a head and its whole body. */
-function complete(bytes: Uint8Array): boolean {
+export function complete(bytes: Uint8Array): boolean {
   const end = indexOf(bytes, CRLFCRLF);
   if (end < 0) return false;
   const answer = parseAnswer(bytes);
@@ -142,4 +142,88 @@ function dechunk(bytes: Uint8Array): Uint8Array {
     off = eol + 2 + size + 2;
   }
   return concat(parts);
+}
+
+/**
+ * One TCP connection held open across requests, as a keep-alive client (or an attacker) holds
+ * it: write any bytes, read whole answers, and learn when the server ends the connection.
+ */
+export class RawConnection {
+  readonly conn: Deno.TcpConn;
+  #received: Uint8Array = new Uint8Array();
+  #ended = false;
+
+  private constructor(conn: Deno.TcpConn) {
+    this.conn = conn;
+  }
+
+  /** Connects to 127.0.0.1:`port`. */
+  static async open(port: number): Promise<RawConnection> {
+    return new RawConnection(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  /** Writes bytes (text as UTF-8); false when the server has closed the connection. */
+  async write(data: string | Uint8Array): Promise<boolean> {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    try {
+      for (let off = 0; off < bytes.length;) off += await this.conn.write(bytes.subarray(off));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Sends a GET and reads its whole answer. */
+  async get(path: string): Promise<RawAnswer> {
+    await this.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    return await this.answer();
+  }
+
+  /** Reads the next whole answer (status undefined if the server ended the connection first). */
+  async answer(): Promise<RawAnswer> {
+    const buf = new Uint8Array(64 * 1024);
+    while (!complete(this.#received)) {
+      const n = await this.#read(buf);
+      if (n === null) break;
+    }
+    const answer = parseAnswer(this.#received);
+    this.#received = new Uint8Array();
+    return answer;
+  }
+
+  /** Reads (and drops) what arrives until the server ends the connection. */
+  async ended(): Promise<void> {
+    const buf = new Uint8Array(64 * 1024);
+    while (await this.#read(buf) !== null);
+  }
+
+  /** Whether the server has ended the connection (as far as reads have shown). */
+  get isEnded(): boolean {
+    return this.#ended;
+  }
+
+  async #read(buf: Uint8Array): Promise<number | null> {
+    if (this.#ended) return null;
+    let n: number | null;
+    try {
+      n = await this.conn.read(buf);
+    } catch {
+      n = null; // reset by the server
+    }
+    if (n === null) {
+      this.#ended = true;
+      return null;
+    }
+    this.#received = concat([this.#received, buf.subarray(0, n)]);
+    return n;
+  }
+
+  /** Closes the connection (again is fine). */
+  close(): void {
+    try {
+      this.conn.close();
+    } catch {
+      // closed already
+    }
+  }
 }

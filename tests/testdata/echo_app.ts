@@ -2,8 +2,10 @@
  * A stand-in for a visualization server that reports what it received, so proxy tests can
  * assert exactly what arrived. Prints `Starting factory` once it listens on --port.
  *
- * HTTP: answers JSON {method, path, search, headers, body}; `/stream` answers three chunks.
- * WebSocket: picks the last subprotocol offered, echoes every frame as it came (text as
+ * HTTP: answers JSON {method, path, search, headers, body}; `/stream` answers three chunks;
+ * `/cookies?c=...&c=...` answers with each `c` as a `Set-Cookie` header.
+ * WebSocket: picks the last subprotocol offered (at `/headers`, answers any frame with the
+ * handshake's headers as JSON), echoes every frame as it came (text as
  * text, binary as binary), and prints `closed <code> <reason>` when the client closes.
  * Text commands: `close <code> <reason>` closes with that code; `flood <MiB>` sends that many
  * MiB in 1 MiB binary frames and prints `flood done` or `flood stopped at <n>`; `where?` answers
@@ -43,9 +45,16 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => console.log("Starting 
   const url = new URL(req.url);
   if (req.headers.get("upgrade") === "websocket") {
     const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    const handshake = JSON.stringify(Object.fromEntries(req.headers));
     const { socket, response } = Deno.upgradeWebSocket(req, offered.length ? { protocol: offered.at(-1) } : {});
     onSocket(socket, url);
+    if (url.pathname === "/headers") socket.onmessage = () => socket.send(handshake);
     return response;
+  }
+  if (url.pathname === "/cookies") {
+    const headers = new Headers();
+    for (const cookie of url.searchParams.getAll("c")) headers.append("set-cookie", cookie);
+    return new Response("cookies", { headers });
   }
   if (url.pathname === "/stream") {
     const body = ReadableStream.from(["one\n", "two\n", "three\n"]).pipeThrough(new TextEncoderStream());
