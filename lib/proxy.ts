@@ -346,10 +346,26 @@ export class SessionProxy {
       safeClose(upstream, 1000, "the client never connected");
       forget();
     }, this.#connectTimeoutMs);
+    // What the app says before the browser's side is open (apps that speak first) waits for it.
+    let early: (string | ArrayBuffer)[] | undefined = [];
+    let earlyBytes = 0;
+    const toClient = (data: string | ArrayBuffer) => {
+      client.send(data);
+      const size = frameSize(data);
+      traffic.fromSession(size);
+      this.#bytesFromSessions += size;
+      if (client.bufferedAmount > this.#maxBuffered) {
+        safeClose(client, 1013, overflow);
+        safeClose(upstream, 1000, overflow);
+      }
+    };
     client.onopen = () => {
       clearTimeout(opening);
       opened = true;
       traffic.opened();
+      const queued = early ?? [];
+      early = undefined;
+      for (const data of queued) if (client.readyState === WebSocket.OPEN) toClient(data);
     };
     client.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
       if (upstream.readyState !== WebSocket.OPEN) return;
@@ -363,15 +379,13 @@ export class SessionProxy {
       }
     };
     upstream.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
-      if (client.readyState !== WebSocket.OPEN) return;
-      client.send(e.data);
-      const size = frameSize(e.data);
-      traffic.fromSession(size);
-      this.#bytesFromSessions += size;
-      if (client.bufferedAmount > this.#maxBuffered) {
-        safeClose(client, 1013, overflow);
-        safeClose(upstream, 1000, overflow);
+      if (early && client.readyState === WebSocket.CONNECTING) {
+        early.push(e.data);
+        earlyBytes += frameSize(e.data);
+        if (earlyBytes > this.#maxBuffered) safeClose(upstream, 1000, overflow);
+        return;
       }
+      if (client.readyState === WebSocket.OPEN) toClient(e.data);
     };
     client.onclose = (e) => {
       clearTimeout(opening);

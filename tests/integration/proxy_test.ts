@@ -115,6 +115,18 @@ Deno.test("the built-in proxy carries WebSockets to the session, byte-exact both
           },
         );
       }
+      await t.step(
+        "an app that speaks first is heard: nothing it sends at once is lost",
+        async () => {
+          for (let i = 0; i < 20; i++) {
+            const c = await connect(`${ws}/proxy/${id}/greet`);
+            await c.next(3);
+            assert.deepEqual(c.received, ["hello 1", "hello 2", "hello 3"]);
+            c.ws.close();
+            await c.closed;
+          }
+        },
+      );
       await t.step("the app's close code and reason reach the client", async () => {
         const c = await connect(`${ws}/proxy/${id}`);
         c.ws.send("close 4321 app says bye");

@@ -9,7 +9,8 @@
  * text, binary as binary), and prints `closed <code> <reason>` when the client closes.
  * Text commands: `close <code> <reason>` closes with that code; `flood <MiB>` sends that many
  * MiB in 1 MiB binary frames and prints `flood done` or `flood stopped at <n>`; `where?` answers
- * JSON {path, search} of the WebSocket's request.
+ * JSON {path, search} of the WebSocket's request. A WebSocket at `/greet` speaks first: it sends
+ * `hello 1`, `hello 2` and `hello 3` as soon as it opens.
  */
 
 const port = Number(Deno.args[Deno.args.indexOf("--port") + 1]);
@@ -48,6 +49,7 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => console.log("Starting 
     const handshake = JSON.stringify(Object.fromEntries(req.headers));
     const { socket, response } = Deno.upgradeWebSocket(req, offered.length ? { protocol: offered.at(-1) } : {});
     onSocket(socket, url);
+    if (url.pathname === "/greet") socket.onopen = () => ["hello 1", "hello 2", "hello 3"].forEach((m) => socket.send(m));
     if (url.pathname === "/headers") socket.onmessage = () => socket.send(handshake);
     return response;
   }
