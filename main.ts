@@ -37,6 +37,7 @@ import { opsRoutes } from "./lib/ops_routes.ts";
 import { SessionProxy } from "./lib/proxy.ts";
 import { loadState, type SavedSession, StateFile } from "./lib/session_state.ts";
 import { SessionManager } from "./lib/sessions.ts";
+import { defaultLogFolder, defaultStateFolder } from "./lib/state_folder.ts";
 
 const VERSION: string = denoConfig.version;
 
@@ -313,7 +314,10 @@ export async function main(args: string[]): Promise<number> {
   }
   let config: LauncherConfig;
   try {
-    const loaded = await loadConfig(options.config);
+    const stateFolder = defaultStateFolder(Deno.env.toObject(), Deno.uid() ?? 0);
+    const loaded = await loadConfig(options.config, {
+      defaults: { logDir: defaultLogFolder(stateFolder) },
+    });
     for (const w of loaded.warnings) console.error(formatProblem(w));
     config = loaded.config;
   } catch (err) {

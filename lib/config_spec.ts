@@ -12,7 +12,15 @@ import type { LauncherConfig } from "./config_types.ts";
 import type { Fields, Value } from "./config_reader.ts";
 import { readSharedSections } from "./config_sections.ts";
 import { OPERATION_KEYS, readOperations } from "./config_operations.ts";
-import { DEFAULTS, readPath, readReadyLines, readSeconds, readTemplate } from "./config_values.ts";
+import {
+  type ConfigDefaults,
+  DEFAULTS,
+  readLogDir,
+  readPath,
+  readReadyLines,
+  readSeconds,
+  readTemplate,
+} from "./config_values.ts";
 
 /** The top-level keys of the spec format. */
 export const SPEC_KEYS: readonly string[] = [
@@ -54,9 +62,14 @@ interface Listen {
  *
  * @param root the top-level object
  * @param file the absolute path of the config file
+ * @param defaults the defaults that depend on the environment
  * @returns the model, with defaults in place of invalid values
  */
-export function readSpecConfig(root: Value, file: string): LauncherConfig | undefined {
+export function readSpecConfig(
+  root: Value,
+  file: string,
+  defaults: ConfigDefaults = {},
+): LauncherConfig | undefined {
   const top = root.fields(SPEC_KEYS, WSLINK_NAMES);
   if (!top) return undefined;
   const baseDir = dirname(file);
@@ -64,7 +77,7 @@ export function readSpecConfig(root: Value, file: string): LauncherConfig | unde
     { hostname: DEFAULTS.hostname, port: DEFAULTS.port, endpoint: DEFAULTS.endpoint };
   const readyLines = top.read("wait_line", readReadyLines) ?? [...DEFAULTS.readyLines];
   const timeoutMs = top.read("timeout", readSeconds) ?? DEFAULTS.timeoutMs;
-  const paths = readPaths(top, baseDir);
+  const paths = readPaths(top, baseDir, defaults);
   const operations = readOperations(top, {
     file,
     baseDir,
@@ -96,12 +109,12 @@ export function readSpecConfig(root: Value, file: string): LauncherConfig | unde
   };
 }
 
-function readPaths(top: Fields, baseDir: string) {
+function readPaths(top: Fields, baseDir: string, defaults: ConfigDefaults) {
   const content = top.read("content", (v) => readPath(v, baseDir));
   const mapFile = top.read("map_file", (v) => readPath(v, baseDir));
   return {
     ...(content === undefined ? {} : { content }),
-    logDir: top.read("log", (v) => readPath(v, baseDir)) ?? DEFAULTS.logDir,
+    logDir: readLogDir(top, "log", top.owner, { baseDir, defaults, keyPath: "log" }),
     ...(mapFile === undefined ? {} : { mapFile }),
   };
 }

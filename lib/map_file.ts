@@ -35,10 +35,16 @@ export interface MapFileOptions {
   /**
    * Replaces the file's content; tests pass a fake to count or hold writes.
    *
-   * @default {@linkcode writeFileAtomic} with mode `0o644`
+   * @default {@linkcode writeFileAtomic} with mode `0o640`
    */
   write?: FileWriter;
 }
+
+/**
+ * The map's mode: its ids open the sessions to whoever knows them, so only the launcher's user
+ * and the file's group (Apache's, given by a setgid folder) may read it.
+ */
+const MAP_MODE = 0o640;
 
 /**
  * Apache re-reads a `txt:` map only when its modification time changes, and file times
@@ -48,7 +54,7 @@ export interface MapFileOptions {
 function monotonicWriter(): FileWriter {
   let last = 0;
   return (path, text) =>
-    writeFileAtomic(path, text, 0o644, (tmp) => {
+    writeFileAtomic(path, text, MAP_MODE, (tmp) => {
       const now = Date.now();
       // Long after the last write the file's own time differs anyway: no extra syscall.
       if (now - last > 50) {

@@ -86,12 +86,12 @@ Deno.test("MapFile.set() writes one '<id> <host>:<port>' line per session under 
   }
 });
 
-Deno.test("MapFile writes the file with mode 0o644 and leaves no temporary file", async () => {
+Deno.test("MapFile writes the file with mode 0o640 and leaves no temporary file", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = join(dir, "map.txt");
     await new MapFile(path).set("s1", "127.0.0.1:9001");
-    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o644);
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o640);
     assert.deepStrictEqual(await tempFiles(dir), []);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -52,6 +52,14 @@ export async function within<T>(ms: number, what: string, promise: Promise<T>): 
 /** Checks `condition` each time the launcher logs, and once more after `ms`. */
 export type Condition = () => boolean | Promise<boolean>;
 
+/** How a launcher process is started, beyond its command line. */
+export interface LaunchOptions {
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** A command that runs the launcher, such as `unshare ...`, put before the program. */
+  wrap?: string[];
+}
+
 /** A running launcher. */
 export class Launcher {
   readonly dir: string;
@@ -64,15 +72,25 @@ export class Launcher {
   base = "";
   endpoint = "";
 
-  constructor(dir: string, configFile: string, args: string[]) {
+  constructor(dir: string, configFile: string, args: string[], options: LaunchOptions = {}) {
     this.dir = dir;
     this.configFile = configFile;
-    this.process = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--quiet", ...PERMISSIONS, ENTRY, configFile, ...args],
+    const argv = [
+      ...options.wrap ?? [],
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      ...PERMISSIONS,
+      ENTRY,
+      configFile,
+      ...args,
+    ];
+    this.process = new Deno.Command(argv[0], {
+      args: argv.slice(1),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", ...options.env },
     }).spawn();
     this.#pumped = Promise.all([this.#pump(this.process.stdout), this.#pump(this.process.stderr)])
       .then(() => {});
@@ -176,12 +194,13 @@ export function freePortRange(count: number): [number, number] {
 export async function startLauncher(
   config: Record<string, unknown> | ((dir: string) => Record<string, unknown>),
   args: string[] = [],
+  options: LaunchOptions = {},
 ): Promise<Launcher> {
   const dir = await Deno.makeTempDir({ prefix: "pvw-launcher-test-" });
   const body = typeof config === "function" ? config(dir) : config;
   const file = join(dir, "launcher.config");
   await Deno.writeTextFile(file, JSON.stringify(body, null, 2));
-  return await launchOn(dir, file, args);
+  return await launchOn(dir, file, args, options);
 }
 
 /** Starts a launcher on an existing config file, on 127.0.0.1 and a free port. */
@@ -189,8 +208,14 @@ export async function launchOn(
   dir: string,
   configFile: string,
   args: string[] = [],
+  options: LaunchOptions = {},
 ): Promise<Launcher> {
-  const launcher = new Launcher(dir, configFile, ["--host", "127.0.0.1", "--port", "0", ...args]);
+  const launcher = new Launcher(
+    dir,
+    configFile,
+    ["--host", "127.0.0.1", "--port", "0", ...args],
+    options,
+  );
   try {
     const m = await Promise.race([
       launcher.waitForLog(/listening on (http:\/\/[^/\s]+)(\/\S*)/, 20_000),
@@ -208,8 +233,12 @@ export async function launchOn(
 }
 
 /** Starts another launcher on the same folder and config file as `previous` (a restart). */
-export function restartLauncher(previous: Launcher, args: string[] = []): Promise<Launcher> {
-  return launchOn(previous.dir, previous.configFile, args);
+export function restartLauncher(
+  previous: Launcher,
+  args: string[] = [],
+  options: LaunchOptions = {},
+): Promise<Launcher> {
+  return launchOn(previous.dir, previous.configFile, args, options);
 }
 
 /** A spec-format config with the given apps, logs and map file in `dir`. */
