@@ -12,9 +12,10 @@
  */
 
 import { spawn as nodeSpawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync } from "node:fs";
 import process from "node:process";
 import { LaunchError } from "./errors.ts";
+import { openForWriting } from "./regular_file.ts";
 
 /** How a process ended. */
 export interface ExitStatus {
@@ -34,7 +35,10 @@ export interface SpawnRequest {
   cwd?: string;
   /** The complete environment of the child. */
   env: Record<string, string>;
-  /** File that receives stdout and stderr; created (mode 0600) or truncated. */
+  /**
+   * File that receives stdout and stderr; created (mode 0600) or emptied. A symbolic link,
+   * a hard link or anything but a regular file at this path is refused.
+   */
   logFile: string;
 }
 
@@ -143,7 +147,14 @@ function spawnProcess(request: SpawnRequest, setsid: string | undefined): Promis
   } catch (err) {
     return Promise.reject(err);
   }
-  const fd = openSync(request.logFile, "w", 0o600);
+  let fd: number;
+  try {
+    fd = openForWriting(request.logFile, 0o600);
+  } catch (err) {
+    return Promise.reject(
+      new LaunchError(`cannot write the session's log: ${(err as Error).message}`, "spawn_error"),
+    );
+  }
   const [command, args] = setsid ? [setsid, ["--", file, ...request.args]] : [file, request.args];
   return new Promise<ProcessHandle>((resolve, reject) => {
     let child;

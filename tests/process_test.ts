@@ -258,6 +258,53 @@ Deno.test("createProcessSpawner(): the log file is created with mode 0600, or tr
   });
 });
 
+Deno.test("createProcessSpawner(): spawn() never follows a link, empties another file or waits on a FIFO at the log path", async (t) => {
+  await using env = await real();
+  const victim = join(env.dir, "victim");
+  const cases: [string, (logFile: string) => Promise<void>, RegExp][] = [
+    ["a symbolic link", (log) => Deno.symlink(victim, log), /is a symbolic link, not a regular/],
+    ["a hard link", (log) => Deno.link(victim, log), /is a hard link to another file/],
+    [
+      "a FIFO, read by someone",
+      async (log) => {
+        const made = await new Deno.Command("mkfifo", { args: [log] }).output();
+        assert.ok(made.success);
+        // The reader lets an open for writing through, where it would otherwise hang.
+        readers.push(
+          new Deno.Command("sh", { args: ["-c", 'exec cat "$0" > /dev/null', log] }).spawn(),
+        );
+      },
+      /is a special file, not a regular file/,
+    ],
+  ];
+  const readers: Deno.ChildProcess[] = [];
+  try {
+    for (const [name, plant, message] of cases) {
+      await t.step(name, async () => {
+        await Deno.writeTextFile(victim, "precious\n");
+        const request = env.sh("echo clobbered", { logFile: join(env.dir, `${name}.log`) });
+        await plant(request.logFile);
+        await assert.rejects(env.spawner.spawn(request), (err) => {
+          assert.ok(err instanceof LaunchError, String(err));
+          assert.equal(err.reason, "spawn_error");
+          assert.match(err.message, message);
+          return true;
+        });
+        assert.equal(await Deno.readTextFile(victim), "precious\n", "the other file is untouched");
+      });
+    }
+  } finally {
+    for (const r of readers) {
+      try {
+        r.kill("SIGKILL");
+      } catch {
+        // it read our end closing and exited
+      }
+      await r.status;
+    }
+  }
+});
+
 Deno.test("createProcessSpawner(): the child leads its own process group and session", async () => {
   await using env = await real();
   // A FIFO tells the test, without polling, when the program itself (after `setsid`) runs.

@@ -125,3 +125,30 @@ Deno.test("another local user can neither list the session ids nor read the map 
     await Deno.remove(launcher.dir, { recursive: true });
   }
 });
+
+Deno.test("the dashboard's log view never reads through a link put in place of a session's log", async () => {
+  const token = "a-dashboard-token-0123456789";
+  const launcher = await startLauncher((dir) =>
+    specConfig(dir, { echo: { cmd: ECHO_APP } }, { admin_token: token })
+  );
+  try {
+    const post = await launcher.post({ application: "echo" });
+    assert.equal(post.status, 200);
+    const secret = join(launcher.dir, "secret");
+    await Deno.writeTextFile(secret, "root:$6$not-for-the-dashboard\n");
+    const log = join(launcher.dir, "logs", `${post.json.id}.log`);
+    await Deno.remove(log);
+    await Deno.symlink(secret, log);
+    const res = await fetch(`${launcher.base}/_dashboard/api/sessions/${post.json.id}/log`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = await res.text();
+    assert.ok(!body.includes("not-for-the-dashboard"), `the dashboard answered ${body}`);
+    assert.notEqual(res.status, 200);
+    assert.deepEqual(Object.keys(JSON.parse(body)), ["error"]);
+    await launcher.request("DELETE", `${launcher.endpoint}/${post.json.id}`);
+  } finally {
+    await launcher.stop();
+    await Deno.remove(launcher.dir, { recursive: true });
+  }
+});
