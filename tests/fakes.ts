@@ -64,6 +64,7 @@ export class FakeSpawner implements Spawner {
     return Promise.resolve(p);
   }
   signalGroup(pgid: number, signal: "SIGTERM" | "SIGKILL"): void {
+    if (pgid <= 1) throw new RangeError(`${pgid} is not a session's process group`);
     this.signals.push([pgid, signal]);
     const p = this.processes.find((p) => p.pid === pgid);
     if (p && (signal === "SIGKILL" || !p.ignoresTerm)) p.exit({ code: null, signal });

@@ -213,6 +213,27 @@ async function real() {
   };
 }
 
+/** Waits, by file events, until `file` holds text matching `pattern`; that text. */
+async function written(file: string, pattern: RegExp): Promise<string> {
+  const watcher = Deno.watchFs(file);
+  try {
+    return await within(
+      DEADLINE_MS,
+      `${pattern} in ${file}`,
+      (async () => {
+        const events = watcher[Symbol.asyncIterator]();
+        for (;;) {
+          const text = await Deno.readTextFile(file);
+          if (pattern.test(text)) return text;
+          await events.next();
+        }
+      })(),
+    );
+  } finally {
+    watcher.close();
+  }
+}
+
 /** The fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, session, ...]. */
 function procStat(pid: number): string[] {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
@@ -274,7 +295,8 @@ Deno.test("createProcessSpawner(): spawn() never follows a link, empties another
           new Deno.Command("sh", { args: ["-c", 'exec cat "$0" > /dev/null', log] }).spawn(),
         );
       },
-      /is a special file, not a regular file/,
+      // Refused at the open when no reader is there yet, after it when one is.
+      /is a (FIFO|special file), not a regular file/,
     ],
   ];
   const readers: Deno.ChildProcess[] = [];
@@ -303,6 +325,32 @@ Deno.test("createProcessSpawner(): spawn() never follows a link, empties another
       await r.status;
     }
   }
+});
+
+Deno.test("createProcessSpawner(): adopt() takes only a process that leads its own group, never pid 1", async () => {
+  await using env = await real();
+  const handle = await env.spawner.spawn(env.sh("sleep 600 & echo $!; wait"));
+  const member = Number((await written(env.sh("").logFile, /\d+\n/)).trim());
+  const identity = (pid: number) => procStat(pid)[19];
+  assert.equal(procStat(member)[2], String(handle.pid), "the child is in the session's group");
+  assert.equal(env.spawner.adopt(member, identity(member)), undefined, "a member, not a leader");
+  assert.equal(env.spawner.adopt(1, identity(1)), undefined, "init");
+  const leader = env.spawner.adopt(handle.pid, identity(handle.pid));
+  assert.equal(leader?.pid, handle.pid);
+  assert.equal(leader?.identity, identity(handle.pid));
+  env.spawner.signalGroup(handle.pid, "SIGKILL");
+  await exitOf(handle);
+});
+
+Deno.test("createProcessSpawner(): signalGroup() leaves a group alone when its leader's pid is another process now", async () => {
+  await using env = await real();
+  const handle = await env.spawner.spawn(env.sh("exec sleep 600"));
+  assert.equal(handle.identity, procStat(handle.pid)[19], "the handle knows its start time");
+  // As if the session's process had ended and its pid gone to a new process.
+  env.spawner.signalGroup(handle.pid, "SIGKILL", `${handle.identity}0`);
+  assert.ok(env.spawner.groupAlive(handle.pid), "not signalled");
+  env.spawner.signalGroup(handle.pid, "SIGKILL", handle.identity);
+  await exitOf(handle);
 });
 
 Deno.test("createProcessSpawner(): the child leads its own process group and session", async () => {

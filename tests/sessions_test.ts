@@ -308,6 +308,32 @@ Deno.test("SessionManager.adopt() takes over live sessions and drops the dead on
   second.sessions.close();
 });
 
+Deno.test("SessionManager.adopt() refuses entries that are not exactly a session, and signals none", async (t) => {
+  const spawner = new FakeSpawner();
+  const first = setUp({}, { spawner });
+  const live = await first.launchReady({ application: "viz", node: 1 });
+  const [good] = first.sessions.saved();
+  const cases: [string, Record<string, unknown>][] = [
+    ["a log outside the log folder", { logFile: "/etc/shadow" }],
+    ["a log of another name", { logFile: "/var/log/pvw/other.log" }],
+    ["a host outside the resources", { host: "169.254.169.254" }],
+    ["a port outside the resources", { port: 22 }],
+    ["pid 1", { pid: 1 }],
+    ["an id that is a path", { id: "../x", logFile: "/var/log/x.log" }],
+  ];
+  for (const [name, change] of cases) {
+    await t.step(name, async () => {
+      const second = setUp({}, { spawner });
+      const saved = { ...good, ...change } as typeof good;
+      assert.deepEqual(await second.sessions.adopt([saved]), { adopted: 0, dropped: 1 });
+      assert.equal(second.sessions.size, 0);
+      await second.sessions.stopAll();
+    });
+  }
+  assert.deepEqual(spawner.signals, [], "no process was signalled");
+  await first.sessions.stop(live.id);
+});
+
 Deno.test("SessionManager.detachAll() leaves ready sessions running and saved", async () => {
   const { sessions, launchReady, spawner } = setUp();
   const s = await launchReady({ application: "viz", node: 1 });

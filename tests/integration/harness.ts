@@ -5,6 +5,7 @@
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { childrenOf } from "./procfs.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -58,6 +59,11 @@ export interface LaunchOptions {
   env?: Record<string, string>;
   /** A command that runs the launcher, such as `unshare ...`, put before the program. */
   wrap?: string[];
+  /**
+   * Whether `wrap` runs the launcher as its child rather than exec'ing it: signals are then
+   * sent to that child (`unshare --fork` blocks SIGTERM in itself).
+   */
+  forks?: boolean;
 }
 
 /** A running launcher. */
@@ -69,12 +75,14 @@ export class Launcher {
   #waiters = new Set<() => void>();
   #pumped: Promise<void>;
   #status: Promise<Deno.CommandStatus>;
+  #forks: boolean;
   base = "";
   endpoint = "";
 
   constructor(dir: string, configFile: string, args: string[], options: LaunchOptions = {}) {
     this.dir = dir;
     this.configFile = configFile;
+    this.#forks = options.forks ?? false;
     const argv = [
       ...options.wrap ?? [],
       Deno.execPath(),
@@ -133,7 +141,9 @@ export class Launcher {
   /** Sends a signal and waits for the exit status. */
   async stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
     try {
-      this.process.kill(signal);
+      const child = this.#forks ? childrenOf(this.process.pid)[0] : undefined;
+      if (child === undefined) this.process.kill(signal);
+      else Deno.kill(child, signal);
     } catch {
       // already gone
     }

@@ -1,8 +1,8 @@
 /**
  * Runs a launcher where what it does cannot reach the rest of the machine: in a PID namespace
- * of its own (a signal to a wrong process group, even `kill(-1)`, reaches only the test's own
- * processes, and all of them die with the namespace), or with a fresh tmpfs over a system
- * folder. Needs root, or user namespaces for an ordinary user; without either the tests skip
+ * and process group of its own (a signal to a wrong process group, even `kill(-1)` or
+ * `kill(0)`, reaches only the test's own processes, and all of them die with the namespace),
+ * or with a fresh tmpfs over a system folder. Needs root, or user namespaces for an ordinary user; without either the tests skip
  * on a developer's machine and fail in CI, like the end-to-end tests.
  *
  * @module
@@ -22,8 +22,14 @@ function works(argv: string[]): boolean {
   }
 }
 
-/** Prefix that runs a command as PID 1 of a new PID namespace with its own `/proc`. */
+/**
+ * Prefix that runs a command as PID 1 of a new PID namespace with its own `/proc`, in a
+ * session and process group of its own: `kill(-1)` reaches only the namespace, but `kill(0)`
+ * reaches the caller's process group wherever its members are, and without `setsid` that
+ * would be the test runner's.
+ */
 export const PID_NAMESPACE: string[] = [
+  "setsid",
   "unshare",
   ...AS_ROOT,
   "--pid",
