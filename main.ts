@@ -35,7 +35,7 @@ import { createProcessSpawner } from "./lib/process.ts";
 import { LauncherMetrics } from "./lib/metrics.ts";
 import { opsRoutes } from "./lib/ops_routes.ts";
 import { SessionProxy } from "./lib/proxy.ts";
-import { loadState, type SavedSession, StateFile } from "./lib/session_state.ts";
+import { readState, type SavedSession, StateFile } from "./lib/session_state.ts";
 import { SessionManager } from "./lib/sessions.ts";
 import { defaultLogFolder, defaultStateFolder } from "./lib/state_folder.ts";
 
@@ -170,17 +170,25 @@ function describe(config: LauncherConfig): string[] {
   ];
 }
 
-/** Reads the previous launcher's state file; a broken one is reported and set aside. */
+/** Reads the previous launcher's state file; a damaged one is set aside and said loudly. */
 async function previousSessions(config: LauncherConfig): Promise<SavedSession[]> {
-  try {
-    return await loadState(config.stateFile);
-  } catch (err) {
-    getLogger(["pvw-launcher"]).warn("ignoring the state file {file}: {error}", {
-      file: config.stateFile,
-      error: String(err),
-    });
-    return [];
+  const log = getLogger(["pvw-launcher"]);
+  const { sessions, skipped, damage } = await readState(config.stateFile);
+  if (skipped) log.warn("{skipped} malformed entries of the state file were left out", { skipped });
+  if (damage) {
+    log.error(
+      "the state file {file} is damaged ({reason}): it was set aside as {setAside} and kept. " +
+        "{recovered} sessions were read from it; {lost} could not be, and a process " +
+        "named there, if it still runs, is not managed by this launcher",
+      {
+        file: config.stateFile,
+        ...damage,
+        recovered: sessions.length,
+        lost: damage.unreadable === 1 ? "1 entry" : `${damage.unreadable} entries`,
+      },
+    );
   }
+  return sessions;
 }
 
 async function serve(config: LauncherConfig): Promise<number> {
@@ -210,9 +218,23 @@ async function serve(config: LauncherConfig): Promise<number> {
     },
     persist: () => state.save(),
   });
-  const saved = await previousSessions(config);
-  const { adopted, dropped } = await sessions.adopt(saved);
+  let saved: SavedSession[];
+  try {
+    saved = await previousSessions(config);
+  } catch (err) {
+    log.error("cannot read the state file {file}: {error}", {
+      file: config.stateFile,
+      error: String(err),
+    });
+    sessions.close();
+    follower.close();
+    return 1;
+  }
+  const { adopted, stopped: unfinished, dropped } = await sessions.adopt(saved);
   if (saved.length) log.info("adopted {adopted} sessions, dropped {dropped}", { adopted, dropped });
+  if (unfinished) {
+    log.warn("stopping {unfinished} sessions that were still starting", { unfinished });
+  }
   if (adopted === 0) await map?.clear();
   const routes = opsRoutes({
     metrics,

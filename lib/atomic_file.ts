@@ -1,7 +1,8 @@
 /**
  * Files replaced atomically (a temporary file in the same folder, then a rename), so a
- * reader such as Apache never sees half a file, and a writer that coalesces a burst of
- * changes into as few writes as possible.
+ * reader such as Apache never sees half a file, durably when the file must survive a crash
+ * of the machine too, and a writer that coalesces a burst of changes into as few writes as
+ * possible.
  *
  * @module
  */
@@ -36,7 +37,7 @@ export function writeFileAtomic(
 ): Promise<void> {
   // Synchronous calls: the files are small, and five async file operations cost more in
   // scheduling than the writing itself, on the path of every launch.
-  const tmp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID()}.tmp`);
+  const tmp = tempPath(path);
   try {
     Deno.writeTextFileSync(tmp, text, { createNew: true, mode });
     // The umask may have taken bits off the mode asked for; put them back.
@@ -54,6 +55,58 @@ export function writeFileAtomic(
     return Promise.reject(err);
   }
   return Promise.resolve();
+}
+
+function tempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${crypto.randomUUID()}.tmp`);
+}
+
+/**
+ * Replaces a file atomically and durably: the temporary file's data is flushed to the disk
+ * (`fdatasync`) before it is renamed onto `path`, and the folder is flushed (`fsync`) after,
+ * so that after a crash of the machine `path` holds either the old content or the new one,
+ * never an empty or partial file. The flushes run off the event loop; the rest is
+ * synchronous, as in {@linkcode writeFileAtomic}.
+ *
+ * @param path the file to replace
+ * @param text its new content
+ * @param mode the file's permission bits, whatever the umask
+ * @returns resolves once the new file is in place and on the disk
+ * @throws {Deno.errors.NotFound} and other file system errors (a full disk: the write's
+ *   error), when the file cannot be written; the old file is then left as it was
+ */
+export async function writeFileDurably(path: string, text: string, mode = 0o600): Promise<void> {
+  const tmp = tempPath(path);
+  let file: Deno.FsFile | undefined;
+  try {
+    file = Deno.openSync(tmp, { write: true, createNew: true, mode });
+    if (Deno.build.os !== "windows" && (mode & ~Deno.umask()) !== mode) Deno.chmodSync(tmp, mode);
+    const bytes = new TextEncoder().encode(text);
+    for (let off = 0; off < bytes.length;) off += file.writeSync(bytes.subarray(off));
+    await file.syncData();
+    file.close();
+    file = undefined;
+    Deno.renameSync(tmp, path);
+  } catch (err) {
+    file?.close();
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // never created, or already renamed
+    }
+    throw err;
+  }
+  await syncFolder(dirname(path));
+}
+
+/** Makes a folder's entries (a rename into it) durable. */
+async function syncFolder(folder: string): Promise<void> {
+  const dir = await Deno.open(folder, { read: true });
+  try {
+    await dir.sync();
+  } finally {
+    dir.close();
+  }
 }
 
 /**

@@ -155,7 +155,13 @@ export class NoCapacityError extends Error {
 }
 
 /** Why a launch failed. */
-export type LaunchFailure = "spawn_error" | "exited" | "timeout" | "stopped" | "map_error";
+export type LaunchFailure =
+  | "spawn_error"
+  | "exited"
+  | "timeout"
+  | "stopped"
+  | "map_error"
+  | "state_error";
 
 /** The session's process could not start, exited before it was ready, or timed out (HTTP 503). */
 export class LaunchError extends Error {

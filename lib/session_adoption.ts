@@ -40,7 +40,8 @@ const logger = () => getLogger(["pvw-launcher", "sessions"]);
  *
  * @param saved the previous launcher's state file
  * @param deps the spawner, pool, config and clock
- * @returns ready records, one per session still running, each with its `proc`
+ * @returns a record per session still running, each with its `proc`: ready, or starting
+ *   for one whose launch the previous launcher did not finish (the caller stops those)
  */
 export function adoptRecords(saved: SavedSession[], deps: AdoptionDeps): SessionRecord[] {
   const records: SessionRecord[] = [];
@@ -96,16 +97,24 @@ function adoptOne(s: SavedSession, proc: ProcessHandle, deps: AdoptionDeps): Ses
     ? deps.config.apps[s.application]
     : undefined;
   const pooled = deps.pool.reserve(s.host, s.port);
-  if (!app) {
+  if (!pooled) {
+    logger().warn("session {id}: another entry already holds {host}:{port}", facts);
+  }
+  if (s.state === "starting") {
+    logger().warn(
+      "session {id} of {application} was still starting when the previous launcher ended; " +
+        "no client knows it: stopping pid {pid}",
+      facts,
+    );
+  } else if (!app) {
     logger().warn(
       "session {id}: application {application} is no longer configured; it runs on until it ends",
       facts,
     );
   }
-  if (!pooled) {
-    logger().warn("session {id}: another entry already holds {host}:{port}", facts);
+  if (s.state !== "starting") {
+    logger().info("session {id} adopted: {application} on {host}:{port}, pid {pid}", facts);
   }
-  logger().info("session {id} adopted: {application} on {host}:{port}, pid {pid}", facts);
   return {
     id: s.id,
     application: s.application,
@@ -116,9 +125,9 @@ function adoptOne(s: SavedSession, proc: ProcessHandle, deps: AdoptionDeps): Ses
     logFile: s.logFile,
     startedAt: s.startedAt,
     startedMono: performance.now(),
-    readyMs: s.readyMs,
-    state: "ready",
-    answer: s.answer,
+    readyMs: s.state === "starting" ? undefined : s.readyMs,
+    state: s.state === "starting" ? "starting" : "ready",
+    answer: s.state === "starting" ? {} : s.answer,
     traffic: new Traffic(deps.now),
     adopted: true,
     idleTimeoutMs: app ? app.idleTimeoutMs : deps.config.idleTimeoutMs,

@@ -216,6 +216,9 @@ export class SessionManager {
         baseEnv: this.#baseEnv,
         closing: () => this.#closing,
         onExit: (status) => this.#onExit(rec, status),
+        // Recorded at once, not only when ready: a launcher that dies now must not leave the
+        // process unknown to the next one. The launch does not wait for this write.
+        onSpawned: () => void this.#save(),
       });
       await this.#publish(rec);
       return rec;
@@ -261,21 +264,35 @@ export class SessionManager {
     return rec;
   }
 
+  /**
+   * Makes a session ready once its map line and its state-file entry are written: until
+   * then GET, DELETE and the proxy do not find it, and no client has its answer.
+   */
   async #publish(rec: SessionRecord): Promise<void> {
-    rec.state = "ready";
     rec.readyMs = Math.round((performance.now() - rec.startedMono) * 10) / 10;
-    try {
-      await Promise.all([this.#map?.set(rec.id, `${rec.host}:${rec.port}`), this.#save()]);
-    } catch (err) {
-      logger().error("cannot write the map file: {error}", { error: String(err) });
+    rec.mapped = this.#map !== undefined;
+    const [mapped, saved] = await Promise.allSettled([
+      this.#map?.set(rec.id, `${rec.host}:${rec.port}`),
+      this.#persist(),
+    ]);
+    if (mapped.status === "rejected") {
+      logger().error("cannot write the map file: {error}", { error: String(mapped.reason) });
       throw new LaunchError("the launcher could not write its map file", "map_error");
     }
-    if (rec.ending) {
+    if (saved.status === "rejected") {
+      logger().error("cannot write the state file: {error}", { error: String(saved.reason) });
+      throw new LaunchError("the launcher could not write its state file", "state_error");
+    }
+    if (rec.exitStatus) {
       throw new LaunchError(
-        `application "${rec.application}" exited right after it was ready`,
+        `application "${rec.application}" ${describeExit(rec.exitStatus)} right after it was ready`,
         "exited",
+        rec.exitStatus.code,
+        rec.exitStatus.signal,
       );
     }
+    if (rec.ending) throw new LaunchError("the launcher is shutting down", "stopped");
+    rec.state = "ready";
     this.#reaper.watch(rec);
     logger().info(
       "session {id} ready: {application} on {host}:{port}, pid {pid}, ready in {readyMs} ms",
@@ -291,7 +308,10 @@ export class SessionManager {
   }
 
   #onExit(rec: SessionRecord, status: ExitStatus): void {
-    if (rec.state !== "ready") return;
+    if (rec.state !== "ready") {
+      rec.exitStatus = status;
+      return;
+    }
     logger().info("session {id}: its process {how}", { id: rec.id, how: describeExit(status) });
     this.#end(rec, "exited");
   }
@@ -389,33 +409,41 @@ export class SessionManager {
     this.#spawner.close();
   }
 
-  /** The ready sessions as the state file keeps them. */
+  /** The sessions whose process was spawned, as the state file keeps them. */
   saved(): SavedSession[] {
     return [...this.#records.values()].map(toSaved).filter((s) => s !== undefined);
   }
 
-  /** The ready sessions' state-file entries as JSON texts, each made once. */
+  /**
+   * The state-file entries of the sessions whose process was spawned, as JSON texts; a ready
+   * session's is made once (it does not change after).
+   */
   *savedJson(): Generator<string> {
     for (const r of this.#records.values()) {
-      if (r.state !== "ready") continue;
-      if (r.savedJson === undefined) {
-        const saved = toSaved(r);
-        if (saved === undefined) continue;
-        r.savedJson = JSON.stringify(saved);
+      if (r.savedJson !== undefined) {
+        yield r.savedJson;
+        continue;
       }
-      yield r.savedJson;
+      const saved = toSaved(r);
+      if (saved === undefined) continue;
+      const json = JSON.stringify(saved);
+      if (r.state === "ready") r.savedJson = json;
+      yield json;
     }
   }
 
   /**
    * Takes over the sessions a previous launcher left running. Sessions whose process is
    * gone (or whose pid now belongs to another process) are dropped; every adopted one gets
-   * its port and map line back.
+   * its port and map line back. A session that was still starting has no client: it is
+   * stopped (its end is not awaited; it holds its port until it is gone).
    *
    * @param saved the previous launcher's state file
-   * @returns how many were adopted and dropped
+   * @returns how many were adopted, are being stopped, and were dropped
    */
-  async adopt(saved: SavedSession[]): Promise<{ adopted: number; dropped: number }> {
+  async adopt(
+    saved: SavedSession[],
+  ): Promise<{ adopted: number; stopped: number; dropped: number }> {
     const fresh = saved.filter((s) => !this.#records.has(s.id));
     const records = adoptRecords(fresh, {
       spawner: this.#spawner,
@@ -423,16 +451,24 @@ export class SessionManager {
       config: this.#config,
       now: this.#now,
     });
-    for (const rec of records) {
-      this.#records.set(rec.id, rec);
+    const ready = records.filter((r) => r.state === "ready");
+    for (const rec of records) this.#records.set(rec.id, rec);
+    for (const rec of ready) {
+      rec.mapped = this.#map !== undefined;
       this.#reaper.watch(rec);
       rec.proc!.exited.then((status) => this.#onExit(rec, status));
     }
+    for (const rec of records) if (rec.state === "starting") this.#end(rec, "interrupted");
     await Promise.all([
-      ...records.map((r) => this.#map?.set(r.id, `${r.host}:${r.port}`)),
+      ...ready.map((r) =>
+        this.#map?.set(r.id, `${r.host}:${r.port}`).catch((err) => {
+          logger().error("cannot write the map file: {error}", { error: String(err) });
+        })
+      ),
       this.#save(),
     ]);
-    return { adopted: records.length, dropped: saved.length - records.length };
+    const stopped = records.length - ready.length;
+    return { adopted: ready.length, stopped, dropped: saved.length - records.length };
   }
 
   #save(): Promise<void> {
@@ -445,7 +481,7 @@ export class SessionManager {
     rec.ending ??= (async () => {
       const wasReady = rec.state === "ready";
       rec.state = "stopping";
-      const unmapped = wasReady ? this.#map?.delete(rec.id) : undefined;
+      const unmapped = rec.mapped ? this.#map?.delete(rec.id) : undefined;
       await this.#terminate(rec);
       this.#records.delete(rec.id);
       if (rec.slot.pooled) this.#pool.release(rec.slot);
@@ -454,8 +490,9 @@ export class SessionManager {
       } catch (err) {
         logger().error("cannot write the map file: {error}", { error: String(err) });
       }
-      if (wasReady) {
-        await this.#save();
+      // Recorded since its spawn: the state file must forget it now.
+      if (rec.pid !== undefined) await this.#save();
+      if (wasReady || rec.adopted) {
         logger().info("session {id} ended: {reason}", { id: rec.id, reason: REASONS[reason] });
       }
       this.#onEnded(rec, reason);

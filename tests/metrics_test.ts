@@ -18,6 +18,7 @@ const OUTCOMES = [
   "bad_request",
   "stopped",
   "map_error",
+  "state_error",
   "error",
 ] as const satisfies readonly LaunchOutcome[];
 // Fails to type-check when http.ts grows an outcome this list (and the docs) do not know.
@@ -25,7 +26,16 @@ const everyOutcome: [Exclude<LaunchOutcome, typeof OUTCOMES[number]>] extends [n
   : false = true;
 assert.ok(everyOutcome);
 
-const REASONS = ["deleted", "exited", "idle", "lifetime", "shutdown", "launch_failed", "dashboard"];
+const REASONS = [
+  "deleted",
+  "exited",
+  "idle",
+  "lifetime",
+  "shutdown",
+  "launch_failed",
+  "dashboard",
+  "interrupted",
+];
 
 /** Every family the launcher documents, in the order it writes them. */
 const DOCUMENTED: [string, string][] = [

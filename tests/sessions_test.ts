@@ -15,6 +15,7 @@ import { FakeFollower, FakeMap, FakeSpawner, testConfig } from "./fakes.ts";
 
 interface SetUpOptions {
   spawner?: FakeSpawner;
+  map?: FakeMap;
   now?: () => number;
   ended?: { push(entry: [string, StopReason]): void };
 }
@@ -23,7 +24,7 @@ function setUp(overrides: Partial<LauncherConfig> = {}, options: SetUpOptions = 
   const config = testConfig(overrides);
   const spawner = options.spawner ?? new FakeSpawner();
   const follower = new FakeFollower();
-  const map = new FakeMap();
+  const map = options.map ?? new FakeMap();
   const pool = new PortPool(config.resources);
   const sessions = new SessionManager({
     config,
@@ -152,6 +153,27 @@ Deno.test("SessionManager.launch() releases the port when the command cannot sta
   spawner.failWith = new LaunchError('command "/opt/pvpython" was not found', "spawn_error");
   await rejectsWith(() => sessions.launch({ application: "viz", node: 1 }), LaunchError);
   assert.deepEqual([pool.available, sessions.size], [3, 0]);
+});
+
+Deno.test("a session is not ready, nor stoppable as one, until its map line and state are written", async () => {
+  const map = new FakeMap();
+  const { sessions, spawner, follower } = setUp({}, { map });
+  map.hold();
+  const launching = sessions.launch({ application: "viz", node: 1 });
+  await waitFor(() => follower.handlers.size === 1);
+  const logFile = spawner.processes[0].request.logFile;
+  follower.write(logFile, "Starting factory\n");
+  await waitFor(() => map.held.length === 1);
+  // The ready line is in, the map is being written: the client has no answer yet.
+  const id = map.held[0].split(" ")[1];
+  assert.throws(() => sessions.get(id), UnknownSessionError, "GET must not find it yet");
+  assert.equal(sessions.route(id), undefined, "the proxy must not route it yet");
+  await rejectsWith(() => sessions.stop(id), UnknownSessionError);
+  map.release();
+  const s = await launching;
+  assert.equal(s.state, "ready");
+  assert.equal(sessions.get(id), s);
+  await sessions.stopAll();
 });
 
 Deno.test("SessionManager.stop() sends SIGTERM, then SIGKILL after the grace period", async (t) => {
@@ -297,7 +319,7 @@ Deno.test("SessionManager.adopt() takes over live sessions and drops the dead on
   // The first launcher dies without stopping anything; then one session's process ends.
   spawner.processes.find((p) => p.pid === dead.pid)!.exit({ code: 0, signal: null });
   const second = setUp({}, { spawner });
-  assert.deepEqual(await second.sessions.adopt(saved), { adopted: 1, dropped: 1 });
+  assert.deepEqual(await second.sessions.adopt(saved), { adopted: 1, stopped: 0, dropped: 1 });
   const adopted = second.sessions.get(live.id);
   assert.equal(adopted.adopted, true);
   assert.deepEqual(adopted.answer, live.answer);
@@ -325,7 +347,11 @@ Deno.test("SessionManager.adopt() refuses entries that are not exactly a session
     await t.step(name, async () => {
       const second = setUp({}, { spawner });
       const saved = { ...good, ...change } as typeof good;
-      assert.deepEqual(await second.sessions.adopt([saved]), { adopted: 0, dropped: 1 });
+      assert.deepEqual(await second.sessions.adopt([saved]), {
+        adopted: 0,
+        stopped: 0,
+        dropped: 1,
+      });
       assert.equal(second.sessions.size, 0);
       await second.sessions.stopAll();
     });
