@@ -16,7 +16,7 @@ import { CoalescedWriter, type FileWriter, writeFileDurably } from "./atomic_fil
 import type { SessionRecord } from "./session_record.ts";
 
 /** What is kept of every session whose process was spawned. */
-interface SavedProcess {
+export interface SavedProcess {
   /** Session id. */
   id: string;
   /** Application name. */
