@@ -29,7 +29,7 @@ import { FrontDoor } from "./lib/front_door.ts";
 import { DirectoryFollower } from "./lib/log_follower.ts";
 import { ReopenableLogFile } from "./lib/log_file.ts";
 import { redact } from "./lib/logging.ts";
-import { MapFile } from "./lib/map_file.ts";
+import { MapFile, type WriteHealth } from "./lib/map_file.ts";
 import { localPortProbe, PortPool } from "./lib/port_pool.ts";
 import { createProcessSpawner } from "./lib/process.ts";
 import { LauncherMetrics } from "./lib/metrics.ts";
@@ -191,9 +191,14 @@ async function previousSessions(config: LauncherConfig): Promise<SavedSession[]>
   return sessions;
 }
 
+function fileHealth(health: WriteHealth): { stale: boolean; failures: number } {
+  return { stale: health.failingSince !== undefined, failures: health.failures };
+}
+
 async function serve(config: LauncherConfig): Promise<number> {
   const log = getLogger(["pvw-launcher"]);
-  const map = config.mapFile ? new MapFile(config.mapFile) : undefined;
+  // A file that cannot be written (a full disk) is written again until it is true.
+  const map = config.mapFile ? new MapFile(config.mapFile, { retry: {} }) : undefined;
   const follower = DirectoryFollower.open(config.logDir);
   const proxy: SessionProxy = new SessionProxy((id) => sessions.route(id));
   const metrics = new LauncherMetrics();
@@ -201,6 +206,8 @@ async function serve(config: LauncherConfig): Promise<number> {
   const state: StateFile = new StateFile(
     config.stateFile,
     (): Iterable<string> => sessions.savedJson(),
+    undefined,
+    {},
   );
   const failures = new RecentFailures();
   const events: DashboardEvents = new DashboardEvents(() => dashboardState());
@@ -235,7 +242,8 @@ async function serve(config: LauncherConfig): Promise<number> {
   if (unfinished) {
     log.warn("stopping {unfinished} sessions that were still starting", { unfinished });
   }
-  if (adopted === 0) await map?.clear();
+  // A failure is logged and retried by the map file itself; /healthz says so meanwhile.
+  if (adopted === 0) await map?.clear().catch(() => {});
   const routes = opsRoutes({
     metrics,
     shuttingDown: () => sessions.closing,
@@ -245,6 +253,10 @@ async function serve(config: LauncherConfig): Promise<number> {
       totalPorts: pool.size,
       maxSessions: config.maxSessions,
       proxy: proxy.stats(),
+      files: [
+        ...(map ? [{ file: "map", ...fileHealth(map.health) }] : []),
+        { file: "state", ...fileHealth(state.health) },
+      ],
     }),
   });
   const dashboardState = stateReader({
@@ -292,8 +304,12 @@ async function serve(config: LauncherConfig): Promise<number> {
   } else {
     log.info("{signal}: stopping {count} sessions", { signal, count: sessions.size });
     await sessions.stopAll();
-    await map?.clear();
+    await map?.clear().catch((err) => {
+      log.error("the map file could not be emptied: {error}", { error: String(err) });
+    });
   }
+  map?.close();
+  state.close();
   // Deno 2.9's server.shutdown() never settles when a client hung up in the middle of a
   // WebSocket upgrade; every session is already stopped, so do not wait forever for it.
   let limit: ReturnType<typeof setTimeout> | undefined;

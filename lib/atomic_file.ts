@@ -7,6 +7,7 @@
  * @module
  */
 
+import { getLogger } from "@logtape/logtape";
 import { basename, dirname, join } from "node:path";
 
 /**
@@ -110,8 +111,48 @@ async function syncFolder(folder: string): Promise<void> {
 }
 
 /**
+ * Logs that writes of a kept file began to fail, or succeed again.
+ *
+ * @param what such as "map file"
+ * @param path the file
+ * @param failure the first error, or undefined once a write succeeded
+ */
+export function logChange(what: string, path: string, failure: Error | undefined): void {
+  const logger = getLogger(["pvw-launcher", "files"]);
+  if (failure) {
+    logger.error("cannot write the {what} {path}: {error}; trying again until it can", {
+      what,
+      path,
+      error: String(failure),
+    });
+  } else {
+    logger.warn("the {what} {path} is written again", { what, path });
+  }
+}
+
+/** How a {@linkcode CoalescedWriter} tries again after a failed write. */
+export interface RetryOptions {
+  /** Delay before the first retry, in ms; it doubles after each failure. @default 100 */
+  firstMs?: number;
+  /** Longest delay between retries, in ms. @default 2000 */
+  maxMs?: number;
+  /** Called when writes start failing (with the error) and when one succeeds again. */
+  onChange?: (failure: Error | undefined) => void;
+}
+
+/** Whether a file is as its writer wants it. */
+export interface WriteHealth {
+  /** Set while the last write failed and retries go on: since when, in ms since the epoch. */
+  failingSince?: number;
+  /** Writes that failed since the writer was made. */
+  failures: number;
+}
+
+/**
  * Rewrites one file from a render function, coalescing requests: at most one write is in
  * flight and one queued, and every request settles after a write that started after it.
+ * With `retry`, a failed write (a full disk) is tried again, with backoff, until the file
+ * holds the current content.
  */
 export class CoalescedWriter {
   #path: string;
@@ -119,6 +160,14 @@ export class CoalescedWriter {
   #write: FileWriter;
   #next: PromiseWithResolvers<void> | undefined;
   #flushing = false;
+  #retry: Required<Omit<RetryOptions, "onChange">> & Pick<RetryOptions, "onChange">;
+  #retrying: boolean;
+  #delay = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #recovered: PromiseWithResolvers<void> | undefined;
+  #failingSince: number | undefined;
+  #failures = 0;
+  #closed = false;
 
   /**
    * Makes a writer for one file.
@@ -126,11 +175,19 @@ export class CoalescedWriter {
    * @param path the file
    * @param render the file's whole content, read when a write starts
    * @param write how the file is replaced
+   * @param retry whether and how to try again after a failed write @default no retries
    */
-  constructor(path: string, render: () => string, write: FileWriter) {
+  constructor(path: string, render: () => string, write: FileWriter, retry?: RetryOptions) {
     this.#path = path;
     this.#render = render;
     this.#write = write;
+    this.#retrying = retry !== undefined;
+    this.#retry = { firstMs: 100, maxMs: 2000, ...retry };
+  }
+
+  /** Failures so far, and whether the file is behind now. */
+  get health(): WriteHealth {
+    return { failingSince: this.#failingSince, failures: this.#failures };
   }
 
   /**
@@ -146,6 +203,27 @@ export class CoalescedWriter {
     return promise;
   }
 
+  /**
+   * Waits until the file holds the content as it is now, however many retries it takes.
+   *
+   * @returns resolves once a write that started after this call is in place; never rejects
+   */
+  async settled(): Promise<void> {
+    try {
+      await this.request();
+    } catch {
+      // Every write after the failed one started after this call: the next success will do.
+      this.#recovered ??= Promise.withResolvers<void>();
+      await this.#recovered.promise;
+    }
+  }
+
+  /** Stops retrying (at shutdown). */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+  }
+
   async #flush(): Promise<void> {
     this.#flushing = true;
     // Let the calls made in the same tick join the first write.
@@ -155,11 +233,39 @@ export class CoalescedWriter {
       this.#next = undefined;
       try {
         await this.#write(this.#path, this.#render());
+        this.#succeeded();
         batch.resolve();
       } catch (err) {
+        this.#failed(err as Error);
         batch.reject(err);
       }
     }
     this.#flushing = false;
+  }
+
+  #succeeded(): void {
+    this.#delay = 0;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#recovered?.resolve();
+    this.#recovered = undefined;
+    if (this.#failingSince === undefined) return;
+    this.#failingSince = undefined;
+    this.#retry.onChange?.(undefined);
+  }
+
+  #failed(err: Error): void {
+    this.#failures++;
+    if (this.#failingSince === undefined) {
+      this.#failingSince = Date.now();
+      this.#retry.onChange?.(err);
+    }
+    if (!this.#retrying || this.#closed || this.#timer !== undefined) return;
+    this.#delay = Math.min(this.#retry.maxMs, this.#delay ? this.#delay * 2 : this.#retry.firstMs);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      // The retry's outcome is seen through health and onChange; a failure schedules another.
+      this.request().catch(() => {});
+    }, this.#delay);
   }
 }

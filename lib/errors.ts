@@ -209,6 +209,27 @@ export class UnknownSessionError extends Error {
   }
 }
 
+/**
+ * A session was stopped, or taken out of the table, but not everything its stop promises
+ * happened: its map line could not be removed yet, or its processes could not be signalled
+ * (HTTP 500, with what did happen).
+ */
+export class StopIncompleteError extends Error {
+  /** The session's id. */
+  readonly id: string;
+  /**
+   * Makes the error.
+   *
+   * @param id the session's id
+   * @param message what happened and what did not, for the client
+   */
+  constructor(id: string, message: string) {
+    super(message);
+    this.name = "StopIncompleteError";
+    this.id = id;
+  }
+}
+
 /** No route matches the path (HTTP 404). */
 export class NotFoundError extends Error {
   /** The request path. */
@@ -406,6 +427,7 @@ export function errorResponse(err: unknown): Response {
   if (err instanceof LaunchError || err instanceof ShuttingDownError) {
     return jsonResponse({ error: err.message }, 503);
   }
+  if (err instanceof StopIncompleteError) return jsonResponse({ error: err.message }, 500);
   return jsonResponse({ error: "internal error" }, 500);
 }
 
@@ -417,5 +439,7 @@ export function errorResponse(err: unknown): Response {
  * @returns the `error` text of the JSON answer {@linkcode errorResponse} gives
  */
 export function publicMessage(err: unknown): string {
-  return err instanceof Error && errorResponse(err).status !== 500 ? err.message : "internal error";
+  const named = err instanceof StopIncompleteError ||
+    (err instanceof Error && errorResponse(err).status !== 500);
+  return named ? (err as Error).message : "internal error";
 }

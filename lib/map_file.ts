@@ -21,13 +21,20 @@
  * @module
  */
 
-import { CoalescedWriter, type FileWriter, writeFileAtomic } from "./atomic_file.ts";
+import {
+  CoalescedWriter,
+  type FileWriter,
+  logChange,
+  type RetryOptions,
+  writeFileAtomic,
+  type WriteHealth,
+} from "./atomic_file.ts";
 
 /** The first line of every map file. */
 export const MAP_FILE_HEADER =
   "# pvw-launcher session map: <session id> <host>:<port>; rewritten on every change";
 
-export type { FileWriter } from "./atomic_file.ts";
+export type { FileWriter, RetryOptions, WriteHealth } from "./atomic_file.ts";
 export { writeFileAtomic } from "./atomic_file.ts";
 
 /** Options of {@linkcode MapFile}. */
@@ -38,6 +45,11 @@ export interface MapFileOptions {
    * @default {@linkcode writeFileAtomic} with mode `0o640`
    */
   write?: FileWriter;
+  /**
+   * Try a failed write again until the file is true (a full disk), logging when writes start
+   * failing and when one succeeds again. @default no retries
+   */
+  retry?: RetryOptions;
 }
 
 /**
@@ -79,7 +91,34 @@ export class MapFile {
    */
   constructor(path: string, options: MapFileOptions = {}) {
     const write: FileWriter = options.write ?? monotonicWriter();
-    this.#writer = new CoalescedWriter(path, () => this.#render(), write);
+    const retry = options.retry && {
+      ...options.retry,
+      onChange: (failure: Error | undefined) => {
+        logChange("map file", path, failure);
+        options.retry?.onChange?.(failure);
+      },
+    };
+    this.#writer = new CoalescedWriter(path, () => this.#render(), write, retry);
+  }
+
+  /** Whether the file is behind the sessions now (writes failing), and failures so far. */
+  get health(): WriteHealth {
+    return this.#writer.health;
+  }
+
+  /**
+   * Waits until the file routes exactly the sessions it has now, however many retries that
+   * takes (without `retry`, until a later call's write succeeds).
+   *
+   * @returns resolves once it does; never rejects
+   */
+  settled(): Promise<void> {
+    return this.#writer.settled();
+  }
+
+  /** Stops retrying failed writes (at shutdown). */
+  close(): void {
+    this.#writer.close();
   }
 
   /** How many sessions the map routes. */

@@ -4,7 +4,8 @@
  * through `HandlerDeps.routes`.
  *
  * `/healthz` answers 503 as soon as shutdown begins, so a load balancer stops sending new
- * launches here while the sessions are being stopped.
+ * launches here while the sessions are being stopped, and while a file the launcher keeps
+ * (the map file, the state file) cannot be written: launches fail then.
  *
  * @module
  */
@@ -28,8 +29,10 @@ export interface OpsRoutesDeps {
 
 /** The body of a `/healthz` answer. */
 export interface Health {
-  /** "ok", or "shutting down" (with status 503). */
-  status: "ok" | "shutting down";
+  /** "ok"; else, with status 503, "shutting down" or "failing" (see `problems`). */
+  status: "ok" | "shutting down" | "failing";
+  /** What is wrong while "failing", such as "the map file cannot be written". */
+  problems?: string[];
   /** Sessions in the table, whatever their state. */
   sessions: number;
   /** The most sessions that may run at once. */
@@ -67,13 +70,17 @@ export function opsRoutes(deps: OpsRoutesDeps): Route[] {
   const healthz: RouteHandler = () => {
     const snapshot = deps.snapshot();
     const closing = deps.shuttingDown();
+    // Only what: the details (paths, errors) are in the log, not for anonymous clients.
+    const problems = (snapshot.files ?? []).filter((f) => f.stale)
+      .map((f) => `the ${f.file} file cannot be written`);
     const body: Health = {
-      status: closing ? "shutting down" : "ok",
+      status: closing ? "shutting down" : problems.length ? "failing" : "ok",
+      ...(problems.length ? { problems } : {}),
       sessions: snapshot.sessions.length,
       capacity: snapshot.maxSessions,
       freePorts: snapshot.freePorts,
     };
-    return Promise.resolve(jsonResponse(body, closing ? 503 : 200, NO_STORE));
+    return Promise.resolve(jsonResponse(body, body.status === "ok" ? 200 : 503, NO_STORE));
   };
   return [
     { pattern: new URLPattern({ pathname: "/metrics" }), methods: withHead(metrics) },

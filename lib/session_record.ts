@@ -94,6 +94,8 @@ export interface SessionRecord extends SessionInfo {
   mapped?: boolean;
   /** How its process ended, if it did before the session was ready. */
   exitStatus?: ExitStatus;
+  /** What its end could not do (remove its map line, signal its processes), if anything. */
+  stopProblem?: string;
 }
 
 /**

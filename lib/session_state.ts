@@ -12,7 +12,14 @@
  */
 
 import { findNodeAtLocation, type ParseError, parseTree } from "jsonc-parser";
-import { CoalescedWriter, type FileWriter, writeFileDurably } from "./atomic_file.ts";
+import {
+  CoalescedWriter,
+  type FileWriter,
+  logChange,
+  type RetryOptions,
+  writeFileDurably,
+  type WriteHealth,
+} from "./atomic_file.ts";
 import type { SessionRecord } from "./session_record.ts";
 
 /** What is kept of every session whose process was spawned. */
@@ -205,13 +212,37 @@ export class StateFile {
    * @param snapshot the sessions to save, each as its JSON text (which the table can keep
    *   from one write to the next), read when a write starts
    * @param write how the file is replaced @default writeFileDurably with mode 0o600
+   * @param retry try a failed write again until the file is true, logging when writes start
+   *   failing and when one succeeds again @default no retries
    */
-  constructor(path: string, snapshot: () => Iterable<string>, write?: FileWriter) {
+  constructor(
+    path: string,
+    snapshot: () => Iterable<string>,
+    write?: FileWriter,
+    retry?: RetryOptions,
+  ) {
     this.#writer = new CoalescedWriter(
       path,
       () => `{"version":${VERSION},"sessions":[${[...snapshot()].join(",")}]}\n`,
       write ?? ((p, text) => writeFileDurably(p, text, 0o600)),
+      retry && {
+        ...retry,
+        onChange: (failure) => {
+          logChange("state file", path, failure);
+          retry.onChange?.(failure);
+        },
+      },
     );
+  }
+
+  /** Whether the file is behind the sessions now (writes failing), and failures so far. */
+  get health(): WriteHealth {
+    return this.#writer.health;
+  }
+
+  /** Stops retrying failed writes (at shutdown). */
+  close(): void {
+    this.#writer.close();
   }
 
   /**

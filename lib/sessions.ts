@@ -12,6 +12,7 @@ import {
   LaunchError,
   NoCapacityError,
   ShuttingDownError,
+  StopIncompleteError,
   UnknownApplicationError,
   UnknownSessionError,
 } from "./errors.ts";
@@ -51,6 +52,8 @@ export interface SessionMap {
   set(id: string, target: string): Promise<void>;
   /** Removes a line; settles once that is published. */
   delete(id: string): Promise<void>;
+  /** Settles once the lines are published as they are now, however long that takes. */
+  settled?(): Promise<void>;
 }
 
 /** What the session table is built from. */
@@ -376,11 +379,14 @@ export class SessionManager {
    * @param reason why
    * @returns the stopped session
    * @throws {UnknownSessionError} when no ready or stopping session has that id
+   * @throws {StopIncompleteError} when the session ended but its map line could not be
+   *   removed yet, or its processes could not be signalled
    */
   async stop(id: string, reason: StopReason = "deleted"): Promise<SessionInfo> {
     const rec = this.#records.get(id);
     if (!rec || rec.state === "starting") throw new UnknownSessionError(id);
     await this.#end(rec, reason);
+    if (rec.stopProblem) throw new StopIncompleteError(id, `session ${id} ${rec.stopProblem}`);
     return rec;
   }
 
@@ -481,15 +487,13 @@ export class SessionManager {
     rec.ending ??= (async () => {
       const wasReady = rec.state === "ready";
       rec.state = "stopping";
-      const unmapped = rec.mapped ? this.#map?.delete(rec.id) : undefined;
-      await this.#terminate(rec);
+      // Asked at once, so that Apache stops routing the session while it is being stopped.
+      const unmapped = rec.mapped ? this.#unmap(rec) : undefined;
+      const unsignalled = await this.#terminate(rec);
       this.#records.delete(rec.id);
-      if (rec.slot.pooled) this.#pool.release(rec.slot);
-      try {
-        await unmapped;
-      } catch (err) {
-        logger().error("cannot write the map file: {error}", { error: String(err) });
-      }
+      const unmapProblem = await unmapped;
+      this.#releasePort(rec, unmapProblem !== undefined);
+      rec.stopProblem = unsignalled ?? unmapProblem;
       // Recorded since its spawn: the state file must forget it now.
       if (rec.pid !== undefined) await this.#save();
       if (wasReady || rec.adopted) {
@@ -500,11 +504,51 @@ export class SessionManager {
     return rec.ending;
   }
 
-  async #terminate(rec: SessionRecord): Promise<void> {
+  /** Removes a session's map line; says what went wrong when it could not. */
+  async #unmap(rec: SessionRecord): Promise<string | undefined> {
+    try {
+      await this.#map?.delete(rec.id);
+      return undefined;
+    } catch (err) {
+      logger().error(
+        "session {id}: cannot remove its map line: {error}; its port is held until the map " +
+          "file can be written",
+        { id: rec.id, error: String(err) },
+      );
+      return `was stopped, but the map file could not be updated (${brief(err)}); the ` +
+        "launcher retries until it can, and holds the session's port meanwhile";
+    }
+  }
+
+  /** Frees the session's port, once no map line Apache reads can route to it any more. */
+  #releasePort(rec: SessionRecord, routed: boolean): void {
+    if (!rec.slot.pooled) return;
+    if (!routed || !this.#map) {
+      this.#pool.release(rec.slot);
+      return;
+    }
+    // A new session on this port would get the old session's users.
+    this.#map.settled?.().then(() => this.#pool.release(rec.slot));
+  }
+
+  /** Stops the session's process group; says what went wrong when it could not. */
+  async #terminate(rec: SessionRecord): Promise<string | undefined> {
     const proc = await rec.spawned;
-    if (!proc) return;
+    if (!proc) return undefined;
     const times = { graceMs: this.#config.stopGraceMs, killWaitMs: this.#killWaitMs };
-    const outcome = await stopGroup(this.#spawner, proc, times);
+    let outcome;
+    try {
+      outcome = await stopGroup(this.#spawner, proc, times);
+    } catch (err) {
+      // Left "stopping" it would hold its port for ever; its processes may run on.
+      logger().error(
+        "session {id}: cannot signal process group {pid}: {error}; it is taken out of the " +
+          "table, and its processes may still run",
+        { id: rec.id, pid: proc.pid, error: String(err) },
+      );
+      return `could not be stopped: its processes could not be signalled (${brief(err)}); ` +
+        "it was taken out of the table";
+    }
     if (outcome === "killed") {
       logger().warn("session {id} did not stop within its grace period; it was killed", {
         id: rec.id,
@@ -515,5 +559,11 @@ export class SessionManager {
         id: rec.id,
       });
     }
+    return undefined;
   }
+}
+
+/** An error's gist for a client: its first clause, without the paths system errors name. */
+function brief(err: unknown): string {
+  return String((err as Error)?.message ?? err).split(":")[0];
 }

@@ -49,6 +49,8 @@ const DOCUMENTED: [string, string][] = [
   ["pvw_launcher_max_sessions", "gauge"],
   ["pvw_launcher_proxy_connections", "gauge"],
   ["pvw_launcher_proxy_bytes_total", "counter"],
+  ["pvw_launcher_file_stale", "gauge"],
+  ["pvw_launcher_file_write_errors_total", "counter"],
   ["process_resident_memory_bytes", "gauge"],
   ["process_start_time_seconds", "gauge"],
 ];
@@ -77,7 +79,13 @@ Deno.test("LauncherMetrics.render() writes every documented metric after some la
   m.launched("visualizer", "ready", 1.5);
   m.launched("", "bad_request");
   m.ended("visualizer", "deleted");
-  const parsed = scrape(m, snapshot({ sessions: [{ application: "visualizer", state: "ready" }] }));
+  const parsed = scrape(
+    m,
+    snapshot({
+      sessions: [{ application: "visualizer", state: "ready" }],
+      files: [{ file: "state", stale: false, failures: 0 }],
+    }),
+  );
   assert.deepStrictEqual([...parsed.types], DOCUMENTED);
   for (const [name] of DOCUMENTED) {
     assert.ok(
@@ -311,3 +319,19 @@ for (
     for (const s of parsed.samples) assert.ok(!Number.isNaN(s.value), s.name);
   });
 }
+
+Deno.test("LauncherMetrics.render() says which kept files are behind, and counts failed writes", () => {
+  const parsed = scrape(
+    metrics(),
+    snapshot({
+      files: [{ file: "map", stale: true, failures: 3 }, {
+        file: "state",
+        stale: false,
+        failures: 0,
+      }],
+    }),
+  );
+  assert.equal(sampleValue(parsed, "pvw_launcher_file_stale", { file: "map" }), 1);
+  assert.equal(sampleValue(parsed, "pvw_launcher_file_stale", { file: "state" }), 0);
+  assert.equal(sampleValue(parsed, "pvw_launcher_file_write_errors_total", { file: "map" }), 3);
+});

@@ -131,3 +131,22 @@ Deno.test("HEAD answers the status and headers of GET, without a body", async (t
     });
   }
 });
+
+Deno.test("GET /healthz answers 503 while a kept file cannot be written, and says which, not where", async () => {
+  const { state, routes } = world();
+  state.snapshot.files = [
+    { file: "map", stale: true, failures: 2 },
+    { file: "state", stale: false, failures: 0 },
+  ];
+  const res = await call(routes, "GET", "/healthz");
+  assert.strictEqual(res.status, 503);
+  const body = await res.json();
+  assert.strictEqual(body.status, "failing");
+  assert.deepStrictEqual(body.problems, ["the map file cannot be written"]);
+  state.snapshot.files[0].stale = false;
+  const again = await call(routes, "GET", "/healthz");
+  assert.strictEqual(again.status, 200);
+  const ok = await again.json();
+  assert.strictEqual(ok.status, "ok");
+  assert.strictEqual(ok.problems, undefined);
+});

@@ -28,6 +28,8 @@ interface Subject extends AsyncDisposable {
   request(program: Program): SpawnRequest;
   /** What the process of `request` printed, once it has exited. */
   output(request: SpawnRequest): Promise<string>;
+  /** Waits until the `serve` process of `request` printed its ready line. */
+  started(request: SpawnRequest): Promise<void>;
 }
 
 /** Records every process spawned, so that disposal can kill whatever a failed test left. */
@@ -72,6 +74,7 @@ async function realSubject(): Promise<Subject> {
         : { command: "sh", args: ["-c", scripts[program]], env, logFile };
     },
     output: (request) => Deno.readTextFile(request.logFile),
+    started: async (request) => void await written(request.logFile, /Starting factory/),
     async [Symbol.asyncDispose]() {
       await stopAll();
       await Deno.remove(dir, { recursive: true });
@@ -94,6 +97,7 @@ function fakeSubject(): Promise<Subject> {
     request: (program) => ({ command: program, args: [], env: {}, logFile: `/fake/${n++}.log` }),
     output: (request) =>
       Promise.resolve(fake.processes.find((p) => p.request === request)?.output ?? ""),
+    started: () => Promise.resolve(),
     [Symbol.asyncDispose]: stopAll,
   });
 }
@@ -165,7 +169,10 @@ for (const [name, make] of SUBJECTS) {
 
   Deno.test(`${name}: adopt() watches a running process of that pid and identity until it ends`, async () => {
     await using subject = await make();
-    const handle = await subject.spawner.spawn(subject.request("serve"));
+    const request = subject.request("serve");
+    const handle = await subject.spawner.spawn(request);
+    // Adopted processes are long started: this one leads its group once it has printed.
+    await subject.started(request);
     const identity = subject.spawner.identity(handle.pid)!;
     assert.equal(subject.spawner.adopt(handle.pid, `${identity}0`), undefined, "another identity");
     const adopted = subject.spawner.adopt(handle.pid, identity);
