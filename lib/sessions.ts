@@ -478,8 +478,9 @@ export class SessionManager {
   }
 
   #save(): Promise<void> {
+    // The state file itself says when its writes start failing and when they succeed again.
     return this.#persist().catch((err) => {
-      logger().error("cannot write the state file: {error}", { error: String(err) });
+      logger().debug("cannot write the state file: {error}", { error: String(err) });
     });
   }
 
