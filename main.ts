@@ -223,7 +223,7 @@ async function serve(config: LauncherConfig): Promise<number> {
       metrics.ended(session.application, reason);
       events.changed();
     },
-    persist: () => state.save(),
+    persist: (durable) => state.save(durable),
   });
   let saved: SavedSession[];
   try {

@@ -15,9 +15,11 @@ import { basename, dirname, join } from "node:path";
  *
  * @param path the file to replace
  * @param text its new content
+ * @param durable whether the new content must be on the disk, not only in place, when the
+ *   promise settles (a writer may always be durable) @default true
  * @returns resolves once `path` holds `text`
  */
-export type FileWriter = (path: string, text: string) => Promise<void>;
+export type FileWriter = (path: string, text: string, durable?: boolean) => Promise<void>;
 
 /**
  * Replaces a file atomically: writes a temporary `.<name>.<random>.tmp` in the same folder,
@@ -159,6 +161,7 @@ export class CoalescedWriter {
   #render: () => string;
   #write: FileWriter;
   #next: PromiseWithResolvers<void> | undefined;
+  #nextDurable = false;
   #flushing = false;
   #retry: Required<Omit<RetryOptions, "onChange">> & Pick<RetryOptions, "onChange">;
   #retrying: boolean;
@@ -193,11 +196,14 @@ export class CoalescedWriter {
   /**
    * Asks for the file to be written with the current content.
    *
+   * @param durable whether the write must reach the disk before this settles (see
+   *   {@linkcode FileWriter}); a write is durable when any request it serves asks so
    * @returns resolves once a write that started after this call is in place
    * @throws {Error} from the write, when the file cannot be written; a later call writes again
    */
-  request(): Promise<void> {
+  request(durable = true): Promise<void> {
     this.#next ??= Promise.withResolvers<void>();
+    this.#nextDurable ||= durable;
     const { promise } = this.#next;
     if (!this.#flushing) this.#flush();
     return promise;
@@ -230,9 +236,11 @@ export class CoalescedWriter {
     await Promise.resolve();
     while (this.#next !== undefined) {
       const batch = this.#next;
+      const durable = this.#nextDurable;
       this.#next = undefined;
+      this.#nextDurable = false;
       try {
-        await this.#write(this.#path, this.#render());
+        await this.#write(this.#path, this.#render(), durable);
         this.#succeeded();
         batch.resolve();
       } catch (err) {

@@ -17,6 +17,7 @@ import {
   type FileWriter,
   logChange,
   type RetryOptions,
+  writeFileAtomic,
   writeFileDurably,
   type WriteHealth,
 } from "./atomic_file.ts";
@@ -224,7 +225,9 @@ export class StateFile {
     this.#writer = new CoalescedWriter(
       path,
       () => `{"version":${VERSION},"sessions":[${[...snapshot()].join(",")}]}\n`,
-      write ?? ((p, text) => writeFileDurably(p, text, 0o600)),
+      write ??
+        ((p, text, durable) =>
+          durable === false ? writeFileAtomic(p, text, 0o600) : writeFileDurably(p, text, 0o600)),
       retry && {
         ...retry,
         onChange: (failure) => {
@@ -248,9 +251,12 @@ export class StateFile {
   /**
    * Writes the current sessions.
    *
+   * @param durable whether the file must be flushed to the disk before this settles (the
+   *   default, with the default writer), or only be in place, which is enough to survive a
+   *   crash of the launcher but not of the machine
    * @returns resolves once a file holding them is in place
    */
-  save(): Promise<void> {
-    return this.#writer.request();
+  save(durable = true): Promise<void> {
+    return this.#writer.request(durable);
   }
 }

@@ -74,8 +74,13 @@ export interface SessionManagerOptions {
   killWaitMs?: number;
   /** Called once a session has ended and its port is free. */
   onEnded?: (session: SessionInfo, reason: StopReason) => void;
-  /** Called after every change of the ready sessions, to save them (the state file). */
-  persist?: () => Promise<void>;
+  /**
+   * Called after every change of the sessions, to save them (the state file): `durable`
+   * when the write must reach the disk (a session becoming ready, before its answer), not
+   * when a crash of the machine, which ends every session, makes the change moot (a spawn,
+   * an end).
+   */
+  persist?: (durable: boolean) => Promise<void>;
   /** The wall clock, ms since the epoch. @default Date.now */
   now?: () => number;
   /** How often idle and lifetime limits are checked, in ms. @default 1000 */
@@ -111,7 +116,7 @@ export class SessionManager {
   #baseEnv: Record<string, string>;
   #killWaitMs: number;
   #onEnded: (session: SessionInfo, reason: StopReason) => void;
-  #persist: () => Promise<void>;
+  #persist: (durable: boolean) => Promise<void>;
   #now: () => number;
   #reaper: Reaper;
   #shared: SharedTemplates;
@@ -276,7 +281,7 @@ export class SessionManager {
     rec.mapped = this.#map !== undefined;
     const [mapped, saved] = await Promise.allSettled([
       this.#map?.set(rec.id, `${rec.host}:${rec.port}`),
-      this.#persist(),
+      this.#persist(true),
     ]);
     if (mapped.status === "rejected") {
       logger().error("cannot write the map file: {error}", { error: String(mapped.reason) });
@@ -405,7 +410,7 @@ export class SessionManager {
     this.#closing = true;
     const starting = [...this.#records.values()].filter((r) => r.state === "starting");
     await Promise.all(starting.map((r) => this.#end(r, "shutdown")));
-    await this.#save();
+    await this.#save(true);
     this.close();
   }
 
@@ -471,15 +476,15 @@ export class SessionManager {
           logger().error("cannot write the map file: {error}", { error: String(err) });
         })
       ),
-      this.#save(),
+      this.#save(true),
     ]);
     const stopped = records.length - ready.length;
     return { adopted: ready.length, stopped, dropped: saved.length - records.length };
   }
 
-  #save(): Promise<void> {
+  #save(durable = false): Promise<void> {
     // The state file itself says when its writes start failing and when they succeed again.
-    return this.#persist().catch((err) => {
+    return this.#persist(durable).catch((err) => {
       logger().debug("cannot write the state file: {error}", { error: String(err) });
     });
   }

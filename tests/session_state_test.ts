@@ -120,3 +120,15 @@ Deno.test("readState() sets a damaged file aside, keeps it as it was, and reads 
     });
   }
 });
+
+Deno.test("StateFile.save() asks its writer for a durable write unless told not to; one durable request makes the write durable", async () => {
+  const calls: (boolean | undefined)[] = [];
+  const state = new StateFile("state.json", () => [], (_p, _t, durable) => {
+    calls.push(durable);
+    return Promise.resolve();
+  });
+  await state.save();
+  await state.save(false);
+  await Promise.all([state.save(false), state.save(true)]);
+  assert.deepEqual(calls, [true, false, true]);
+});

@@ -16,6 +16,7 @@ import { FakeFollower, FakeMap, FakeSpawner, testConfig } from "./fakes.ts";
 interface SetUpOptions {
   spawner?: FakeSpawner;
   map?: FakeMap;
+  persist?: (durable: boolean) => Promise<void>;
   now?: () => number;
   ended?: { push(entry: [string, StopReason]): void };
 }
@@ -36,6 +37,7 @@ function setUp(overrides: Partial<LauncherConfig> = {}, options: SetUpOptions = 
     now: options.now,
     reapIntervalMs: 2,
     onEnded: (s, reason) => options.ended?.push([s.id, reason]),
+    persist: options.persist,
   });
   /** Launches and makes the newest process print its ready line as soon as it is spawned. */
   const launchReady = async (body: Record<string, unknown>) => {
@@ -174,6 +176,22 @@ Deno.test("a session is not ready, nor stoppable as one, until its map line and 
   assert.equal(s.state, "ready");
   assert.equal(sessions.get(id), s);
   await sessions.stopAll();
+});
+
+Deno.test("a session is saved at its spawn, durably once ready before its answer, and at its end", async () => {
+  const saves: [string, boolean][] = [];
+  let sessions: SessionManager | undefined;
+  const persist = (durable: boolean) => {
+    const states = sessions!.saved().map((s) => s.state ?? "ready").join(",");
+    saves.push([states, durable]);
+    return Promise.resolve();
+  };
+  const set = setUp({}, { persist });
+  sessions = set.sessions;
+  const s = await set.launchReady({ application: "viz", node: 1 });
+  assert.deepEqual(saves, [["starting", false], ["ready", true]]);
+  await sessions.stop(s.id);
+  assert.deepEqual(saves.at(-1), ["", false]);
 });
 
 Deno.test("SessionManager.stop() sends SIGTERM, then SIGKILL after the grace period", async (t) => {
