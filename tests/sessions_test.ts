@@ -180,17 +180,17 @@ Deno.test("a session is not ready, nor stoppable as one, until its map line and 
 
 Deno.test("a session is saved at its spawn, durably once ready before its answer, and at its end", async () => {
   const saves: [string, boolean][] = [];
-  let sessions: SessionManager | undefined;
+  const table: { sessions?: SessionManager } = {};
   const persist = (durable: boolean) => {
-    const states = sessions!.saved().map((s) => s.state ?? "ready").join(",");
+    const states = table.sessions!.saved().map((s) => s.state ?? "ready").join(",");
     saves.push([states, durable]);
     return Promise.resolve();
   };
   const set = setUp({}, { persist });
-  sessions = set.sessions;
+  table.sessions = set.sessions;
   const s = await set.launchReady({ application: "viz", node: 1 });
   assert.deepEqual(saves, [["starting", false], ["ready", true]]);
-  await sessions.stop(s.id);
+  await set.sessions.stop(s.id);
   assert.deepEqual(saves.at(-1), ["", false]);
 });
 
