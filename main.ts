@@ -39,13 +39,13 @@ import { LogCap } from "./lib/log_cap.ts";
 import { createLogTrimmer } from "./lib/log_trim.ts";
 import { ReopenableLogFile } from "./lib/log_file.ts";
 import { redact } from "./lib/logging.ts";
-import { MapFile } from "./lib/map_file.ts";
+import { MapFile, type WriteHealth } from "./lib/map_file.ts";
 import { localPortProbe, PortPool } from "./lib/port_pool.ts";
 import { createProcessSpawner } from "./lib/process.ts";
 import { LauncherMetrics } from "./lib/metrics.ts";
 import { opsRoutes } from "./lib/ops_routes.ts";
 import { SessionProxy } from "./lib/proxy.ts";
-import { loadState, type SavedSession, StateFile } from "./lib/session_state.ts";
+import { readState, type SavedSession, StateFile } from "./lib/session_state.ts";
 import { SessionManager } from "./lib/sessions.ts";
 import { ConnectionGuard } from "./lib/connection_guard.ts";
 import { raiseDescriptorLimit } from "./lib/descriptor_limit.ts";
@@ -55,6 +55,7 @@ import { hostPort, ServerKeeper } from "./lib/server_keeper.ts";
 import { processSocketTable } from "./lib/socket_table.ts";
 import { TrustedProxies } from "./lib/forwarding.ts";
 import { randomToken } from "./lib/ids.ts";
+import { defaultLogFolder, defaultStateFolder } from "./lib/state_folder.ts";
 
 const VERSION: string = denoConfig.version;
 
@@ -187,17 +188,29 @@ function describe(config: LauncherConfig): string[] {
   ];
 }
 
-/** Reads the previous launcher's state file; a broken one is reported and set aside. */
+/** Reads the previous launcher's state file; a damaged one is set aside and said loudly. */
 async function previousSessions(config: LauncherConfig): Promise<SavedSession[]> {
-  try {
-    return await loadState(config.stateFile);
-  } catch (err) {
-    getLogger(["pvw-launcher"]).warn("ignoring the state file {file}: {error}", {
-      file: config.stateFile,
-      error: String(err),
-    });
-    return [];
+  const log = getLogger(["pvw-launcher"]);
+  const { sessions, skipped, damage } = await readState(config.stateFile);
+  if (skipped) log.warn("{skipped} malformed entries of the state file were left out", { skipped });
+  if (damage) {
+    log.error(
+      "the state file {file} is damaged ({reason}): it was set aside as {setAside} and kept. " +
+        "{recovered} sessions were read from it; {lost} could not be, and a process " +
+        "named there, if it still runs, is not managed by this launcher",
+      {
+        file: config.stateFile,
+        ...damage,
+        recovered: sessions.length,
+        lost: damage.unreadable === 1 ? "1 entry" : `${damage.unreadable} entries`,
+      },
+    );
   }
+  return sessions;
+}
+
+function fileHealth(health: WriteHealth): { stale: boolean; failures: number } {
+  return { stale: health.failingSince !== undefined, failures: health.failures };
 }
 
 /**
@@ -278,7 +291,8 @@ async function serve(config: LauncherConfig): Promise<number> {
   const log = getLogger(["pvw-launcher"]);
   const libc = Libc.open();
   const guard = guardConnections(config, libc);
-  const map = config.mapFile ? new MapFile(config.mapFile) : undefined;
+  // A file that cannot be written (a full disk) is written again until it is true.
+  const map = config.mapFile ? new MapFile(config.mapFile, { retry: {} }) : undefined;
   const follower = DirectoryFollower.open(config.logDir, {
     onChange: (name) => logCap.changed(name),
   });
@@ -297,6 +311,8 @@ async function serve(config: LauncherConfig): Promise<number> {
   const state: StateFile = new StateFile(
     config.stateFile,
     (): Iterable<string> => sessions.savedJson(),
+    undefined,
+    {},
   );
   const failures = new RecentFailures();
   const events: DashboardEvents = new DashboardEvents(() => dashboardState());
@@ -312,12 +328,27 @@ async function serve(config: LauncherConfig): Promise<number> {
       metrics.ended(session.application, reason);
       events.changed();
     },
-    persist: () => state.save(),
+    persist: (durable) => state.save(durable),
   });
-  const saved = await previousSessions(config);
-  const { adopted, dropped } = await sessions.adopt(saved);
+  let saved: SavedSession[];
+  try {
+    saved = await previousSessions(config);
+  } catch (err) {
+    log.error("cannot read the state file {file}: {error}", {
+      file: config.stateFile,
+      error: String(err),
+    });
+    sessions.close();
+    follower.close();
+    return 1;
+  }
+  const { adopted, stopped: unfinished, dropped } = await sessions.adopt(saved);
   if (saved.length) log.info("adopted {adopted} sessions, dropped {dropped}", { adopted, dropped });
-  if (adopted === 0) await map?.clear();
+  if (unfinished) {
+    log.warn("stopping {unfinished} sessions that were still starting", { unfinished });
+  }
+  // A failure is logged and retried by the map file itself; /healthz says so meanwhile.
+  if (adopted === 0) await map?.clear().catch(() => {});
   const routes = opsRoutes({
     metrics,
     shuttingDown: () => sessions.closing,
@@ -329,6 +360,10 @@ async function serve(config: LauncherConfig): Promise<number> {
       totalPorts: pool.size,
       maxSessions: config.maxSessions,
       proxy: proxy.stats(),
+      files: [
+        ...(map ? [{ file: "map", ...fileHealth(map.health) }] : []),
+        { file: "state", ...fileHealth(state.health) },
+      ],
     }),
   });
   const dashboardState = stateReader({
@@ -391,8 +426,12 @@ async function serve(config: LauncherConfig): Promise<number> {
   } else {
     log.info("{signal}: stopping {count} sessions", { signal, count: sessions.size });
     await sessions.stopAll();
-    await map?.clear();
+    await map?.clear().catch((err) => {
+      log.error("the map file could not be emptied: {error}", { error: String(err) });
+    });
   }
+  map?.close();
+  state.close();
   // Deno 2.9's server.shutdown() never settles when a client hung up in the middle of a
   // WebSocket upgrade; every session is already stopped, so do not wait forever for it.
   let limit: ReturnType<typeof setTimeout> | undefined;
@@ -436,7 +475,10 @@ export async function main(args: string[]): Promise<number> {
   }
   let config: LauncherConfig;
   try {
-    const loaded = await loadConfig(options.config);
+    const stateFolder = defaultStateFolder(Deno.env.toObject(), Deno.uid() ?? 0);
+    const loaded = await loadConfig(options.config, {
+      defaults: { logDir: defaultLogFolder(stateFolder) },
+    });
     for (const w of loaded.warnings) console.error(formatProblem(w));
     config = loaded.config;
   } catch (err) {

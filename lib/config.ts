@@ -26,8 +26,10 @@ import { childPath, ProblemList, Value } from "./config_reader.ts";
 import { readSpecConfig } from "./config_spec.ts";
 import { readWslinkConfig } from "./config_wslink.ts";
 import { checkPaths, type CheckPathsOptions } from "./config_paths.ts";
+import type { ConfigDefaults } from "./config_values.ts";
 
 export type { CheckPathsOptions } from "./config_paths.ts";
+export type { ConfigDefaults } from "./config_values.ts";
 
 /** A config that parsed without errors. */
 export interface LoadedConfig {
@@ -48,14 +50,19 @@ const BOTH_FORMATS = 'a spec-format config has "url" and "applications" at the t
  *
  * @param text the config text (JSONC)
  * @param file the config file's path, which problems name and relative paths resolve against
+ * @param defaults the defaults that depend on the environment (the log folder)
  * @returns the model and the warnings
  * @throws {ConfigError} listing every problem, errors and warnings, when there is any error
  */
-export function parseConfig(text: string, file: string): LoadedConfig {
+export function parseConfig(
+  text: string,
+  file: string,
+  defaults: ConfigDefaults = {},
+): LoadedConfig {
   const source = parseSource(text, file);
   if (!source.root) throw new ConfigError(source.problems);
   const problems = new ProblemList(file, source.lines);
-  const config = readConfig(new Value(problems, source.root, ""), resolve(file));
+  const config = readConfig(new Value(problems, source.root, ""), resolve(file), defaults);
   if (!config || problems.hasErrors) throw new ConfigError(problems.all);
   return { config, warnings: problems.all };
 }
@@ -79,18 +86,28 @@ export function checkConfigPaths(
   return checkPaths(loaded.config, text, options);
 }
 
+/** Options of {@linkcode loadConfig}. */
+export interface LoadConfigOptions extends CheckPathsOptions {
+  /** The defaults that depend on the environment. @default none */
+  defaults?: ConfigDefaults;
+}
+
 /**
  * Reads, parses and checks a config file.
  *
  * @param file the config file's path
+ * @param options the defaults, and whose folders the paths must be
  * @returns the model and the warnings
  * @throws {ConfigError} when the file cannot be read, or has any error, syntax, validation or
  *   path; the error lists every problem found
  */
-export async function loadConfig(file: string): Promise<LoadedConfig> {
+export async function loadConfig(
+  file: string,
+  options: LoadConfigOptions = {},
+): Promise<LoadedConfig> {
   const text = await readConfigText(file);
-  const loaded = parseConfig(text, file);
-  const pathProblems = await checkConfigPaths(loaded, text, { file });
+  const loaded = parseConfig(text, file, options.defaults);
+  const pathProblems = await checkConfigPaths(loaded, text, { file, uid: options.uid });
   if (pathProblems.length > 0) {
     const all = [...loaded.warnings, ...pathProblems];
     throw new ConfigError(all.sort((a, b) => a.line - b.line || a.column - b.column));
@@ -114,11 +131,15 @@ async function readConfigText(file: string): Promise<string> {
   }
 }
 
-function readConfig(root: Value, file: string): LauncherConfig | undefined {
+function readConfig(
+  root: Value,
+  file: string,
+  defaults: ConfigDefaults,
+): LauncherConfig | undefined {
   if (root.node.type !== "object") return root.expected("an object { ... } at the top level");
   const format = detectFormat(root);
-  if (format === "spec") return readSpecConfig(root, file);
-  if (format === "wslink") return readWslinkConfig(root, file);
+  if (format === "spec") return readSpecConfig(root, file, defaults);
+  if (format === "wslink") return readWslinkConfig(root, file, defaults);
   return undefined;
 }
 

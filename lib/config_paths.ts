@@ -1,17 +1,20 @@
 /**
  * Filesystem checks of a parsed config, run before the launcher starts so that a wrong path
  * is reported at its key instead of failing the first session: the log folder is created if
- * needed and must be writable, the folders of the map file and of the state file must exist
- * and be writable, and the static content folder must exist.
+ * needed (mode 0700) and must be writable, the folders of the map file and of the state file
+ * must exist and be writable, and the static content folder must exist. The folders of the
+ * logs, the map file and the state file must also be safe from other local users
+ * ({@linkcode folderProblem}); once they are, the config names them by their real paths.
  *
  * @module
  */
 
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { findNodeAtLocation, parseTree } from "jsonc-parser";
 import type { ConfigProblem } from "./errors.ts";
 import type { LauncherConfig } from "./config_types.ts";
 import { LineIndex, withoutBom } from "./config_source.ts";
+import { folderProblem } from "./folder_safety.ts";
 
 /** The config settings that name a path on this machine. */
 export type PathSetting = "logDir" | "mapFile" | "stateFile" | "content";
@@ -31,16 +34,20 @@ const PATH_KEYS: Record<LauncherConfig["format"], Record<PathSetting, string[]>>
 export interface CheckPathsOptions {
   /** The file name that problems name. @default the config's absolute `file` */
   file?: string;
+  /** The user the launcher runs as, whose folders (and root's) are trusted. @default Deno.uid() */
+  uid?: number;
 }
 
 /**
  * Checks the paths of a config, creating the log folder (and its parents) if it is missing.
  * The log folder is checked first, so a map file or state file inside it works on a fresh
- * machine. A state file in a folder already reported unusable is not reported again.
+ * machine. A state file in a folder already reported unusable is not reported again. When
+ * all is well, the log folder, the map file and the state file of `config` are replaced by
+ * their real paths, so that no symbolic link changed later can move them.
  *
  * @param config the parsed config
  * @param text the text it was parsed from, to locate the keys that named the paths
- * @param options how to name the file
+ * @param options how to name the file, and the launcher's user
  * @returns one error per unusable path, at the key that named it; empty when all is well
  */
 export async function checkPaths(
@@ -49,19 +56,21 @@ export async function checkPaths(
   options: CheckPathsOptions = {},
 ): Promise<ConfigProblem[]> {
   const locate = keyLocator(text, options.file ?? config.file, config.format);
+  const uid = options.uid ?? Deno.uid() ?? 0;
   const problems: ConfigProblem[] = [];
-  const logProblem = await ensureWritableFolder(config.logDir);
+  const logProblem = await ensureWritableFolder(config.logDir) ??
+    await safetyProblem(config.logDir, uid, true);
   if (logProblem) {
     problems.push(locate("logDir", `cannot use "${config.logDir}" for logs: ${logProblem}`));
   }
-  const mapProblem = config.mapFile && await checkFileFolder(config.mapFile);
+  const mapProblem = config.mapFile && await checkFileFolder(config.mapFile, uid);
   if (mapProblem) {
     problems.push(locate("mapFile", `cannot keep the map file "${config.mapFile}": ${mapProblem}`));
   }
   const mapFolder = config.mapFile && dirname(config.mapFile);
   const reported = [logProblem && config.logDir, mapProblem && mapFolder];
   const stateProblem = !reported.includes(dirname(config.stateFile)) &&
-    await checkFileFolder(config.stateFile);
+    await checkFileFolder(config.stateFile, uid);
   if (stateProblem) {
     const message = `cannot keep the state file "${config.stateFile}": ${stateProblem}`;
     problems.push(locate("stateFile", message));
@@ -70,7 +79,28 @@ export async function checkPaths(
   if (contentProblem) {
     problems.push(locate("content", `cannot serve "${config.content}": ${contentProblem}`));
   }
+  if (problems.length === 0) await useRealPaths(config);
   return problems;
+}
+
+async function useRealPaths(config: LauncherConfig): Promise<void> {
+  const inRealFolder = async (file: string) =>
+    join(await Deno.realPath(dirname(file)), basename(file));
+  config.logDir = await Deno.realPath(config.logDir);
+  if (config.mapFile) config.mapFile = await inRealFolder(config.mapFile);
+  config.stateFile = await inRealFolder(config.stateFile);
+}
+
+async function safetyProblem(
+  folder: string,
+  uid: number,
+  isPrivate: boolean,
+): Promise<string | undefined> {
+  try {
+    return await folderProblem(folder, { uid, private: isPrivate });
+  } catch (err) {
+    return `is unusable (${fsReason(err)})`;
+  }
 }
 
 type Locate = (setting: PathSetting, message: string) => ConfigProblem;
@@ -92,21 +122,25 @@ function keyLocator(text: string, file: string, format: LauncherConfig["format"]
 
 async function ensureWritableFolder(folder: string): Promise<string | undefined> {
   try {
-    await Deno.mkdir(folder, { recursive: true });
+    // Private from the start: the names of the logs are session ids.
+    await Deno.mkdir(folder, { recursive: true, mode: 0o700 });
   } catch (err) {
     return `cannot create it (${fsReason(err)})`;
   }
   return await probeWrite(folder);
 }
 
-/** Checks that a file the launcher rewrites can be created or replaced in its folder. */
-async function checkFileFolder(file: string): Promise<string | undefined> {
+/**
+ * Checks that a file the launcher rewrites can be created or replaced in its folder, and that
+ * no other user can replace it (its folder may be readable: Apache reads the map file).
+ */
+async function checkFileFolder(file: string, uid: number): Promise<string | undefined> {
   const folder = dirname(file);
-  const folderProblem = await checkFolder(folder);
-  if (folderProblem) return `its folder "${folder}" ${folderProblem}`;
+  const missing = await checkFolder(folder);
+  if (missing) return `its folder "${folder}" ${missing}`;
   if ((await statOrUndefined(file))?.isDirectory) return "it is a folder";
-  const writeProblem = await probeWrite(folder);
-  return writeProblem && `its folder "${folder}": ${writeProblem}`;
+  const problem = await probeWrite(folder) ?? await safetyProblem(folder, uid, false);
+  return problem && `its folder "${folder}": ${problem}`;
 }
 
 async function checkFolder(folder: string): Promise<string | undefined> {

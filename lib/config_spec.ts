@@ -13,8 +13,10 @@ import type { Fields, Value } from "./config_reader.ts";
 import { readSharedSections } from "./config_sections.ts";
 import { OPERATION_KEYS, readOperations } from "./config_operations.ts";
 import {
+  type ConfigDefaults,
   DEFAULTS,
   readContent,
+  readLogDir,
   readPath,
   readReadyLines,
   readSeconds,
@@ -61,9 +63,14 @@ interface Listen {
  *
  * @param root the top-level object
  * @param file the absolute path of the config file
+ * @param defaults the defaults that depend on the environment
  * @returns the model, with defaults in place of invalid values
  */
-export function readSpecConfig(root: Value, file: string): LauncherConfig | undefined {
+export function readSpecConfig(
+  root: Value,
+  file: string,
+  defaults: ConfigDefaults = {},
+): LauncherConfig | undefined {
   const top = root.fields(SPEC_KEYS, WSLINK_NAMES);
   if (!top) return undefined;
   const baseDir = dirname(file);
@@ -71,7 +78,7 @@ export function readSpecConfig(root: Value, file: string): LauncherConfig | unde
     { hostname: DEFAULTS.hostname, port: DEFAULTS.port, endpoint: DEFAULTS.endpoint };
   const readyLines = top.read("wait_line", readReadyLines) ?? [...DEFAULTS.readyLines];
   const timeoutMs = top.read("timeout", readSeconds) ?? DEFAULTS.timeoutMs;
-  const paths = readPaths(top, baseDir);
+  const paths = readPaths(top, baseDir, defaults);
   const operations = readOperations(top, {
     file,
     baseDir,
@@ -104,12 +111,12 @@ export function readSpecConfig(root: Value, file: string): LauncherConfig | unde
   };
 }
 
-function readPaths(top: Fields, baseDir: string) {
+function readPaths(top: Fields, baseDir: string, defaults: ConfigDefaults) {
   const content = top.read("content", (v) => readContent(v, baseDir));
   const mapFile = top.read("map_file", (v) => readPath(v, baseDir));
   return {
     ...(content === undefined ? {} : { content }),
-    logDir: top.read("log", (v) => readPath(v, baseDir)) ?? DEFAULTS.logDir,
+    logDir: readLogDir(top, "log", top.owner, { baseDir, defaults, keyPath: "log" }),
     ...(mapFile === undefined ? {} : { mapFile }),
   };
 }

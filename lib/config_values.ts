@@ -6,7 +6,7 @@
  */
 
 import { resolve } from "node:path";
-import type { Value } from "./config_reader.ts";
+import type { Fields, Value } from "./config_reader.ts";
 import { doubtfulBrace } from "./template.ts";
 
 /** What a setting is when its key is absent, in either format. */
@@ -17,8 +17,6 @@ export const DEFAULTS: {
   readonly port: number;
   /** REST endpoint path. */
   readonly endpoint: string;
-  /** Folder of the session logs. */
-  readonly logDir: string;
   /** `sessionURL` template; the browser client replaces `USE_HOST`. */
   readonly sessionUrl: string;
   /**
@@ -40,7 +38,6 @@ export const DEFAULTS: {
   hostname: "localhost",
   port: 8080,
   endpoint: "/paraview",
-  logDir: "/tmp/pvw-launcher-logs",
   sessionUrl: "ws://USE_HOST/proxy/${id}",
   readyLines: ["Starting factory", "App running at"],
   wsPath: "/ws",
@@ -49,6 +46,40 @@ export const DEFAULTS: {
   dashboardPath: "/_dashboard",
   stateFileName: "pvw-launcher-state.json",
 };
+
+/**
+ * Defaults that depend on where and as whom the launcher runs, which only the program's entry
+ * point knows (it alone reads the environment).
+ */
+export interface ConfigDefaults {
+  /** Folder of the session logs when the config names none; without it, one must be named. */
+  logDir?: string;
+}
+
+/**
+ * Reads the folder of the session logs, or takes the default; with neither, records an error.
+ *
+ * @param fields the object that holds the key, undefined when it is absent
+ * @param key the key's name (`log` or `log_dir`)
+ * @param owner where to report a missing folder
+ * @param context the config's folder and the defaults
+ * @returns the absolute folder; "" after recording an error
+ */
+export function readLogDir(
+  fields: Fields | undefined,
+  key: string,
+  owner: Value,
+  context: { baseDir: string; defaults: ConfigDefaults; keyPath: string },
+): string {
+  const value = fields?.get(key);
+  if (value !== undefined) return readPath(value, context.baseDir) ?? "";
+  if (context.defaults.logDir !== undefined) return context.defaults.logDir;
+  owner.error(
+    `no folder for the session logs: set "${context.keyPath}" (there is no default: the ` +
+      "launcher has no state folder, since neither STATE_DIRECTORY nor HOME is set)",
+  );
+  return "";
+}
 
 /**
  * Reads a template string (argv element, `sessionURL`, `sessionData` value). A `$` that starts

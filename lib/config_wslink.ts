@@ -14,9 +14,11 @@ import { readSharedSections } from "./config_sections.ts";
 import { pythonPattern } from "./python_regexp.ts";
 import { OPERATION_KEYS, readOperations } from "./config_operations.ts";
 import {
+  type ConfigDefaults,
   DEFAULTS,
   defineOwn,
   readContent,
+  readLogDir,
   readNonEmpty,
   readPath,
   readSeconds,
@@ -71,9 +73,14 @@ const RULE_KEYS = ["type", "regexp", "list", "default"] as const;
  *
  * @param root the top-level object
  * @param file the absolute path of the config file
+ * @param defaults the defaults that depend on the environment
  * @returns the model, with defaults in place of invalid values
  */
-export function readWslinkConfig(root: Value, file: string): LauncherConfig | undefined {
+export function readWslinkConfig(
+  root: Value,
+  file: string,
+  defaults: ConfigDefaults = {},
+): LauncherConfig | undefined {
   const top = root.fields(WSLINK_KEYS, MISPLACED);
   if (!top) return undefined;
   const conf = top.get("configuration")?.fields(WSLINK_CONFIGURATION_KEYS, SPEC_NAMES);
@@ -81,7 +88,7 @@ export function readWslinkConfig(root: Value, file: string): LauncherConfig | un
   const timeoutMs = conf?.read("timeout", readSeconds) ?? DEFAULTS.timeoutMs;
   const readyLines = [...DEFAULTS.readyLines];
   const endpoint = conf?.read("endpoint", readEndpoint) ?? DEFAULTS.endpoint;
-  const paths = readPaths(conf, baseDir);
+  const paths = readPaths(conf, root, baseDir, defaults);
   const endpointValue = conf?.get("endpoint");
   const operations = readOperations(conf, { file, baseDir, endpoint, endpointValue, ...paths });
   const { idleTimeoutMs, maxLifetimeMs } = operations;
@@ -129,12 +136,21 @@ export function compileWholeMatch(source: string): RegExp {
   return new RegExp(`^(?:${pythonPattern(source)})$`, "u");
 }
 
-function readPaths(conf: Fields | undefined, baseDir: string) {
+function readPaths(
+  conf: Fields | undefined,
+  root: Value,
+  baseDir: string,
+  defaults: ConfigDefaults,
+) {
   const content = conf?.read("content", (v) => readContent(v, baseDir));
   const mapFile = conf?.read("proxy_file", (v) => readPath(v, baseDir));
   return {
     ...(content === undefined ? {} : { content }),
-    logDir: conf?.read("log_dir", (v) => readPath(v, baseDir)) ?? DEFAULTS.logDir,
+    logDir: readLogDir(conf, "log_dir", conf?.owner ?? root, {
+      baseDir,
+      defaults,
+      keyPath: "configuration.log_dir",
+    }),
     ...(mapFile === undefined ? {} : { mapFile }),
   };
 }

@@ -168,7 +168,13 @@ export class NoCapacityError extends Error {
 }
 
 /** Why a launch failed. */
-export type LaunchFailure = "spawn_error" | "exited" | "timeout" | "stopped" | "map_error";
+export type LaunchFailure =
+  | "spawn_error"
+  | "exited"
+  | "timeout"
+  | "stopped"
+  | "map_error"
+  | "state_error";
 
 /** The session's process could not start, exited before it was ready, or timed out (HTTP 503). */
 export class LaunchError extends Error {
@@ -212,6 +218,27 @@ export class UnknownSessionError extends Error {
   constructor(id: string) {
     super(`no session with id "${id}"`);
     this.name = "UnknownSessionError";
+    this.id = id;
+  }
+}
+
+/**
+ * A session was stopped, or taken out of the table, but not everything its stop promises
+ * happened: its map line could not be removed yet, or its processes could not be signalled
+ * (HTTP 500, with what did happen).
+ */
+export class StopIncompleteError extends Error {
+  /** The session's id. */
+  readonly id: string;
+  /**
+   * Makes the error.
+   *
+   * @param id the session's id
+   * @param message what happened and what did not, for the client
+   */
+  constructor(id: string, message: string) {
+    super(message);
+    this.name = "StopIncompleteError";
     this.id = id;
   }
 }
@@ -411,6 +438,7 @@ export function errorResponse(err: unknown): Response {
   if (err instanceof LaunchError || err instanceof ShuttingDownError) {
     return jsonResponse({ error: err.message }, 503);
   }
+  if (err instanceof StopIncompleteError) return jsonResponse({ error: err.message }, 500);
   return jsonResponse({ error: "internal error" }, 500);
 }
 
@@ -422,5 +450,7 @@ export function errorResponse(err: unknown): Response {
  * @returns the `error` text of the JSON answer {@linkcode errorResponse} gives
  */
 export function publicMessage(err: unknown): string {
-  return err instanceof Error && errorResponse(err).status !== 500 ? err.message : "internal error";
+  const named = err instanceof StopIncompleteError ||
+    (err instanceof Error && errorResponse(err).status !== 500);
+  return named ? (err as Error).message : "internal error";
 }

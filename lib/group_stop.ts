@@ -35,9 +35,9 @@ export async function stopGroup(
 ): Promise<StopOutcome> {
   const exited = await Promise.race([proc.exited.then(() => true), Promise.resolve(false)]);
   if (exited && !spawner.groupAlive(proc.pid)) return "gone";
-  spawner.signalGroup(proc.pid, "SIGTERM");
+  spawner.signalGroup(proc.pid, "SIGTERM", proc.identity);
   if (await waitGone(spawner, proc, times.graceMs)) return "terminated";
-  spawner.signalGroup(proc.pid, "SIGKILL");
+  spawner.signalGroup(proc.pid, "SIGKILL", proc.identity);
   return await waitGone(spawner, proc, times.killWaitMs) ? "killed" : "survived";
 }
 

@@ -73,6 +73,7 @@ export type LaunchOutcome =
   | "bad_request"
   | "stopped"
   | "map_error"
+  | "state_error"
   | "error";
 
 /** Told the outcome of every launch request (metrics). */

@@ -12,7 +12,9 @@
  * @module
  */
 
+import { closeSync, readSync } from "node:fs";
 import { basename, resolve } from "node:path";
+import { openForReading } from "./regular_file.ts";
 
 /** Receives the bytes appended to a followed file, in order. */
 export type ChunkHandler = (chunk: Uint8Array) => void;
@@ -61,7 +63,7 @@ class FileFollow implements Follow {
   #buffer: Uint8Array | undefined;
   #path: string;
   #onChunk: ChunkHandler;
-  #file: Deno.FsFile | undefined;
+  #fd: number | undefined;
   #more: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #onClose: () => void;
@@ -86,7 +88,6 @@ class FileFollow implements Follow {
   /** The first `bytes` of the file were removed and the rest moved to its start. */
   collapsed(bytes: number): void {
     this.position = Math.max(0, this.position - bytes);
-    this.#file?.seekSync(this.position, Deno.SeekMode.Start);
   }
 
   // Synchronous reads of a regular file: each async file operation would cost a round trip
@@ -94,18 +95,19 @@ class FileFollow implements Follow {
   // written a lot is read at most MAX_READ at a time, yielding to the event loop between.
   #read(): void {
     if (this.#closed || this.#more !== undefined) return;
-    if (!this.#file) {
+    // A link or special file put in place of the log is never read (openForReading throws).
+    if (this.#fd === undefined) {
       try {
-        this.#file = Deno.openSync(this.#path, { read: true });
+        this.#fd = openForReading(this.#path);
       } catch (err) {
-        if (err instanceof Deno.errors.NotFound) return;
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
         throw err;
       }
     }
     const buffer = this.#buffer ??= new Uint8Array(READ_SIZE);
     for (let total = 0; !this.#closed;) {
-      const n = this.#file.readSync(buffer);
-      if (n === null || n === 0) return;
+      const n = readSync(this.#fd, buffer, 0, buffer.length, this.position);
+      if (n === 0) return;
       this.position += n;
       this.#onChunk(buffer.slice(0, n));
       total += n;
@@ -125,11 +127,11 @@ class FileFollow implements Follow {
     clearTimeout(this.#more);
     this.#onClose();
     try {
-      this.#file?.close();
+      if (this.#fd !== undefined) closeSync(this.#fd);
     } catch {
       // already closed
     }
-    this.#file = undefined;
+    this.#fd = undefined;
   }
 }
 

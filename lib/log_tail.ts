@@ -5,6 +5,9 @@
  * @module
  */
 
+import { closeSync, fstatSync, readSync } from "node:fs";
+import { openForReading } from "./regular_file.ts";
+
 /** The end of a log file. */
 export interface LogTail {
   /** The text, starting at a line boundary when the file was cut. */
@@ -19,31 +22,43 @@ export interface LogTail {
  * Reads at most the last `maxBytes` bytes of a file. When that cuts the file, the partial
  * first line (and any split UTF-8 character in it) is left out, unless it is the only line;
  * zero bytes (a start punched out by the log cap) and what comes before them are left out.
+ * A symbolic link or anything but a regular file at `path` is refused, never read.
  *
  * @param path the file
  * @param maxBytes most bytes read
  * @returns the tail; an empty one when the file does not exist
- * @throws {Deno.errors.PermissionDenied} and other file system errors except NotFound
+ * @throws {NotRegularFileError} when the path holds a link, a FIFO or another special file
+ * @throws {Error} other file system errors except a missing file
  */
-export async function readTail(path: string, maxBytes: number): Promise<LogTail> {
-  let file: Deno.FsFile;
+export function readTail(path: string, maxBytes: number): Promise<LogTail> {
   try {
-    file = await Deno.open(path, { read: true });
+    return Promise.resolve(readTailSync(path, maxBytes));
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return { text: "", size: 0, truncated: false };
+    return Promise.reject(err);
+  }
+}
+
+// Synchronous reads: at most 1 MiB from the page cache, in a fraction of a millisecond.
+function readTailSync(path: string, maxBytes: number): LogTail {
+  let fd: number;
+  try {
+    fd = openForReading(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+      return { text: "", size: 0, truncated: false };
+    }
     throw err;
   }
   try {
-    const { size } = await file.stat();
+    const { size } = fstatSync(fd);
     const start = Math.max(0, size - maxBytes);
     // One byte more, before the tail, tells whether the tail starts a line.
     const from = Math.max(0, start - 1);
-    await file.seek(from, Deno.SeekMode.Start);
     const buf = new Uint8Array(size - from);
     let filled = 0;
     while (filled < buf.length) {
-      const n = await file.read(buf.subarray(filled));
-      if (n === null) break;
+      const n = readSync(fd, buf, filled, buf.length - filled, from + filled);
+      if (n === 0) break;
       filled += n;
     }
     let bytes = buf.subarray(0, filled);
@@ -59,7 +74,7 @@ export async function readTail(path: string, maxBytes: number): Promise<LogTail>
     }
     return { text: decode(bytes), size, truncated: start > 0 };
   } finally {
-    file.close();
+    closeSync(fd);
   }
 }
 

@@ -22,13 +22,20 @@
  * @module
  */
 
-import { CoalescedWriter, type FileWriter, writeFileAtomic } from "./atomic_file.ts";
+import {
+  CoalescedWriter,
+  type FileWriter,
+  logChange,
+  type RetryOptions,
+  writeFileAtomic,
+  type WriteHealth,
+} from "./atomic_file.ts";
 
 /** The first line of every map file. */
 export const MAP_FILE_HEADER =
   "# pvw-launcher session map: <session id> <host>:<port>; rewritten on every change";
 
-export type { FileWriter } from "./atomic_file.ts";
+export type { FileWriter, RetryOptions, WriteHealth } from "./atomic_file.ts";
 export { writeFileAtomic } from "./atomic_file.ts";
 
 /** Options of {@linkcode MapFile}. */
@@ -36,10 +43,21 @@ export interface MapFileOptions {
   /**
    * Replaces the file's content; tests pass a fake to count or hold writes.
    *
-   * @default {@linkcode writeFileAtomic} with mode `0o644`
+   * @default {@linkcode writeFileAtomic} with mode `0o640`
    */
   write?: FileWriter;
+  /**
+   * Try a failed write again until the file is true (a full disk), logging when writes start
+   * failing and when one succeeds again. @default no retries
+   */
+  retry?: RetryOptions;
 }
+
+/**
+ * The map's mode: its ids open the sessions to whoever knows them, so only the launcher's user
+ * and the file's group (Apache's, given by a setgid folder) may read it.
+ */
+const MAP_MODE = 0o640;
 
 /**
  * Apache re-reads a `txt:` map only when its modification time changes, and file times
@@ -49,7 +67,7 @@ export interface MapFileOptions {
 function monotonicWriter(): FileWriter {
   let last = 0;
   return (path, text) =>
-    writeFileAtomic(path, text, 0o644, (tmp) => {
+    writeFileAtomic(path, text, MAP_MODE, (tmp) => {
       const now = Date.now();
       // Long after the last write the file's own time differs anyway: no extra syscall.
       if (now - last > 50) {
@@ -74,7 +92,34 @@ export class MapFile {
    */
   constructor(path: string, options: MapFileOptions = {}) {
     const write: FileWriter = options.write ?? monotonicWriter();
-    this.#writer = new CoalescedWriter(path, () => this.#render(), write);
+    const retry = options.retry && {
+      ...options.retry,
+      onChange: (failure: Error | undefined) => {
+        logChange("map file", path, failure);
+        options.retry?.onChange?.(failure);
+      },
+    };
+    this.#writer = new CoalescedWriter(path, () => this.#render(), write, retry);
+  }
+
+  /** Whether the file is behind the sessions now (writes failing), and failures so far. */
+  get health(): WriteHealth {
+    return this.#writer.health;
+  }
+
+  /**
+   * Waits until the file routes exactly the sessions it has now, however many retries that
+   * takes (without `retry`, until a later call's write succeeds).
+   *
+   * @returns resolves once it does; never rejects
+   */
+  settled(): Promise<void> {
+    return this.#writer.settled();
+  }
+
+  /** Stops retrying failed writes (at shutdown). */
+  close(): void {
+    this.#writer.close();
   }
 
   /** How many sessions the map routes. */

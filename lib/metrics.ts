@@ -47,6 +47,18 @@ export interface MetricsSnapshot {
     /** Bytes received from sessions since the launcher started. */
     bytesFromSessions: number;
   };
+  /** The files the launcher keeps (the map file, the state file), if any. */
+  files?: KeptFileHealth[];
+}
+
+/** Whether a file the launcher keeps is as it should be. */
+export interface KeptFileHealth {
+  /** Which: `map` or `state`. */
+  file: string;
+  /** True while the file cannot be written and is behind the sessions (retries go on). */
+  stale: boolean;
+  /** Writes that failed since the launcher started. */
+  failures: number;
 }
 
 /** What the launcher reports to, and what `GET /metrics` writes out. */
@@ -141,6 +153,18 @@ export class LauncherMetrics implements Metrics {
       ["direction"],
     ),
   );
+  readonly #fileStale = this.#gauge(
+    "pvw_launcher_file_stale",
+    "1 while a kept file (map, state) cannot be written and is behind the sessions.",
+    ["file"],
+  );
+  readonly #fileErrors = this.#registry.register(
+    new Counter(
+      "pvw_launcher_file_write_errors_total",
+      "Failed writes of a kept file (map, state).",
+      ["file"],
+    ),
+  );
   readonly #rss = this.#gauge("process_resident_memory_bytes", "Resident memory size in bytes.");
   readonly #startTime = this.#gauge(
     "process_start_time_seconds",
@@ -212,6 +236,10 @@ export class LauncherMetrics implements Metrics {
     this.#proxyConnections.set({}, snapshot.proxy.connections);
     this.#proxyBytes.setTotal({ direction: "to_session" }, snapshot.proxy.bytesToSessions);
     this.#proxyBytes.setTotal({ direction: "from_session" }, snapshot.proxy.bytesFromSessions);
+    for (const { file, stale, failures } of snapshot.files ?? []) {
+      this.#fileStale.set({ file }, stale ? 1 : 0);
+      this.#fileErrors.setTotal({ file }, failures);
+    }
     this.#rss.set({}, this.#residentMemory());
     return this.#registry.render();
   }

@@ -4,8 +4,9 @@
  * through `HandlerDeps.routes`.
  *
  * `/healthz` answers 503 as soon as shutdown begins, so a load balancer stops sending new
- * launches here while the sessions are being stopped, and while the listener cannot accept
- * connections (out of descriptors): a monitor on a connection it keeps open hears it.
+ * launches here while the sessions are being stopped, while the listener cannot accept
+ * connections (out of descriptors: a monitor on a connection it keeps open hears it), and while a
+ * file the launcher keeps (the map file, the state file) cannot be written: launches fail then.
  *
  * @module
  */
@@ -34,13 +35,15 @@ export interface OpsRoutesDeps {
 
 /** The body of a `/healthz` answer. */
 export interface Health {
-  /** "ok", else (with status 503) "shutting down", or "refusing connections" while the
-   * listener cannot accept (out of descriptors), with the `error` and `since` when. */
-  status: "ok" | "shutting down" | "refusing connections";
-  /** Why the listener does not accept. */
-  error?: string;
-  /** Since when it does not, as an ISO date. */
-  since?: string;
+  /**
+   * "ok"; else, with status 503, "shutting down" or "failing" (see `problems`): the listener
+   * refuses connections, or a file the launcher keeps cannot be written.
+   */
+  status: "ok" | "shutting down" | "failing";
+  /** What is wrong while "failing", such as "the map file cannot be written". */
+  problems?: string[];
+  /** While the listener refuses connections: why, and since when (an ISO date). */
+  refusing?: { error: string; since: string };
   /** Sessions in the table, whatever their state. */
   sessions: number;
   /** The most sessions that may run at once. */
@@ -80,12 +83,19 @@ export function opsRoutes(deps: OpsRoutesDeps): Route[] {
   const healthz: RouteHandler = () => {
     const snapshot = deps.snapshot();
     const closing = deps.shuttingDown();
+    // Only what: the details (paths) are in the log, not for anonymous clients.
+    const problems = (snapshot.files ?? []).filter((f) => f.stale)
+      .map((f) => `the ${f.file} file cannot be written`);
     const listener = deps.listener?.() ?? { accepting: true };
+    const refusing = listener.accepting ? undefined : {
+      error: listener.error ?? "unknown",
+      since: new Date(listener.since ?? Date.now()).toISOString(),
+    };
+    if (refusing) problems.unshift("the listener refuses connections");
     const body: Health = {
-      status: closing ? "shutting down" : listener.accepting ? "ok" : "refusing connections",
-      ...(!closing && !listener.accepting
-        ? { error: listener.error, since: new Date(listener.since ?? Date.now()).toISOString() }
-        : {}),
+      status: closing ? "shutting down" : problems.length ? "failing" : "ok",
+      ...(problems.length ? { problems } : {}),
+      ...(refusing ? { refusing } : {}),
       sessions: snapshot.sessions.length,
       capacity: snapshot.maxSessions,
       freePorts: snapshot.freePorts,

@@ -12,9 +12,10 @@
  */
 
 import { spawn as nodeSpawn } from "node:child_process";
-import { closeSync, constants, ftruncateSync, openSync } from "node:fs";
+import { closeSync } from "node:fs";
 import process from "node:process";
 import { LaunchError } from "./errors.ts";
+import { openForWriting } from "./regular_file.ts";
 
 /** How a process ended. */
 export interface ExitStatus {
@@ -34,7 +35,10 @@ export interface SpawnRequest {
   cwd?: string;
   /** The complete environment of the child. */
   env: Record<string, string>;
-  /** File that receives stdout and stderr; created (mode 0600) or truncated, opened to append. */
+  /**
+   * File that receives stdout and stderr; created (mode 0600) or emptied, opened to append. A
+   * symbolic link, a hard link or anything but a regular file at this path is refused.
+   */
   logFile: string;
 }
 
@@ -44,6 +48,8 @@ export interface ProcessHandle {
   readonly pid: number;
   /** Settles when the process has exited and been reaped. */
   readonly exited: Promise<ExitStatus>;
+  /** What tells it from a later process with the same pid (its start time), when known. */
+  readonly identity?: string;
 }
 
 /** The effects the session table needs from the operating system. */
@@ -54,8 +60,14 @@ export interface Spawner {
    * @throws {LaunchError} with reason `spawn_error` when it cannot start
    */
   spawn(request: SpawnRequest): Promise<ProcessHandle>;
-  /** Sends a signal to every process of the group; a group that is gone is no error. */
-  signalGroup(pgid: number, signal: "SIGTERM" | "SIGKILL"): void;
+  /**
+   * Sends a signal to every process of the group; a group that is gone is no error. With
+   * `identity`, a group whose leader's pid now belongs to another process is left alone.
+   *
+   * @throws {RangeError} for a pgid below 2: `kill()` would take 0 for the launcher's own
+   *   group and -1 for every process it may signal
+   */
+  signalGroup(pgid: number, signal: "SIGTERM" | "SIGKILL", identity?: string): void;
   /** Whether any process of the group is still running (zombies count as gone). */
   groupAlive(pgid: number): boolean;
   /**
@@ -66,8 +78,9 @@ export interface Spawner {
   /**
    * Watches a process that is not this program's child (a session adopted after a restart).
    *
-   * @returns a handle whose `exited` settles once it is gone, or undefined when no process
-   *   with that pid and identity runs
+   * @returns a handle whose `exited` settles once it is gone, or undefined unless a process
+   *   with that pid (above 1) and identity runs and leads its own process group, as every
+   *   session's does
    */
   adopt(pid: number, identity: string): ProcessHandle | undefined;
   /** Stops watching adopted processes. */
@@ -143,25 +156,14 @@ function spawnProcess(request: SpawnRequest, setsid: string | undefined): Promis
   } catch (err) {
     return Promise.reject(err);
   }
-  // O_APPEND: each write goes to the end of the file, wherever the end is once the log cap has
-  // dropped its start; without it the process would write on at its old offset, past the end.
-  // (Deno's open refuses O_TRUNC with O_APPEND, hence the ftruncate.)
   let fd: number;
   try {
-    fd = openSync(
-      request.logFile,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND,
-      0o600,
-    );
+    fd = openForWriting(request.logFile, 0o600);
   } catch (err) {
     return Promise.reject(
-      new LaunchError(
-        `cannot open the session's log (${(err as NodeJS.ErrnoException).code ?? "error"})`,
-        "spawn_error",
-      ),
+      new LaunchError(`cannot write the session's log: ${(err as Error).message}`, "spawn_error"),
     );
   }
-  ftruncateSync(fd, 0);
   const [command, args] = setsid ? [setsid, ["--", file, ...request.args]] : [file, request.args];
   return new Promise<ProcessHandle>((resolve, reject) => {
     let child;
@@ -182,7 +184,7 @@ function spawnProcess(request: SpawnRequest, setsid: string | undefined): Promis
     });
     child.once("spawn", () => {
       closeSync(fd);
-      resolve({ pid: child.pid!, exited });
+      resolve({ pid: child.pid!, exited, identity: readStat(child.pid!)?.startTime });
     });
     child.once("error", (err) => {
       if (child.pid !== undefined) return;
@@ -226,11 +228,12 @@ class AdoptedProcesses {
   #pause = 0;
 
   adopt(pid: number, identity: string): ProcessHandle | undefined {
+    if (!isGroupId(pid)) return undefined;
     const stat = readStat(pid);
-    if (!running(stat) || stat.startTime !== identity) return undefined;
+    if (!running(stat) || stat.startTime !== identity || stat.pgid !== pid) return undefined;
     const exited = new Promise<ExitStatus>((done) => this.#watched.set(pid, { identity, done }));
     this.#timer ??= setInterval(() => this.#check(), 500);
-    return { pid, exited };
+    return { pid, exited, identity };
   }
 
   /** A watched process was signalled: look again soon, backing off from 5 to 100 ms. */
@@ -285,6 +288,17 @@ function liveGroupMembers(pgid: number): number {
   return count;
 }
 
+/** Whether a number can name a session's process group: 0 and 1 never can. */
+function isGroupId(pgid: number): boolean {
+  return Number.isSafeInteger(pgid) && pgid > 1;
+}
+
+function checkGroupId(pgid: number): void {
+  if (!isGroupId(pgid)) {
+    throw new RangeError(`${pgid} is not a session's process group; it is never signalled`);
+  }
+}
+
 /** Sends a signal; false when no such process or group exists. */
 function kill(pid: number, signal: "SIGTERM" | "SIGKILL" | 0): boolean {
   try {
@@ -312,13 +326,19 @@ export function createProcessSpawner(): Spawner {
     },
     adopt: (pid, identity) => adopted.adopt(pid, identity),
     close: () => adopted.close(),
-    signalGroup(pgid, signal) {
+    signalGroup(pgid, signal, identity) {
+      checkGroupId(pgid);
+      // The leader gone and its pid taken by a new process: the kernel reuses no pid while
+      // its group has members, so that one leads another group, which is not ours.
+      const leader = identity === undefined ? undefined : readStat(pgid);
+      if (running(leader) && leader.startTime !== identity) return;
       // Until `setsid` has run (well under a millisecond after the spawn) there is no group
       // yet: the leader alone is signalled then.
       if (!kill(-pgid, signal)) kill(pgid, signal);
       adopted.expedite(pgid);
     },
     groupAlive(pgid) {
+      checkGroupId(pgid);
       if (!kill(-pgid, 0)) return running(readStat(pgid));
       if (running(readStat(pgid))) return true;
       // kill() still finds a group whose members are zombies no init has reaped yet.

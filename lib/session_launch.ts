@@ -25,6 +25,8 @@ export interface LaunchContext {
   closing: () => boolean;
   /** Called when the process exits, whenever that is. */
   onExit: (status: ExitStatus) => void;
+  /** Called once the process is spawned and the record has its pid, to record it at once. */
+  onSpawned?: () => void;
 }
 
 const logger = () => getLogger(["pvw-launcher", "sessions"]);
@@ -62,8 +64,9 @@ export async function spawnUntilReady(
     const proc = await spawning;
     rec.proc = proc;
     rec.pid = proc.pid;
-    rec.identity = ctx.spawner.identity(proc.pid);
+    rec.identity = proc.identity ?? ctx.spawner.identity(proc.pid);
     proc.exited.then(ctx.onExit);
+    ctx.onSpawned?.();
     follow.drain().catch(() => {});
     const wait = timer(app.timeoutMs);
     const outcome = await Promise.race([ready.promise, proc.exited, wait.promise]);

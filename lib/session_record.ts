@@ -19,7 +19,8 @@ export type StopReason =
   | "idle"
   | "lifetime"
   | "shutdown"
-  | "dashboard";
+  | "dashboard"
+  | "interrupted";
 
 /** How each stop reason reads in the log. */
 export const REASONS: Record<StopReason, string> = {
@@ -30,6 +31,7 @@ export const REASONS: Record<StopReason, string> = {
   lifetime: "reached its max_lifetime",
   shutdown: "the launcher shut down",
   dashboard: "stopped from the dashboard",
+  interrupted: "its launch was cut short by the launcher's end",
 };
 
 /** What the launcher knows of one session. */
@@ -88,6 +90,12 @@ export interface SessionRecord extends SessionInfo {
   ending?: Promise<void>;
   /** Its state-file entry as JSON, kept once it is ready (it does not change after). */
   savedJson?: string;
+  /** Whether its map line was asked for (it must be removed when it ends). */
+  mapped?: boolean;
+  /** How its process ended, if it did before the session was ready. */
+  exitStatus?: ExitStatus;
+  /** What its end could not do (remove its map line, signal its processes), if anything. */
+  stopProblem?: string;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   LaunchError,
   NoCapacityError,
   ShuttingDownError,
+  StopIncompleteError,
   UnknownApplicationError,
   UnknownSessionError,
 } from "./errors.ts";
@@ -53,6 +54,8 @@ export interface SessionMap {
   set(id: string, target: string): Promise<void>;
   /** Removes a line; settles once that is published. */
   delete(id: string): Promise<void>;
+  /** Settles once the lines are published as they are now, however long that takes. */
+  settled?(): Promise<void>;
 }
 
 /** What the session table is built from. */
@@ -73,8 +76,13 @@ export interface SessionManagerOptions {
   killWaitMs?: number;
   /** Called once a session has ended and its port is free. */
   onEnded?: (session: SessionInfo, reason: StopReason) => void;
-  /** Called after every change of the ready sessions, to save them (the state file). */
-  persist?: () => Promise<void>;
+  /**
+   * Called after every change of the sessions, to save them (the state file): `durable`
+   * when the write must reach the disk (a session becoming ready, before its answer), not
+   * when a crash of the machine, which ends every session, makes the change moot (a spawn,
+   * an end).
+   */
+  persist?: (durable: boolean) => Promise<void>;
   /** The wall clock, ms since the epoch. @default Date.now */
   now?: () => number;
   /** How often idle and lifetime limits are checked, in ms. @default 1000 */
@@ -110,7 +118,7 @@ export class SessionManager {
   #baseEnv: Record<string, string>;
   #killWaitMs: number;
   #onEnded: (session: SessionInfo, reason: StopReason) => void;
-  #persist: () => Promise<void>;
+  #persist: (durable: boolean) => Promise<void>;
   #now: () => number;
   #reaper: Reaper;
   #shared: SharedTemplates;
@@ -222,6 +230,9 @@ export class SessionManager {
         baseEnv: this.#baseEnv,
         closing: () => this.#closing,
         onExit: (status) => this.#onExit(rec, status),
+        // Recorded at once, not only when ready: a launcher that dies now must not leave the
+        // process unknown to the next one. The launch does not wait for this write.
+        onSpawned: () => void this.#save(),
       });
       await this.#publish(rec);
       return rec;
@@ -281,21 +292,35 @@ export class SessionManager {
     return rec;
   }
 
+  /**
+   * Makes a session ready once its map line and its state-file entry are written: until
+   * then GET, DELETE and the proxy do not find it, and no client has its answer.
+   */
   async #publish(rec: SessionRecord): Promise<void> {
-    rec.state = "ready";
     rec.readyMs = Math.round((performance.now() - rec.startedMono) * 10) / 10;
-    try {
-      await Promise.all([this.#map?.set(rec.id, `${rec.host}:${rec.port}`), this.#save()]);
-    } catch (err) {
-      logger().error("cannot write the map file: {error}", { error: String(err) });
+    rec.mapped = this.#map !== undefined;
+    const [mapped, saved] = await Promise.allSettled([
+      this.#map?.set(rec.id, `${rec.host}:${rec.port}`),
+      this.#persist(true),
+    ]);
+    if (mapped.status === "rejected") {
+      logger().error("cannot write the map file: {error}", { error: String(mapped.reason) });
       throw new LaunchError("the launcher could not write its map file", "map_error");
     }
-    if (rec.ending) {
+    if (saved.status === "rejected") {
+      logger().error("cannot write the state file: {error}", { error: String(saved.reason) });
+      throw new LaunchError("the launcher could not write its state file", "state_error");
+    }
+    if (rec.exitStatus) {
       throw new LaunchError(
-        `application "${rec.application}" exited right after it was ready`,
+        `application "${rec.application}" ${describeExit(rec.exitStatus)} right after it was ready`,
         "exited",
+        rec.exitStatus.code,
+        rec.exitStatus.signal,
       );
     }
+    if (rec.ending) throw new LaunchError("the launcher is shutting down", "stopped");
+    rec.state = "ready";
     this.#reaper.watch(rec);
     logger().info(
       "session {id} ready: {application} on {host}:{port}, pid {pid}, ready in {readyMs} ms",
@@ -311,7 +336,10 @@ export class SessionManager {
   }
 
   #onExit(rec: SessionRecord, status: ExitStatus): void {
-    if (rec.state !== "ready") return;
+    if (rec.state !== "ready") {
+      rec.exitStatus = status;
+      return;
+    }
     logger().info("session {id}: its process {how}", { id: rec.id, how: describeExit(status) });
     this.#end(rec, "exited");
   }
@@ -400,11 +428,14 @@ export class SessionManager {
    * @param reason why
    * @returns the stopped session
    * @throws {UnknownSessionError} when no ready or stopping session has that id
+   * @throws {StopIncompleteError} when the session ended but its map line could not be
+   *   removed yet, or its processes could not be signalled
    */
   async stop(id: string, reason: StopReason = "deleted"): Promise<SessionInfo> {
     const rec = this.#find(id);
     if (!rec || rec.state === "starting") throw new UnknownSessionError(id);
     await this.#end(rec, reason);
+    if (rec.stopProblem) throw new StopIncompleteError(id, `session ${id} ${rec.stopProblem}`);
     return rec;
   }
 
@@ -423,7 +454,7 @@ export class SessionManager {
     this.#closing = true;
     const starting = [...this.#records.values()].filter((r) => r.state === "starting");
     await Promise.all(starting.map((r) => this.#end(r, "shutdown")));
-    await this.#save();
+    await this.#save(true);
     this.close();
   }
 
@@ -433,33 +464,41 @@ export class SessionManager {
     this.#spawner.close();
   }
 
-  /** The ready sessions as the state file keeps them. */
+  /** The sessions whose process was spawned, as the state file keeps them. */
   saved(): SavedSession[] {
     return [...this.#records.values()].map(toSaved).filter((s) => s !== undefined);
   }
 
-  /** The ready sessions' state-file entries as JSON texts, each made once. */
+  /**
+   * The state-file entries of the sessions whose process was spawned, as JSON texts; a ready
+   * session's is made once (it does not change after).
+   */
   *savedJson(): Generator<string> {
     for (const r of this.#records.values()) {
-      if (r.state !== "ready") continue;
-      if (r.savedJson === undefined) {
-        const saved = toSaved(r);
-        if (saved === undefined) continue;
-        r.savedJson = JSON.stringify(saved);
+      if (r.savedJson !== undefined) {
+        yield r.savedJson;
+        continue;
       }
-      yield r.savedJson;
+      const saved = toSaved(r);
+      if (saved === undefined) continue;
+      const json = JSON.stringify(saved);
+      if (r.state === "ready") r.savedJson = json;
+      yield json;
     }
   }
 
   /**
    * Takes over the sessions a previous launcher left running. Sessions whose process is
    * gone (or whose pid now belongs to another process) are dropped; every adopted one gets
-   * its port and map line back.
+   * its port and map line back. A session that was still starting has no client: it is
+   * stopped (its end is not awaited; it holds its port until it is gone).
    *
    * @param saved the previous launcher's state file
-   * @returns how many were adopted and dropped
+   * @returns how many were adopted, are being stopped, and were dropped
    */
-  async adopt(saved: SavedSession[]): Promise<{ adopted: number; dropped: number }> {
+  async adopt(
+    saved: SavedSession[],
+  ): Promise<{ adopted: number; stopped: number; dropped: number }> {
     const fresh = saved.filter((s) => !this.#records.has(s.id));
     const records = adoptRecords(fresh, {
       spawner: this.#spawner,
@@ -467,21 +506,30 @@ export class SessionManager {
       config: this.#config,
       now: this.#now,
     });
-    for (const rec of records) {
-      this.#add(rec);
+    const ready = records.filter((r) => r.state === "ready");
+    for (const rec of records) this.#add(rec);
+    for (const rec of ready) {
+      rec.mapped = this.#map !== undefined;
       this.#reaper.watch(rec);
       rec.proc!.exited.then((status) => this.#onExit(rec, status));
     }
+    for (const rec of records) if (rec.state === "starting") this.#end(rec, "interrupted");
     await Promise.all([
-      ...records.map((r) => this.#map?.set(r.id, `${r.host}:${r.port}`)),
-      this.#save(),
+      ...ready.map((r) =>
+        this.#map?.set(r.id, `${r.host}:${r.port}`).catch((err) => {
+          logger().error("cannot write the map file: {error}", { error: String(err) });
+        })
+      ),
+      this.#save(true),
     ]);
-    return { adopted: records.length, dropped: saved.length - records.length };
+    const stopped = records.length - ready.length;
+    return { adopted: ready.length, stopped, dropped: saved.length - records.length };
   }
 
-  #save(): Promise<void> {
-    return this.#persist().catch((err) => {
-      logger().error("cannot write the state file: {error}", { error: String(err) });
+  #save(durable = false): Promise<void> {
+    // The state file itself says when its writes start failing and when they succeed again.
+    return this.#persist(durable).catch((err) => {
+      logger().debug("cannot write the state file: {error}", { error: String(err) });
     });
   }
 
@@ -489,17 +537,16 @@ export class SessionManager {
     rec.ending ??= (async () => {
       const wasReady = rec.state === "ready";
       rec.state = "stopping";
-      const unmapped = wasReady ? this.#map?.delete(rec.id) : undefined;
-      await this.#terminate(rec);
+      // Asked at once, so that Apache stops routing the session while it is being stopped.
+      const unmapped = rec.mapped ? this.#unmap(rec) : undefined;
+      const unsignalled = await this.#terminate(rec);
       this.#remove(rec);
-      if (rec.slot.pooled) this.#pool.release(rec.slot);
-      try {
-        await unmapped;
-      } catch (err) {
-        logger().error("cannot write the map file: {error}", { error: String(err) });
-      }
-      if (wasReady) {
-        await this.#save();
+      const unmapProblem = await unmapped;
+      this.#releasePort(rec, unmapProblem !== undefined);
+      rec.stopProblem = unsignalled ?? unmapProblem;
+      // Recorded since its spawn: the state file must forget it now.
+      if (rec.pid !== undefined) await this.#save();
+      if (wasReady || rec.adopted) {
         logger().info("session {id} ended: {reason}", { id: rec.id, reason: REASONS[reason] });
       }
       this.#onEnded(rec, reason);
@@ -507,11 +554,51 @@ export class SessionManager {
     return rec.ending;
   }
 
-  async #terminate(rec: SessionRecord): Promise<void> {
+  /** Removes a session's map line; says what went wrong when it could not. */
+  async #unmap(rec: SessionRecord): Promise<string | undefined> {
+    try {
+      await this.#map?.delete(rec.id);
+      return undefined;
+    } catch (err) {
+      logger().error(
+        "session {id}: cannot remove its map line: {error}; its port is held until the map " +
+          "file can be written",
+        { id: rec.id, error: String(err) },
+      );
+      return `was stopped, but the map file could not be updated (${brief(err)}); the ` +
+        "launcher retries until it can, and holds the session's port meanwhile";
+    }
+  }
+
+  /** Frees the session's port, once no map line Apache reads can route to it any more. */
+  #releasePort(rec: SessionRecord, routed: boolean): void {
+    if (!rec.slot.pooled) return;
+    if (!routed || !this.#map) {
+      this.#pool.release(rec.slot);
+      return;
+    }
+    // A new session on this port would get the old session's users.
+    this.#map.settled?.().then(() => this.#pool.release(rec.slot));
+  }
+
+  /** Stops the session's process group; says what went wrong when it could not. */
+  async #terminate(rec: SessionRecord): Promise<string | undefined> {
     const proc = await rec.spawned;
-    if (!proc) return;
+    if (!proc) return undefined;
     const times = { graceMs: this.#config.stopGraceMs, killWaitMs: this.#killWaitMs };
-    const outcome = await stopGroup(this.#spawner, proc, times);
+    let outcome;
+    try {
+      outcome = await stopGroup(this.#spawner, proc, times);
+    } catch (err) {
+      // Left "stopping" it would hold its port for ever; its processes may run on.
+      logger().error(
+        "session {id}: cannot signal process group {pid}: {error}; it is taken out of the " +
+          "table, and its processes may still run",
+        { id: rec.id, pid: proc.pid, error: String(err) },
+      );
+      return `could not be stopped: its processes could not be signalled (${brief(err)}); ` +
+        "it was taken out of the table";
+    }
     if (outcome === "killed") {
       logger().warn("session {id} did not stop within its grace period; it was killed", {
         id: rec.id,
@@ -522,5 +609,11 @@ export class SessionManager {
         id: rec.id,
       });
     }
+    return undefined;
   }
+}
+
+/** An error's gist for a client: its first clause, without the paths system errors name. */
+function brief(err: unknown): string {
+  return String((err as Error)?.message ?? err).split(":")[0];
 }

@@ -83,9 +83,9 @@ Deno.test("checkConfigPaths() reports a log folder it cannot create, at the key 
     });
     await t.step("the default log folder, reported at the top-level object", async () => {
       const text = spec("");
-      const loaded = parseConfig(text, join(dir, "launcher.config"));
-      loaded.config.logDir = join(dir, "file", "logs");
-      loaded.config.stateFile = join(dir, "file", "logs", "pvw-launcher-state.json");
+      const loaded = parseConfig(text, join(dir, "launcher.config"), {
+        logDir: join(dir, "file", "logs"),
+      });
       const problems = await checkConfigPaths(loaded, text);
       assert.deepStrictEqual(problems.map(where), ["1:1 error log"]);
       assert.match(problems[0].message, /\(the default; set "log" to choose another\)$/);
@@ -250,5 +250,63 @@ Deno.test("loadConfig() throws the syntax errors of a file", async () => {
       );
       return true;
     });
+  });
+});
+
+Deno.test("checkConfigPaths() creates the log folder private to the launcher's user", async () => {
+  await withTempDir(async (dir) => {
+    assert.deepStrictEqual(await check(dir, spec(`"log": "new/logs",`)), []);
+    assert.equal((await Deno.stat(join(dir, "new", "logs"))).mode! & 0o777, 0o700);
+  });
+});
+
+Deno.test("checkConfigPaths() refuses folders other users could write, at the key that named them", async (t) => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(join(dir, "open"), { mode: 0o777 });
+    await Deno.chmod(join(dir, "open"), 0o777);
+    await t.step("the log folder", async () => {
+      const problems = await check(dir, spec(`"log": "open",`));
+      assert.deepStrictEqual(problems.map(where), ["2:3 error log"]);
+      assert.match(problems[0].message, /^cannot use ".*\/open" for logs: it can be written by/);
+    });
+    await t.step("the map file's folder", async () => {
+      const problems = await check(dir, spec(`"log": "logs", "map_file": "open/proxy.map",`));
+      assert.deepStrictEqual(problems.map(where), ["2:18 error map_file"]);
+      assert.match(
+        problems[0].message,
+        /^cannot keep the map file ".*\/open\/proxy.map": its folder ".*\/open": it can be written by other users \(mode 0777\)/,
+      );
+    });
+    await t.step("the state file's folder", async () => {
+      const problems = await check(dir, spec(`"log": "logs", "state_file": "open/state.json",`));
+      assert.deepStrictEqual(problems.map(where), ["2:18 error state_file"]);
+      assert.match(problems[0].message, /^cannot keep the state file .*: it can be written by/);
+    });
+  });
+});
+
+Deno.test("checkConfigPaths() names the folders by their real paths once they are safe", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(join(dir, "real", "logs"), { recursive: true, mode: 0o700 });
+    await Deno.symlink(join(dir, "real"), join(dir, "link"));
+    const text = spec(`"log": "link/logs", "map_file": "link/proxy.map",`);
+    const loaded = parseConfig(text, join(dir, "launcher.config"));
+    assert.deepStrictEqual(await checkConfigPaths(loaded, text), []);
+    const real = await Deno.realPath(join(dir, "real"));
+    assert.deepStrictEqual(
+      [loaded.config.logDir, loaded.config.mapFile, loaded.config.stateFile],
+      [join(real, "logs"), join(real, "proxy.map"), join(real, "pvw-launcher-state.json")],
+    );
+  });
+});
+
+Deno.test("loadConfig() uses the default log folder it is given", async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir, "launcher.config");
+    await Deno.writeTextFile(file, spec(""));
+    const logDir = join(dir, "state", "logs");
+    const { config } = await loadConfig(file, { defaults: { logDir } });
+    assert.equal(config.logDir, logDir);
+    assert.equal((await Deno.stat(logDir)).mode! & 0o777, 0o700);
   });
 });

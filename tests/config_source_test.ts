@@ -121,6 +121,7 @@ Deno.test("parseConfig() does not mistake '#', quotes or colons inside strings a
   "applications": { "a": { "cmd": ["x", "it's #1: \\"quoted\\""] } },
 }`,
     FILE,
+    { logDir: "/var/log/pvw" },
   );
   assert.deepStrictEqual(config.apps.a.cmd, ["x", 'it\'s #1: "quoted"']);
 });

@@ -1,6 +1,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FILE, parse, spec, TESTDATA, withApp, withResource, wslink } from "./config_test_utils.ts";
+import {
+  DEFAULT_LOG_DIR,
+  FILE,
+  parse,
+  spec,
+  TESTDATA,
+  withApp,
+  withResource,
+  wslink,
+} from "./config_test_utils.ts";
+import { parseConfig } from "../lib/config.ts";
+import { ConfigError } from "../lib/errors.ts";
 
 Deno.test("parseConfig() loads a spec config and the equivalent wslink config into the same model", async () => {
   const specFile = join(TESTDATA, "equivalent_spec.config");
@@ -76,7 +87,7 @@ Deno.test("parseConfig() fills in the defaults of a minimal config", async (t) =
   const defaults = {
     listen: { hostname: "localhost", port: 8080 },
     endpoint: "/paraview",
-    logDir: "/tmp/pvw-launcher-logs",
+    logDir: DEFAULT_LOG_DIR,
     sessionUrl: "ws://USE_HOST/proxy/${id}",
     readyLines: ["Starting factory", "App running at"],
     timeoutMs: 25_000,
@@ -97,7 +108,7 @@ Deno.test("parseConfig() fills in the defaults of a minimal config", async (t) =
     fields: [],
     sessionData: {},
     sanitize: {},
-    stateFile: "/tmp/pvw-launcher-logs/pvw-launcher-state.json",
+    stateFile: `${DEFAULT_LOG_DIR}/pvw-launcher-state.json`,
     keepSessions: false,
     dashboardPath: "/_dashboard",
     allowedOrigins: [],
@@ -112,6 +123,24 @@ Deno.test("parseConfig() fills in the defaults of a minimal config", async (t) =
       const { config, warnings } = parse(text);
       assert.deepStrictEqual(warnings, []);
       assert.deepStrictEqual(config, { file: FILE, format, ...defaults, unprovided });
+    });
+  }
+});
+
+Deno.test("parseConfig() needs a log folder when the caller has no default for it", async (t) => {
+  const cases: [string, string, string][] = [
+    ["spec", spec(""), '"log"'],
+    ["wslink", wslink(""), '"configuration.log_dir"'],
+  ];
+  for (const [format, text, key] of cases) {
+    await t.step(`${format} format`, () => {
+      assert.throws(() => parseConfig(text, FILE), (err) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.problems.length, 1);
+        assert.equal(err.problems[0].message.split(":")[0], "no folder for the session logs");
+        assert.ok(err.problems[0].message.includes(`set ${key}`), err.problems[0].message);
+        return true;
+      });
     });
   }
 });

@@ -19,7 +19,7 @@ export const FILE = "/srv/pv/launcher.config";
 /** Parses text that must fail and returns every problem of the ConfigError. */
 export function problemsOf(text: string): ConfigProblem[] {
   try {
-    parseConfig(text, FILE);
+    parseConfig(text, FILE, { logDir: DEFAULT_LOG_DIR });
   } catch (err) {
     if (err instanceof ConfigError) return err.problems;
     throw err;
@@ -74,5 +74,9 @@ ${setting}
   "apps": { "demo": { "cmd": ["demo"] } },
 }`;
 
-/** Parses text that must be valid. */
-export const parse = (text: string, file: string = FILE): LoadedConfig => parseConfig(text, file);
+/** The log folder the program's entry point would give as the default, in these tests. */
+export const DEFAULT_LOG_DIR = "/home/pv/.local/state/pvw-launcher/logs";
+
+/** Parses text that must be valid, with {@linkcode DEFAULT_LOG_DIR} as the default log folder. */
+export const parse = (text: string, file: string = FILE): LoadedConfig =>
+  parseConfig(text, file, { logDir: DEFAULT_LOG_DIR });

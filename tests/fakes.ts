@@ -64,6 +64,7 @@ export class FakeSpawner implements Spawner {
     return Promise.resolve(p);
   }
   signalGroup(pgid: number, signal: "SIGTERM" | "SIGKILL"): void {
+    if (pgid <= 1) throw new RangeError(`${pgid} is not a session's process group`);
     this.signals.push([pgid, signal]);
     const p = this.processes.find((p) => p.pid === pgid);
     if (p && (signal === "SIGKILL" || !p.ignoresTerm)) p.exit({ code: null, signal });
@@ -95,16 +96,41 @@ export class FakeFollower implements LogFollower {
   close(): void {}
 }
 
-/** A map file held in memory: session id → `host:port`. */
+/**
+ * A map file held in memory: session id → `host:port`. A test can hold its writes (each
+ * call settles once `release()` is called) or make them fail.
+ */
 export class FakeMap implements SessionMap {
   lines = new Map<string, string>();
+  #gate: PromiseWithResolvers<void> | undefined;
+  /** What every write throws while set. */
+  failWith: Error | undefined;
+  /** Calls made while held, as `set id` or `delete id`. */
+  held: string[] = [];
   set(id: string, target: string): Promise<void> {
     this.lines.set(id, target);
-    return Promise.resolve();
+    return this.#written(`set ${id}`);
   }
   delete(id: string): Promise<void> {
     this.lines.delete(id);
-    return Promise.resolve();
+    return this.#written(`delete ${id}`);
+  }
+  /** Holds every write until {@linkcode FakeMap.release}. */
+  hold(): void {
+    this.#gate ??= Promise.withResolvers();
+  }
+  /** Lets the held writes (and later ones) through. */
+  release(): void {
+    this.#gate?.resolve();
+    this.#gate = undefined;
+    this.held = [];
+  }
+  async #written(call: string): Promise<void> {
+    if (this.#gate) {
+      this.held.push(call);
+      await this.#gate.promise;
+    }
+    if (this.failWith) throw this.failWith;
   }
 }
 

@@ -98,6 +98,7 @@ function specTemplates(cmd: string[], proxyUrl = "ws://USE_HOST/proxy/$id") {
       applications: { viz: { cmd } },
     }),
     FILE,
+    { logDir: "/var/log/pvw" },
   );
   const { shared, apps } = compileTemplates(config);
   return { config, shared, viz: apps.get("viz")! };
@@ -116,6 +117,7 @@ function wslinkTemplates(
       apps: { trame: { cmd: ["/opt/trame/run", "--port", "${port}"] } },
     }),
     FILE,
+    { logDir: "/var/log/pvw" },
   );
   const { shared, apps } = compileTemplates(config);
   return { config, shared, trame: apps.get("trame")! };

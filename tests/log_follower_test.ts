@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DirectoryFollower, type Follow } from "../lib/log_follower.ts";
+import { NotRegularFileError } from "../lib/regular_file.ts";
 import { within } from "./integration/harness.ts";
 
 const DEADLINE_MS = 10_000;
@@ -239,5 +240,20 @@ Deno.test("DirectoryFollower reads every followed file when the watch reports an
     await got.until("Starting factory\n");
   } finally {
     f.close();
+  }
+});
+
+Deno.test("DirectoryFollower never reads through a symbolic link put in place of a log", async () => {
+  await using logs = await logDir();
+  const elsewhere = join(logs.dir, "..", `${crypto.randomUUID()}.txt`);
+  await Deno.writeTextFile(elsewhere, "Starting factory\n");
+  try {
+    await Deno.symlink(elsewhere, join(logs.dir, "s.log"));
+    const received = new Received();
+    const follow = logs.follow("s.log", received);
+    await assert.rejects(follow.drain(), NotRegularFileError);
+    assert.equal(received.text, "", "nothing of the other file was delivered");
+  } finally {
+    await Deno.remove(elsewhere);
   }
 });

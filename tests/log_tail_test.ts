@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readTail } from "../lib/log_tail.ts";
+import { NotRegularFileError } from "../lib/regular_file.ts";
 
 async function withFile(text: string, fn: (path: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "pvw-launcher-tail-" });
@@ -74,4 +75,29 @@ Deno.test("readTail() leaves out the zeros of a punched-out start and what comes
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("readTail() refuses a symbolic link or a FIFO in place of the log", async (t) => {
+  await withFile("the log\n", async (path) => {
+    const secret = join(path, "..", "secret");
+    await Deno.writeTextFile(secret, "root:$6$hash\n");
+    await t.step("a symbolic link to another file", async () => {
+      await Deno.remove(path);
+      await Deno.symlink(secret, path);
+      await assert.rejects(readTail(path, 100), NotRegularFileError);
+    });
+    await t.step("a FIFO, which would hang the read", async () => {
+      await Deno.remove(path);
+      assert.ok((await new Deno.Command("mkfifo", { args: [path] }).output()).success);
+      // A writer waits at the other end, so that a read that opens it does not hang the test.
+      const writer = new Deno.Command("sh", { args: ["-c", 'exec sleep 600 > "$0"', path] })
+        .spawn();
+      try {
+        await assert.rejects(readTail(path, 100), NotRegularFileError);
+      } finally {
+        writer.kill("SIGKILL");
+        await writer.status;
+      }
+    });
+  });
 });

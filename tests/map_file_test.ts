@@ -99,12 +99,12 @@ Deno.test("MapFile lists an id with capitals lower-cased too, for lower-cased lo
   assert.equal(texts.at(-1), `${MAP_FILE_HEADER}\nabc 127.0.0.1:9002\n`);
 });
 
-Deno.test("MapFile writes the file with mode 0o644 and leaves no temporary file", async () => {
+Deno.test("MapFile writes the file with mode 0o640 and leaves no temporary file", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = join(dir, "map.txt");
     await new MapFile(path).set("s1", "127.0.0.1:9001");
-    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o644);
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o640);
     assert.deepStrictEqual(await tempFiles(dir), []);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -302,4 +302,30 @@ Deno.test("MapFile gives every new map a later modification time, however fast t
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("MapFile with retry writes a failed change again until the file is true, and says so meanwhile", async () => {
+  const texts: string[] = [];
+  let full = true;
+  const changes: (string | undefined)[] = [];
+  const map = new MapFile("map.txt", {
+    write: (_p, text) => {
+      if (full) return Promise.reject(new Error("No space left on device (os error 28)"));
+      texts.push(text);
+      return Promise.resolve();
+    },
+    retry: { firstMs: 1, maxMs: 4, onChange: (err) => changes.push(err?.message) },
+  });
+  await assert.rejects(map.set("s1", "127.0.0.1:9001"), /No space left/);
+  assert.notEqual(map.health.failingSince, undefined, "behind the sessions");
+  const settled = map.settled();
+  await assert.rejects(map.delete("s1"), /No space left/);
+  const failures = map.health.failures;
+  assert.ok(failures >= 2);
+  full = false;
+  await settled;
+  assert.deepEqual(parseMap(texts.at(-1)!), new Map(), "the file holds the latest change");
+  assert.deepEqual(map.health.failingSince, undefined);
+  assert.deepEqual(changes, ["No space left on device (os error 28)", undefined]);
+  map.close();
 });

@@ -18,6 +18,7 @@ const OUTCOMES = [
   "bad_request",
   "stopped",
   "map_error",
+  "state_error",
   "error",
 ] as const satisfies readonly LaunchOutcome[];
 // Fails to type-check when http.ts grows an outcome this list (and the docs) do not know.
@@ -25,7 +26,16 @@ const everyOutcome: [Exclude<LaunchOutcome, typeof OUTCOMES[number]>] extends [n
   : false = true;
 assert.ok(everyOutcome);
 
-const REASONS = ["deleted", "exited", "idle", "lifetime", "shutdown", "launch_failed", "dashboard"];
+const REASONS = [
+  "deleted",
+  "exited",
+  "idle",
+  "lifetime",
+  "shutdown",
+  "launch_failed",
+  "dashboard",
+  "interrupted",
+];
 
 /** Every family the launcher documents, in the order it writes them. */
 const DOCUMENTED: [string, string][] = [
@@ -39,6 +49,8 @@ const DOCUMENTED: [string, string][] = [
   ["pvw_launcher_max_sessions", "gauge"],
   ["pvw_launcher_proxy_connections", "gauge"],
   ["pvw_launcher_proxy_bytes_total", "counter"],
+  ["pvw_launcher_file_stale", "gauge"],
+  ["pvw_launcher_file_write_errors_total", "counter"],
   ["process_resident_memory_bytes", "gauge"],
   ["process_start_time_seconds", "gauge"],
 ];
@@ -67,7 +79,13 @@ Deno.test("LauncherMetrics.render() writes every documented metric after some la
   m.launched("visualizer", "ready", 1.5);
   m.launched("", "bad_request");
   m.ended("visualizer", "deleted");
-  const parsed = scrape(m, snapshot({ sessions: [{ application: "visualizer", state: "ready" }] }));
+  const parsed = scrape(
+    m,
+    snapshot({
+      sessions: [{ application: "visualizer", state: "ready" }],
+      files: [{ file: "state", stale: false, failures: 0 }],
+    }),
+  );
   assert.deepStrictEqual([...parsed.types], DOCUMENTED);
   for (const [name] of DOCUMENTED) {
     assert.ok(
@@ -301,3 +319,19 @@ for (
     for (const s of parsed.samples) assert.ok(!Number.isNaN(s.value), s.name);
   });
 }
+
+Deno.test("LauncherMetrics.render() says which kept files are behind, and counts failed writes", () => {
+  const parsed = scrape(
+    metrics(),
+    snapshot({
+      files: [{ file: "map", stale: true, failures: 3 }, {
+        file: "state",
+        stale: false,
+        failures: 0,
+      }],
+    }),
+  );
+  assert.equal(sampleValue(parsed, "pvw_launcher_file_stale", { file: "map" }), 1);
+  assert.equal(sampleValue(parsed, "pvw_launcher_file_stale", { file: "state" }), 0);
+  assert.equal(sampleValue(parsed, "pvw_launcher_file_write_errors_total", { file: "map" }), 3);
+});

@@ -153,9 +153,9 @@ Deno.test("GET /healthz answers 503 with the error while the listener cannot acc
   res = await call(routes, "GET", "/healthz");
   assert.strictEqual(res.status, 503);
   assert.deepStrictEqual(await res.json(), {
-    status: "refusing connections",
-    error: "Too many open files",
-    since: "2026-01-01T00:00:00.000Z",
+    status: "failing",
+    problems: ["the listener refuses connections"],
+    refusing: { error: "Too many open files", since: "2026-01-01T00:00:00.000Z" },
     sessions: 2,
     capacity: 5,
     freePorts: 8,
@@ -165,4 +165,23 @@ Deno.test("GET /healthz answers 503 with the error while the listener cannot acc
   res = await call(routes, "GET", "/healthz");
   assert.strictEqual(res.status, 503);
   assert.strictEqual((await res.json()).status, "shutting down");
+});
+
+Deno.test("GET /healthz answers 503 while a kept file cannot be written, and says which, not where", async () => {
+  const { state, routes } = world();
+  state.snapshot.files = [
+    { file: "map", stale: true, failures: 2 },
+    { file: "state", stale: false, failures: 0 },
+  ];
+  const res = await call(routes, "GET", "/healthz");
+  assert.strictEqual(res.status, 503);
+  const body = await res.json();
+  assert.strictEqual(body.status, "failing");
+  assert.deepStrictEqual(body.problems, ["the map file cannot be written"]);
+  state.snapshot.files[0].stale = false;
+  const again = await call(routes, "GET", "/healthz");
+  assert.strictEqual(again.status, 200);
+  const ok = await again.json();
+  assert.strictEqual(ok.status, "ok");
+  assert.strictEqual(ok.problems, undefined);
 });

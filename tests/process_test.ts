@@ -28,6 +28,8 @@ interface Subject extends AsyncDisposable {
   request(program: Program): SpawnRequest;
   /** What the process of `request` printed, once it has exited. */
   output(request: SpawnRequest): Promise<string>;
+  /** Waits until the `serve` process of `request` printed its ready line. */
+  started(request: SpawnRequest): Promise<void>;
 }
 
 /** Records every process spawned, so that disposal can kill whatever a failed test left. */
@@ -72,6 +74,7 @@ async function realSubject(): Promise<Subject> {
         : { command: "sh", args: ["-c", scripts[program]], env, logFile };
     },
     output: (request) => Deno.readTextFile(request.logFile),
+    started: async (request) => void await written(request.logFile, /Starting factory/),
     async [Symbol.asyncDispose]() {
       await stopAll();
       await Deno.remove(dir, { recursive: true });
@@ -94,6 +97,7 @@ function fakeSubject(): Promise<Subject> {
     request: (program) => ({ command: program, args: [], env: {}, logFile: `/fake/${n++}.log` }),
     output: (request) =>
       Promise.resolve(fake.processes.find((p) => p.request === request)?.output ?? ""),
+    started: () => Promise.resolve(),
     [Symbol.asyncDispose]: stopAll,
   });
 }
@@ -165,7 +169,10 @@ for (const [name, make] of SUBJECTS) {
 
   Deno.test(`${name}: adopt() watches a running process of that pid and identity until it ends`, async () => {
     await using subject = await make();
-    const handle = await subject.spawner.spawn(subject.request("serve"));
+    const request = subject.request("serve");
+    const handle = await subject.spawner.spawn(request);
+    // Adopted processes are long started: this one leads its group once it has printed.
+    await subject.started(request);
     const identity = subject.spawner.identity(handle.pid)!;
     assert.equal(subject.spawner.adopt(handle.pid, `${identity}0`), undefined, "another identity");
     const adopted = subject.spawner.adopt(handle.pid, identity);
@@ -213,6 +220,27 @@ async function real() {
   };
 }
 
+/** Waits, by file events, until `file` holds text matching `pattern`; that text. */
+async function written(file: string, pattern: RegExp): Promise<string> {
+  const watcher = Deno.watchFs(file);
+  try {
+    return await within(
+      DEADLINE_MS,
+      `${pattern} in ${file}`,
+      (async () => {
+        const events = watcher[Symbol.asyncIterator]();
+        for (;;) {
+          const text = await Deno.readTextFile(file);
+          if (pattern.test(text)) return text;
+          await events.next();
+        }
+      })(),
+    );
+  } finally {
+    watcher.close();
+  }
+}
+
 /** The fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, session, ...]. */
 function procStat(pid: number): string[] {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
@@ -256,6 +284,80 @@ Deno.test("createProcessSpawner(): the log file is created with mode 0600, or tr
     await exitOf(await env.spawner.spawn(request));
     assert.equal(await Deno.readTextFile(request.logFile), "new\n");
   });
+});
+
+Deno.test("createProcessSpawner(): spawn() never follows a link, empties another file or waits on a FIFO at the log path", async (t) => {
+  await using env = await real();
+  const victim = join(env.dir, "victim");
+  const cases: [string, (logFile: string) => Promise<void>, RegExp][] = [
+    ["a symbolic link", (log) => Deno.symlink(victim, log), /is a symbolic link, not a regular/],
+    ["a hard link", (log) => Deno.link(victim, log), /is a hard link to another file/],
+    [
+      "a FIFO, read by someone",
+      async (log) => {
+        const made = await new Deno.Command("mkfifo", { args: [log] }).output();
+        assert.ok(made.success);
+        // The reader lets an open for writing through, where it would otherwise hang.
+        readers.push(
+          new Deno.Command("sh", { args: ["-c", 'exec cat "$0" > /dev/null', log] }).spawn(),
+        );
+      },
+      // Refused at the open when no reader is there yet, after it when one is.
+      /is a (FIFO|special file), not a regular file/,
+    ],
+  ];
+  const readers: Deno.ChildProcess[] = [];
+  try {
+    for (const [name, plant, message] of cases) {
+      await t.step(name, async () => {
+        await Deno.writeTextFile(victim, "precious\n");
+        const request = env.sh("echo clobbered", { logFile: join(env.dir, `${name}.log`) });
+        await plant(request.logFile);
+        await assert.rejects(env.spawner.spawn(request), (err) => {
+          assert.ok(err instanceof LaunchError, String(err));
+          assert.equal(err.reason, "spawn_error");
+          assert.match(err.message, message);
+          return true;
+        });
+        assert.equal(await Deno.readTextFile(victim), "precious\n", "the other file is untouched");
+      });
+    }
+  } finally {
+    for (const r of readers) {
+      try {
+        r.kill("SIGKILL");
+      } catch {
+        // it read our end closing and exited
+      }
+      await r.status;
+    }
+  }
+});
+
+Deno.test("createProcessSpawner(): adopt() takes only a process that leads its own group, never pid 1", async () => {
+  await using env = await real();
+  const handle = await env.spawner.spawn(env.sh("sleep 600 & echo $!; wait"));
+  const member = Number((await written(env.sh("").logFile, /\d+\n/)).trim());
+  const identity = (pid: number) => procStat(pid)[19];
+  assert.equal(procStat(member)[2], String(handle.pid), "the child is in the session's group");
+  assert.equal(env.spawner.adopt(member, identity(member)), undefined, "a member, not a leader");
+  assert.equal(env.spawner.adopt(1, identity(1)), undefined, "init");
+  const leader = env.spawner.adopt(handle.pid, identity(handle.pid));
+  assert.equal(leader?.pid, handle.pid);
+  assert.equal(leader?.identity, identity(handle.pid));
+  env.spawner.signalGroup(handle.pid, "SIGKILL");
+  await exitOf(handle);
+});
+
+Deno.test("createProcessSpawner(): signalGroup() leaves a group alone when its leader's pid is another process now", async () => {
+  await using env = await real();
+  const handle = await env.spawner.spawn(env.sh("exec sleep 600"));
+  assert.equal(handle.identity, procStat(handle.pid)[19], "the handle knows its start time");
+  // As if the session's process had ended and its pid gone to a new process.
+  env.spawner.signalGroup(handle.pid, "SIGKILL", `${handle.identity}0`);
+  assert.ok(env.spawner.groupAlive(handle.pid), "not signalled");
+  env.spawner.signalGroup(handle.pid, "SIGKILL", handle.identity);
+  await exitOf(handle);
 });
 
 Deno.test("createProcessSpawner(): the child leads its own process group and session", async () => {

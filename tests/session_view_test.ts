@@ -19,7 +19,7 @@ function config(format: "spec" | "wslink", fields: string[] = []): LauncherConfi
       properties: { python_exec: PROPERTY },
       apps: { viz: { cmd: ["$python_exec", "--port", "$port"] } },
     });
-  return parseConfig(text, "/srv/pv/launcher.config").config;
+  return parseConfig(text, "/srv/pv/launcher.config", { logDir: "/var/log/pvw" }).config;
 }
 
 /** A session as the session table would describe it; a client that sent `body`. */

@@ -15,6 +15,8 @@ import { FakeFollower, FakeMap, FakeSpawner, testConfig } from "./fakes.ts";
 
 interface SetUpOptions {
   spawner?: FakeSpawner;
+  map?: FakeMap;
+  persist?: (durable: boolean) => Promise<void>;
   now?: () => number;
   ended?: { push(entry: [string, StopReason]): void };
 }
@@ -23,7 +25,7 @@ function setUp(overrides: Partial<LauncherConfig> = {}, options: SetUpOptions = 
   const config = testConfig(overrides);
   const spawner = options.spawner ?? new FakeSpawner();
   const follower = new FakeFollower();
-  const map = new FakeMap();
+  const map = options.map ?? new FakeMap();
   const pool = new PortPool(config.resources);
   const sessions = new SessionManager({
     config,
@@ -35,6 +37,7 @@ function setUp(overrides: Partial<LauncherConfig> = {}, options: SetUpOptions = 
     now: options.now,
     reapIntervalMs: 2,
     onEnded: (s, reason) => options.ended?.push([s.id, reason]),
+    persist: options.persist,
   });
   /** Launches and makes the newest process print its ready line as soon as it is spawned. */
   const launchReady = async (body: Record<string, unknown>) => {
@@ -152,6 +155,43 @@ Deno.test("SessionManager.launch() releases the port when the command cannot sta
   spawner.failWith = new LaunchError('command "/opt/pvpython" was not found', "spawn_error");
   await rejectsWith(() => sessions.launch({ application: "viz", node: 1 }), LaunchError);
   assert.deepEqual([pool.available, sessions.size], [3, 0]);
+});
+
+Deno.test("a session is not ready, nor stoppable as one, until its map line and state are written", async () => {
+  const map = new FakeMap();
+  const { sessions, spawner, follower } = setUp({}, { map });
+  map.hold();
+  const launching = sessions.launch({ application: "viz", node: 1 });
+  await waitFor(() => follower.handlers.size === 1);
+  const logFile = spawner.processes[0].request.logFile;
+  follower.write(logFile, "Starting factory\n");
+  await waitFor(() => map.held.length === 1);
+  // The ready line is in, the map is being written: the client has no answer yet.
+  const id = map.held[0].split(" ")[1];
+  assert.throws(() => sessions.get(id), UnknownSessionError, "GET must not find it yet");
+  assert.equal(sessions.route(id), undefined, "the proxy must not route it yet");
+  await rejectsWith(() => sessions.stop(id), UnknownSessionError);
+  map.release();
+  const s = await launching;
+  assert.equal(s.state, "ready");
+  assert.equal(sessions.get(id), s);
+  await sessions.stopAll();
+});
+
+Deno.test("a session is saved at its spawn, durably once ready before its answer, and at its end", async () => {
+  const saves: [string, boolean][] = [];
+  const table: { sessions?: SessionManager } = {};
+  const persist = (durable: boolean) => {
+    const states = table.sessions!.saved().map((s) => s.state ?? "ready").join(",");
+    saves.push([states, durable]);
+    return Promise.resolve();
+  };
+  const set = setUp({}, { persist });
+  table.sessions = set.sessions;
+  const s = await set.launchReady({ application: "viz", node: 1 });
+  assert.deepEqual(saves, [["starting", false], ["ready", true]]);
+  await set.sessions.stop(s.id);
+  assert.deepEqual(saves.at(-1), ["", false]);
 });
 
 Deno.test("SessionManager.stop() sends SIGTERM, then SIGKILL after the grace period", async (t) => {
@@ -297,7 +337,7 @@ Deno.test("SessionManager.adopt() takes over live sessions and drops the dead on
   // The first launcher dies without stopping anything; then one session's process ends.
   spawner.processes.find((p) => p.pid === dead.pid)!.exit({ code: 0, signal: null });
   const second = setUp({}, { spawner });
-  assert.deepEqual(await second.sessions.adopt(saved), { adopted: 1, dropped: 1 });
+  assert.deepEqual(await second.sessions.adopt(saved), { adopted: 1, stopped: 0, dropped: 1 });
   const adopted = second.sessions.get(live.id);
   assert.equal(adopted.adopted, true);
   assert.deepEqual(adopted.answer, live.answer);
@@ -313,9 +353,13 @@ Deno.test("an adopted session whose id has capitals is found by its lower-cased 
   const first = setUp({}, { spawner });
   const live = await first.launchReady({ application: "viz", node: 1 });
   // An older launcher made mixed-case base64url ids.
-  const saved = first.sessions.saved().map((s) => ({ ...s, id: "kX2-Old_Id9" }));
+  const saved = first.sessions.saved().map((s) => ({
+    ...s,
+    id: "kX2-Old_Id9",
+    logFile: s.logFile.replace(`${s.id}.log`, "kX2-Old_Id9.log"),
+  }));
   const second = setUp({}, { spawner });
-  assert.deepEqual(await second.sessions.adopt(saved), { adopted: 1, dropped: 0 });
+  assert.deepEqual(await second.sessions.adopt(saved), { adopted: 1, stopped: 0, dropped: 0 });
   for (const id of ["kX2-Old_Id9", "kx2-old_id9"]) {
     assert.equal(second.sessions.get(id).id, "kX2-Old_Id9");
     assert.equal(second.sessions.route(id)?.port, live.port);
@@ -366,6 +410,36 @@ Deno.test("wslink format: a variable nothing provides reaches the app as written
   assert.equal(s.state, "ready");
   assert.deepEqual(spawner.processes[0].request.args.slice(4), ["--node", "$node"]);
   await sessions.stopAll();
+});
+
+Deno.test("SessionManager.adopt() refuses entries that are not exactly a session, and signals none", async (t) => {
+  const spawner = new FakeSpawner();
+  const first = setUp({}, { spawner });
+  const live = await first.launchReady({ application: "viz", node: 1 });
+  const [good] = first.sessions.saved();
+  const cases: [string, Record<string, unknown>][] = [
+    ["a log outside the log folder", { logFile: "/etc/shadow" }],
+    ["a log of another name", { logFile: "/var/log/pvw/other.log" }],
+    ["a host outside the resources", { host: "169.254.169.254" }],
+    ["a port outside the resources", { port: 22 }],
+    ["pid 1", { pid: 1 }],
+    ["an id that is a path", { id: "../x", logFile: "/var/log/x.log" }],
+  ];
+  for (const [name, change] of cases) {
+    await t.step(name, async () => {
+      const second = setUp({}, { spawner });
+      const saved = { ...good, ...change } as typeof good;
+      assert.deepEqual(await second.sessions.adopt([saved]), {
+        adopted: 0,
+        stopped: 0,
+        dropped: 1,
+      });
+      assert.equal(second.sessions.size, 0);
+      await second.sessions.stopAll();
+    });
+  }
+  assert.deepEqual(spawner.signals, [], "no process was signalled");
+  await first.sessions.stop(live.id);
 });
 
 Deno.test("SessionManager.detachAll() leaves ready sessions running and saved", async () => {

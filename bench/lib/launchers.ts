@@ -10,6 +10,7 @@
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { mapFolderForApache } from "../../tests/e2e/apache.ts";
 import type { Cleanup } from "./cleanup.ts";
 import type { Context } from "./context.ts";
 import { freePort, portRange } from "./ports.ts";
@@ -56,7 +57,7 @@ function wslinkConfig(dir: string, port: number, spec: LauncherSpec): Record<str
       host: "127.0.0.1",
       port,
       endpoint: "paraview",
-      proxy_file: join(dir, "proxy.map"),
+      proxy_file: join(dir, "map", "proxy.map"),
       sessionURL: "ws://USE_HOST/proxy?sessionId=${id}&path=ws",
       timeout: 30,
       log_dir: join(dir, "logs"),
@@ -93,9 +94,11 @@ export interface Launcher {
 
 async function makeDir(cleanup: Cleanup, name: string, root: string): Promise<string> {
   const dir = join(root, name);
-  await Deno.mkdir(join(dir, "logs"), { recursive: true });
+  // The logs stay private (pvw-launcher refuses a log folder others can open); Apache's
+  // children reach the map file in its own folder, as the README sets it up.
+  await Deno.mkdir(join(dir, "logs"), { recursive: true, mode: 0o700 });
   await Deno.chmod(dir, 0o755);
-  await Deno.chmod(join(dir, "logs"), 0o755);
+  mapFolderForApache(dir);
   cleanup.defer(`remove ${dir}`, () => Deno.remove(dir, { recursive: true }).catch(() => {}));
   return dir;
 }

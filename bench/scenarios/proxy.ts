@@ -42,7 +42,7 @@ function routes(ctx: Context): Promise<Routes> {
         ctx.cleanup,
         ctx.tools.apache,
         dir,
-        join(launcher.dir, "proxy.map"),
+        join(launcher.dir, "map", "proxy.map"),
         launcher.base,
       );
     }

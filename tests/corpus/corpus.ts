@@ -220,7 +220,8 @@ export async function patchConfig(original: Json, plan: PatchPlan): Promise<Patc
   for (const app of apps) {
     replaceExecutable(app.cmd as string[], config.properties as Json, standIn);
   }
-  await Deno.mkdir(logDir, { recursive: true });
+  // Closed to other users, as pvw-launcher requires of a log folder (session ids are its names).
+  await Deno.mkdir(logDir, { recursive: true, mode: 0o700 });
   await writeStandIn(standIn, apps.map((app) => app.ready_line as string));
   return { config, standIn, logDir, mapFile };
 }

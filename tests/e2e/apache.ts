@@ -10,6 +10,33 @@ import { join } from "node:path";
 import { freePortRange, within } from "../integration/harness.ts";
 import { APACHE, APACHE_MODULES, ROOT } from "./tools.ts";
 
+/** Apache's group on Debian, whose children run as `www-data` when started by root. */
+const APACHE_GROUP = "www-data";
+
+/**
+ * Makes the folder of the launcher's map file as the README tells Apache users to: the
+ * launcher's, with Apache's group and the setgid bit (mode 2750), so that the map file
+ * (mode 0640) gets that group and Apache can read it, and no one else.
+ *
+ * @param parent where to make it
+ * @returns the folder, `<parent>/map`
+ */
+export function mapFolderForApache(parent: string): string {
+  const folder = join(parent, "map");
+  Deno.mkdirSync(folder);
+  if (Deno.uid() === 0) Deno.chownSync(folder, null, groupId(APACHE_GROUP));
+  Deno.chmodSync(folder, 0o2750);
+  return folder;
+}
+
+function groupId(name: string): number {
+  const line = Deno.readTextFileSync("/etc/group").split("\n").find((l) =>
+    l.startsWith(`${name}:`)
+  );
+  if (!line) throw new Error(`no group ${name} in /etc/group`);
+  return Number(line.split(":")[2]);
+}
+
 /** The example vhost the README tells Apache users to copy. */
 export const EXAMPLE_VHOST: string = join(ROOT, "examples/apache/pvw-launcher.conf");
 
@@ -161,7 +188,7 @@ export function httpdBase(
   logLevel = "notice rewrite:trace2",
 ): string[] {
   // As root, Apache's children switch to this user: it must be able to read the map file.
-  const user = Deno.uid() === 0 ? ["User www-data", "Group www-data"] : [];
+  const user = Deno.uid() === 0 ? ["User www-data", `Group ${APACHE_GROUP}`] : [];
   return [
     `ServerRoot "${dir}"`,
     `DefaultRuntimeDir "${dir}"`,

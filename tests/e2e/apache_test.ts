@@ -8,7 +8,7 @@ import {
   startLauncher,
   within,
 } from "../integration/harness.ts";
-import { Apache } from "./apache.ts";
+import { Apache, mapFolderForApache } from "./apache.ts";
 import { APACHE, APACHE_MODULES, Needs } from "./tools.ts";
 
 const needs = new Needs("Apache tests", [APACHE, join(APACHE_MODULES, "mod_proxy_wstunnel.so")]);
@@ -96,15 +96,16 @@ Deno.test({
     const launcher: Launcher = await startLauncher((dir) =>
       specConfig(dir, { demo: { cmd: DEMO }, echo: { cmd: ECHO_APP } }, {
         proxy_url: "ws://USE_HOST/proxy?sessionId=${id}&path=ws",
+        map_file: join(mapFolderForApache(dir), "proxy.map"),
       })
     );
-    // Apache's children run as www-data: they must reach the map file.
+    // Apache's children run as www-data: they must reach the map file's folder.
     await Deno.chmod(launcher.dir, 0o755);
     const apacheDir = await Deno.makeTempDir({ prefix: "pvw-launcher-apache-" });
     let apache: Apache | undefined;
     try {
       apache = await Apache.start(apacheDir, {
-        mapFile: join(launcher.dir, "proxy.map"),
+        mapFile: join(launcher.dir, "map", "proxy.map"),
         launcher: launcher.base,
       });
       const front = apache.base;

@@ -6,11 +6,10 @@ import { CHROMIUM, Needs, PLAYWRIGHT, ROOT } from "./tools.ts";
 
 const needs = new Needs("demo page test (Chromium, playwright-core)", [CHROMIUM, PLAYWRIGHT]);
 
-/** The shipped demo config, with its /tmp folders moved into `dir` and its paths made absolute. */
+/** The shipped demo config, copied into `dir` with its relative paths made absolute. */
 async function demoConfig(dir: string): Promise<string> {
   const examples = join(ROOT, "examples");
   const text = (await Deno.readTextFile(join(examples, "launcher.config")))
-    .replaceAll("/tmp/pvw-launcher-demo", dir)
     .replace('"dir": "."', `"dir": ${JSON.stringify(examples)}`)
     .replace('"content": "www"', `"content": ${JSON.stringify(join(examples, "www"))}`);
   const file = join(dir, "launcher.config");
@@ -27,7 +26,10 @@ Deno.test({
     let launcher: Launcher | undefined;
     const browser = await launchChromium(join(dir, "profile"));
     try {
-      launcher = await launchOn(dir, await demoConfig(dir));
+      // Its logs go to the default folder, in the state folder systemd would give it.
+      launcher = await launchOn(dir, await demoConfig(dir), [], {
+        env: { STATE_DIRECTORY: join(dir, "state") },
+      });
       const page = await browser.newPage();
       await page.goto(`${launcher.base}/`);
       const text = (id: string) =>

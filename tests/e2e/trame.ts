@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { freePortRange } from "../integration/harness.ts";
-import { httpdBase } from "./apache.ts";
+import { httpdBase, mapFolderForApache } from "./apache.ts";
 import { E2E, PYTHON, ROOT } from "./tools.ts";
 
 /** The trame app the launcher starts. */
@@ -69,7 +69,8 @@ export function imageAppEntry(): { cmd: string[]; ready_line: string } {
 /**
  * Writes `launcher.json` into `dir`: the image's `default-launcher.json` with our app merged in
  * as `generate_launcher_config.py` merges it (the app, and a copy named `trame` for
- * `index.html`). Changed for the test: `log_dir` and `proxy_file` into `dir`, the port range
+ * `index.html`). Changed for the test: `log_dir` into `dir`, `proxy_file` into a folder of it
+ * that Apache's group may read ({@linkcode imageMapFile}, as the README tells), the port range
  * to free ports on 127.0.0.1 (not every interface), and `content` set to `www` when the
  * launcher serves the client itself. The launcher is started with `--host`/`--port`.
  *
@@ -79,7 +80,8 @@ export async function writeImageLauncherConfig(dir: string, www?: string): Promi
   const config = JSON.parse(await Deno.readTextFile(join(TRAME_IMAGE, "default-launcher.json")));
   assert.deepEqual(config.apps, {}, "the image's base config has no apps");
   config.configuration.log_dir = join(dir, "logs");
-  config.configuration.proxy_file = join(dir, "proxy-mapping.txt");
+  mapFolderForApache(dir);
+  config.configuration.proxy_file = imageMapFile(dir);
   if (www) config.configuration.content = www;
   config.resources = [{ host: "127.0.0.1", port_range: freePortRange(10) }];
   config.apps[APP_NAME] = imageAppEntry();
@@ -87,6 +89,16 @@ export async function writeImageLauncherConfig(dir: string, www?: string): Promi
   const file = join(dir, "launcher.json");
   await Deno.writeTextFile(file, JSON.stringify(config, null, 2));
   return file;
+}
+
+/**
+ * Where {@linkcode writeImageLauncherConfig} keeps the map file of a launcher in `dir`.
+ *
+ * @param dir the launcher's folder
+ * @returns the map file's path
+ */
+export function imageMapFile(dir: string): string {
+  return join(dir, "map", "proxy-mapping.txt");
 }
 
 /** What the image's vhost is pointed at. */

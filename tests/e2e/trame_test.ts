@@ -8,6 +8,7 @@ import { launchChromium, type PwContext } from "./browser.ts";
 import {
   APP_NAME,
   imageHttpdConf,
+  imageMapFile,
   TRAME_APP,
   tramePackages,
   writeImageLauncherConfig,
@@ -89,7 +90,7 @@ async function visitAndStop(
         15_000,
         () => `trame app ${pid} to exit; launcher children: ${childrenOf(launcher.process.pid)}`,
       );
-      const mapFile = join(launcher.dir, "proxy-mapping.txt");
+      const mapFile = imageMapFile(launcher.dir);
       assert.deepEqual((await mapLines(mapFile)).filter((l) => l.startsWith(`${id} `)), []);
     });
   } finally {
@@ -181,7 +182,7 @@ Deno.test({
             www,
             logs: dir,
             launcher: launcher.base,
-            mapFile: join(launcher.dir, "proxy-mapping.txt"),
+            mapFile: imageMapFile(launcher.dir),
           }));
         try {
           await visitAndStop(t, browser, launcher, {

@@ -2,13 +2,22 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { ENTRY, PERMISSIONS } from "./harness.ts";
+import { checkNamespaces, freshTmpfs, NO_NAMESPACES } from "./namespace.ts";
 
 const EXAMPLES = join(import.meta.dirname!, "../../examples");
 
-/** Runs the launcher's command line to its end. */
+/** Runs the launcher's command line to its end, through `wrap` if given. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...PERMISSIONS, ENTRY, ...args],
+  return await wrapped([], ...args);
+}
+
+async function wrapped(
+  wrap: string[],
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const argv = [...wrap, Deno.execPath(), "run", "--quiet", ...PERMISSIONS, ENTRY, ...args];
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
     stdin: "null",
     env: { NO_COLOR: "1" },
   }).output();
@@ -63,20 +72,32 @@ Deno.test("pvw-launcher exits 2 with the usage on a wrong command line", async (
   }
 });
 
-Deno.test("pvw-launcher --check exits 0 and says valid for the shipped examples", async (t) => {
-  const cases: [file: string, format: string][] = [
-    ["launcher.config", "spec"],
-    ["wslink.json", "wslink"],
-  ];
-  for (const [name, format] of cases) {
-    await t.step(name, async () => {
-      const file = join(EXAMPLES, name);
-      const run = await cli("--check", file);
-      assert.equal(run.code, 0, run.stderr);
-      assert.match(run.stdout, new RegExp(`^${file}: valid \\(${format} format\\)$`, "m"));
-      assert.equal(run.stderr, "");
-    });
-  }
+Deno.test({
+  name: "pvw-launcher --check exits 0 and says valid for the shipped examples",
+  ignore: NO_NAMESPACES,
+  fn: async (t) => {
+    checkNamespaces();
+    // On a machine prepared as the examples say: the state folder, and the map's folder.
+    const prepared = freshTmpfs(
+      "/var/lib",
+      "16m",
+      "install -d -m 0700 /var/lib/pvw-launcher && install -d -m 2750 /var/lib/pvw-launcher-map",
+    );
+    const cases: [file: string, format: string][] = [
+      ["launcher.config", "spec"],
+      ["wslink.json", "wslink"],
+    ];
+    for (const [name, format] of cases) {
+      await t.step(name, async () => {
+        const file = join(EXAMPLES, name);
+        const run = await wrapped(prepared, "--check", file);
+        assert.equal(run.code, 0, run.stderr);
+        assert.match(run.stdout, new RegExp(`^${file}: valid \\(${format} format\\)$`, "m"));
+        assert.match(run.stdout, /session logs: \/var\/lib\/pvw-launcher\/logs$/m);
+        assert.equal(run.stderr, "");
+      });
+    }
+  },
 });
 
 Deno.test("pvw-launcher --check exits 1 and prints every problem as file:line:column: error: path: message", async () => {

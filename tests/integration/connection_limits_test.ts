@@ -70,7 +70,7 @@ Deno.test("1,100 idle connections under a 1024-descriptor limit: the launcher re
     (dir) =>
       specConfig(dir, { viz: { cmd: READY } }, { header_timeout: 600, keepalive_timeout: 600 }),
     [],
-    LIMITED,
+    { wrap: LIMITED },
   );
   let attack: RawConnection[] = [];
   try {
@@ -96,7 +96,7 @@ Deno.test("an attacker who keeps 1,100 idle connections open does not keep the l
     (dir) =>
       specConfig(dir, { viz: { cmd: READY } }, { header_timeout: 600, keepalive_timeout: 600 }),
     [],
-    LIMITED,
+    { wrap: LIMITED },
   );
   let attack: RawConnection[] = [];
   try {
@@ -126,7 +126,7 @@ Deno.test("while it cannot accept, /healthz answers 503 on a connection already 
     (dir) =>
       specConfig(dir, { viz: { cmd: READY } }, { header_timeout: 600, keepalive_timeout: 600 }),
     [],
-    LIMITED,
+    { wrap: LIMITED },
   );
   const monitor = await RawConnection.open(portOf(launcher));
   const attack: RawConnection[] = [];
@@ -148,8 +148,9 @@ Deno.test("while it cannot accept, /healthz answers 503 on a connection already 
       assert.equal(health.status, "ok");
       assert(performance.now() < deadline, `still accepting with ${attack.length} connections`);
     }
-    assert.equal(health.status, "refusing connections");
-    assert.match(health.error, /[Tt]oo many open files/);
+    assert.equal(health.status, "failing");
+    assert.deepEqual(health.problems, ["the listener refuses connections"]);
+    assert.match(health.refusing.error, /[Tt]oo many open files/);
     assert(health.descriptors.open > 500, JSON.stringify(health));
     assert.equal(health.descriptors.limit, 1024);
     assert.match(launcher.log, /the launcher is not accepting connections on 127\.0\.0\.1:\d+/);
@@ -182,7 +183,7 @@ Deno.test("connections must send their headers in time and may idle only so long
         },
       }, { header_timeout: 1, keepalive_timeout: 1 }),
     [],
-    ["prlimit", "--nofile=512:4096", "--"],
+    { wrap: ["prlimit", "--nofile=512:4096", "--"] },
   );
   const port = portOf(launcher);
   const probe = async (what: string, setup: (c: RawConnection) => Promise<void>) => {

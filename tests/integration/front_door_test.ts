@@ -180,14 +180,14 @@ Deno.test("no secret, password or token given to a session reaches the launcher'
   }
 });
 
-Deno.test("session logs are readable by the launcher's user only; the map file by everyone", async () => {
+Deno.test("session logs are readable by the launcher's user only; the map file by its group", async () => {
   const launcher = await startLauncher((dir) => specConfig(dir, { viz: { cmd: READY } }));
   try {
     const res = await call("POST", launcher.endpoint, { body: { application: "viz" } });
     assert.equal(res.status, 200);
     const mode = async (path: string) => (await Deno.stat(path)).mode! & 0o777;
     assert.equal(await mode(join(launcher.dir, "logs", `${res.json.id}.log`)), 0o600);
-    assert.equal(await mode(join(launcher.dir, "proxy.map")), 0o644);
+    assert.equal(await mode(join(launcher.dir, "proxy.map")), 0o640);
     assert.equal(
       await mode(join(launcher.dir, "pvw-launcher-state.json")),
       0o600,

@@ -5,6 +5,7 @@
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { childrenOf } from "./procfs.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -52,6 +53,19 @@ export async function within<T>(ms: number, what: string, promise: Promise<T>): 
 /** Checks `condition` each time the launcher logs, and once more after `ms`. */
 export type Condition = () => boolean | Promise<boolean>;
 
+/** How a launcher process is started, beyond its command line. */
+export interface LaunchOptions {
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** A command that runs the launcher, such as `unshare ...`, put before the program. */
+  wrap?: string[];
+  /**
+   * Whether `wrap` runs the launcher as its child rather than exec'ing it: signals are then
+   * sent to that child (`unshare --fork` blocks SIGTERM in itself).
+   */
+  forks?: boolean;
+}
+
 /** A running launcher. */
 export class Launcher {
   readonly dir: string;
@@ -61,21 +75,30 @@ export class Launcher {
   #waiters = new Set<() => void>();
   #pumped: Promise<void>;
   #status: Promise<Deno.CommandStatus>;
+  #forks: boolean;
   base = "";
   endpoint = "";
 
-  constructor(dir: string, configFile: string, args: string[], wrapper: string[] = []) {
+  constructor(dir: string, configFile: string, args: string[], options: LaunchOptions = {}) {
     this.dir = dir;
     this.configFile = configFile;
-    const argv = [Deno.execPath(), "run", "--quiet", ...PERMISSIONS, ENTRY, configFile, ...args];
-    // A wrapper that execs its command (prlimit, setsid) keeps the pid: it is the launcher's.
-    const [command, ...rest] = [...wrapper, ...argv];
-    this.process = new Deno.Command(command, {
-      args: rest,
+    this.#forks = options.forks ?? false;
+    const argv = [
+      ...options.wrap ?? [],
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      ...PERMISSIONS,
+      ENTRY,
+      configFile,
+      ...args,
+    ];
+    this.process = new Deno.Command(argv[0], {
+      args: argv.slice(1),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", ...options.env },
     }).spawn();
     this.#pumped = Promise.all([this.#pump(this.process.stdout), this.#pump(this.process.stderr)])
       .then(() => {});
@@ -118,7 +141,9 @@ export class Launcher {
   /** Sends a signal and waits for the exit status. */
   async stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
     try {
-      this.process.kill(signal);
+      const child = this.#forks ? childrenOf(this.process.pid)[0] : undefined;
+      if (child === undefined) this.process.kill(signal);
+      else Deno.kill(child, signal);
     } catch {
       // already gone
     }
@@ -179,30 +204,30 @@ export function freePortRange(count: number): [number, number] {
 export async function startLauncher(
   config: Record<string, unknown> | ((dir: string) => Record<string, unknown>),
   args: string[] = [],
-  wrapper: string[] = [],
+  options: LaunchOptions = {},
 ): Promise<Launcher> {
   const dir = await Deno.makeTempDir({ prefix: "pvw-launcher-test-" });
   const body = typeof config === "function" ? config(dir) : config;
   const file = join(dir, "launcher.config");
   await Deno.writeTextFile(file, JSON.stringify(body, null, 2));
-  return await launchOn(dir, file, args, wrapper);
+  return await launchOn(dir, file, args, options);
 }
 
 /**
- * Starts a launcher on an existing config file, on 127.0.0.1 and a free port; `wrapper` is a
+ * Starts a launcher on an existing config file, on 127.0.0.1 and a free port; `options.wrap` is a
  * command line it runs under (such as `prlimit --nofile=1024:1024 --`).
  */
 export async function launchOn(
   dir: string,
   configFile: string,
   args: string[] = [],
-  wrapper: string[] = [],
+  options: LaunchOptions = {},
 ): Promise<Launcher> {
   const launcher = new Launcher(
     dir,
     configFile,
     ["--host", "127.0.0.1", "--port", "0", ...args],
-    wrapper,
+    options,
   );
   try {
     const m = await Promise.race([
@@ -221,8 +246,12 @@ export async function launchOn(
 }
 
 /** Starts another launcher on the same folder and config file as `previous` (a restart). */
-export function restartLauncher(previous: Launcher, args: string[] = []): Promise<Launcher> {
-  return launchOn(previous.dir, previous.configFile, args);
+export function restartLauncher(
+  previous: Launcher,
+  args: string[] = [],
+  options: LaunchOptions = {},
+): Promise<Launcher> {
+  return launchOn(previous.dir, previous.configFile, args, options);
 }
 
 /** A spec-format config with the given apps, logs and map file in `dir`. */

@@ -120,3 +120,25 @@ export function portsOutsideEphemeral(count: number): [number, number] {
   }
   throw new Error("no free port range below the ephemeral range");
 }
+
+/**
+ * Kills the process group of every process whose stdout is a file under `folder`: the
+ * sessions of a test's launcher, wherever the test failed.
+ */
+export function killSessionsIn(folder: string): void {
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    let out: string;
+    try {
+      out = Deno.readLinkSync(`/proc/${entry.name}/fd/1`);
+    } catch {
+      continue;
+    }
+    if (!out.startsWith(`${folder}/`)) continue;
+    try {
+      Deno.kill(-Number(entry.name), "SIGKILL");
+    } catch {
+      // not a group leader, or gone: its leader is in the list too
+    }
+  }
+}
