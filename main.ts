@@ -15,6 +15,7 @@ import {
   type LogRecord,
   type Sink,
 } from "@logtape/logtape";
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import denoConfig from "./deno.json" with { type: "json" };
 import { loadConfig } from "./lib/config.ts";
@@ -236,6 +237,21 @@ function guardConnections(config: LauncherConfig, libc: Libc | undefined) {
 }
 
 /** Starts a listener that listens again whenever it stops, its requests under the guard. */
+/** Says why a listener could not be opened, and what to do. */
+function listenProblem(err: unknown): string {
+  const { message } = err as Error;
+  if (err instanceof Deno.errors.AddrInUse) {
+    return `${message}: another program listens there (choose another port with --port)`;
+  }
+  if (err instanceof Deno.errors.PermissionDenied) {
+    return `${message}: ports below 1024 need privileges (use a higher port behind a proxy)`;
+  }
+  if (err instanceof Deno.errors.AddrNotAvailable) {
+    return `${message}: this machine has no such address (check the host, or use --host)`;
+  }
+  return message;
+}
+
 function listen(
   name: string,
   where: { hostname: string; port: number },
@@ -372,18 +388,6 @@ async function serve(config: LauncherConfig): Promise<number> {
     failures,
     maxSessions: config.maxSessions,
   });
-  const dashboard = serveDashboard(
-    config,
-    {
-      sessions,
-      state: dashboardState,
-      events,
-      bodyTimeoutMs: config.headerTimeoutMs,
-    },
-    [...routes],
-    guard,
-  );
-  routes.push(...dashboard.routes);
   const observer: LaunchObserver = {
     launched(application, outcome, readySeconds, error) {
       metrics.launched(application, outcome, readySeconds);
@@ -393,9 +397,33 @@ async function serve(config: LauncherConfig): Promise<number> {
   };
   const frontDoor = new FrontDoor(config);
   const limits = { ...DEFAULT_LIMITS, bodyTimeoutMs: config.headerTimeoutMs };
-  const handler = createHandler({ config, sessions, proxy, observer, routes, frontDoor, limits });
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
-  const listener: ServerKeeper = listen("the launcher", config.listen, handler, guard);
+  let dashboard: ReturnType<typeof serveDashboard> | undefined;
+  let listener: ServerKeeper;
+  try {
+    dashboard = serveDashboard(
+      config,
+      {
+        sessions,
+        state: dashboardState,
+        events,
+        bodyTimeoutMs: config.headerTimeoutMs,
+      },
+      [...routes],
+      guard,
+    );
+    routes.push(...dashboard.routes);
+    const deps = { config, sessions, proxy, observer, routes, frontDoor, limits };
+    listener = listen("the launcher", config.listen, createHandler(deps), guard);
+  } catch (err) {
+    // Nothing was started for a client yet: adopted sessions run on for the next launcher.
+    log.error("cannot listen: {error}", { error: listenProblem(err) });
+    await dashboard?.listener?.shutdown();
+    await sessions.detachAll();
+    guard?.close();
+    follower.close();
+    return 1;
+  }
   guard?.start();
   logCap.start();
   log.info(
@@ -478,6 +506,7 @@ export async function main(args: string[]): Promise<number> {
     const stateFolder = defaultStateFolder(Deno.env.toObject(), Deno.uid() ?? 0);
     const loaded = await loadConfig(options.config, {
       defaults: { logDir: defaultLogFolder(stateFolder) },
+      create: !options.check, // --check changes nothing
     });
     for (const w of loaded.warnings) console.error(formatProblem(w));
     config = loaded.config;
@@ -490,6 +519,7 @@ export async function main(args: string[]): Promise<number> {
   if (options.check) {
     console.log(`${options.config}: valid (${config.format} format)`);
     for (const line of describe(config)) console.log(`  ${line}`);
+    if (!existsSync(config.logDir)) console.log(`  (the launcher will make ${config.logDir})`);
     return 0;
   }
   // Under `deno run`, `$deno` names the Deno running the launcher (the demo app needs it);

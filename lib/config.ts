@@ -107,7 +107,11 @@ export async function loadConfig(
 ): Promise<LoadedConfig> {
   const text = await readConfigText(file);
   const loaded = parseConfig(text, file, options.defaults);
-  const pathProblems = await checkConfigPaths(loaded, text, { file, uid: options.uid });
+  const pathProblems = await checkConfigPaths(loaded, text, {
+    file,
+    uid: options.uid,
+    create: options.create,
+  });
   if (pathProblems.length > 0) {
     const all = [...loaded.warnings, ...pathProblems];
     throw new ConfigError(all.sort((a, b) => a.line - b.line || a.column - b.column));

@@ -51,9 +51,16 @@ export type NetworkSettings = Pick<
  * Reads the settings. Problems are recorded, not thrown.
  *
  * @param fields the object that holds them, undefined when it is absent
+ * @param listenPort the launcher's own port, which `dashboard_listen` cannot take too
  * @returns the settings, with defaults in place of absent or invalid values
  */
-export function readNetwork(fields: Fields | undefined): NetworkSettings {
+export function readNetwork(fields: Fields | undefined, listenPort: number): NetworkSettings {
+  const dashboardListen = fields?.read("dashboard_listen", readListen);
+  if (dashboardListen && dashboardListen.port !== 0 && dashboardListen.port === listenPort) {
+    fields?.get("dashboard_listen")?.error(
+      `port ${listenPort} is the launcher's own: the dashboard needs a port of its own`,
+    );
+  }
   return withoutUndefined({
     headerTimeoutMs: fields?.read("header_timeout", readSeconds) ??
       NETWORK_DEFAULTS.headerTimeoutMs,
@@ -61,7 +68,7 @@ export function readNetwork(fields: Fields | undefined): NetworkSettings {
       NETWORK_DEFAULTS.keepAliveTimeoutMs,
     trustedProxies: fields?.read("trusted_proxies", readNetworks) ??
       [...NETWORK_DEFAULTS.trustedProxies],
-    dashboardListen: fields?.read("dashboard_listen", readListen),
+    dashboardListen,
     maxLogBytes: fields?.read("max_log_size", readSize) ?? NETWORK_DEFAULTS.maxLogBytes,
   });
 }

@@ -58,6 +58,8 @@ export interface OperationContext {
   mapFile?: string;
   /** Absolute folder of the session logs. */
   logDir: string;
+  /** The port the launcher listens on, which the dashboard's own listener cannot share. */
+  listenPort: number;
 }
 
 /** Paths served by the launcher itself, which the dashboard must not shadow. */
@@ -110,7 +112,7 @@ export function readOperations(
     apiToken,
     allowedOrigins: fields?.read("allowed_origins", readOrigins) ?? [],
     rateLimit: fields?.read("rate_limit", readRateLimit),
-    ...readNetwork(fields),
+    ...readNetwork(fields, context.listenPort),
   });
 }
 

@@ -36,10 +36,17 @@ export interface CheckPathsOptions {
   file?: string;
   /** The user the launcher runs as, whose folders (and root's) are trusted. @default Deno.uid() */
   uid?: number;
+  /**
+   * Whether a missing log folder is made now. `false` (for `--check`, which changes nothing)
+   * checks instead that it could be made: its nearest existing folder is writable and safe.
+   * @default true
+   */
+  create?: boolean;
 }
 
 /**
- * Checks the paths of a config, creating the log folder (and its parents) if it is missing.
+ * Checks the paths of a config, creating the log folder (and its parents) if it is missing
+ * (unless `options.create` is false).
  * The log folder is checked first, so a map file or state file inside it works on a fresh
  * machine. A state file in a folder already reported unusable is not reported again. When
  * all is well, the log folder, the map file and the state file of `config` are replaced by
@@ -58,19 +65,26 @@ export async function checkPaths(
   const locate = keyLocator(text, options.file ?? config.file, config.format);
   const uid = options.uid ?? Deno.uid() ?? 0;
   const problems: ConfigProblem[] = [];
-  const logProblem = await ensureWritableFolder(config.logDir) ??
-    await safetyProblem(config.logDir, uid, true);
+  const create = options.create ?? true;
+  const toCreate = create ? undefined : await missingFolder(config.logDir);
+  const logProblem = toCreate
+    ? await creatableProblem(toCreate, uid)
+    : (create ? await ensureWritableFolder(config.logDir) : await probeWrite(config.logDir)) ??
+      await safetyProblem(config.logDir, uid, true);
   if (logProblem) {
     problems.push(locate("logDir", `cannot use "${config.logDir}" for logs: ${logProblem}`));
   }
-  const mapProblem = config.mapFile && await checkFileFolder(config.mapFile, uid);
+  // A file in the log folder that --check did not make is checked with that folder.
+  const willExist = (file: string) => toCreate !== undefined && isWithin(file, toCreate);
+  const mapProblem = config.mapFile && !willExist(config.mapFile) &&
+    await checkFileFolder(config.mapFile, uid);
   if (mapProblem) {
     problems.push(locate("mapFile", `cannot keep the map file "${config.mapFile}": ${mapProblem}`));
   }
   const mapFolder = config.mapFile && dirname(config.mapFile);
   const reported = [logProblem && config.logDir, mapProblem && mapFolder];
   const stateProblem = !reported.includes(dirname(config.stateFile)) &&
-    await checkFileFolder(config.stateFile, uid);
+    !willExist(config.stateFile) && await checkFileFolder(config.stateFile, uid);
   if (stateProblem) {
     const message = `cannot keep the state file "${config.stateFile}": ${stateProblem}`;
     problems.push(locate("stateFile", message));
@@ -79,8 +93,30 @@ export async function checkPaths(
   if (contentProblem) {
     problems.push(locate("content", `cannot serve "${config.content}": ${contentProblem}`));
   }
-  if (problems.length === 0) await useRealPaths(config);
+  if (problems.length === 0 && !toCreate) await useRealPaths(config);
   return problems;
+}
+
+/** The highest missing folder of `folder`'s path (the first --check would make), if any. */
+async function missingFolder(folder: string): Promise<string | undefined> {
+  let missing: string | undefined;
+  for (let at = folder; !(await statOrUndefined(at)); at = dirname(at)) {
+    missing = at;
+    if (dirname(at) === at) break;
+  }
+  return missing;
+}
+
+/** Whether a missing folder could be made: its parent is writable and safe. */
+async function creatableProblem(missing: string, uid: number): Promise<string | undefined> {
+  const parent = dirname(missing);
+  const problem = await checkFolder(parent) ?? await probeWrite(parent) ??
+    await safetyProblem(parent, uid, false);
+  return problem && `it does not exist, and its folder "${parent}" ${problem}`;
+}
+
+function isWithin(path: string, folder: string): boolean {
+  return path.startsWith(folder.endsWith("/") ? folder : `${folder}/`);
 }
 
 async function useRealPaths(config: LauncherConfig): Promise<void> {

@@ -84,6 +84,7 @@ export function readSpecConfig(
     baseDir,
     endpoint: listen.endpoint,
     endpointValue: top.get("url"),
+    listenPort: listen.port,
     ...paths,
   });
   const { idleTimeoutMs, maxLifetimeMs } = operations;

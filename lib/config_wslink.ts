@@ -90,7 +90,15 @@ export function readWslinkConfig(
   const endpoint = conf?.read("endpoint", readEndpoint) ?? DEFAULTS.endpoint;
   const paths = readPaths(conf, root, baseDir, defaults);
   const endpointValue = conf?.get("endpoint");
-  const operations = readOperations(conf, { file, baseDir, endpoint, endpointValue, ...paths });
+  const port = conf?.read("port", readListenPort) ?? DEFAULTS.port;
+  const operations = readOperations(conf, {
+    file,
+    baseDir,
+    endpoint,
+    endpointValue,
+    listenPort: port,
+    ...paths,
+  });
   const { idleTimeoutMs, maxLifetimeMs } = operations;
   const shared = readSharedSections(
     top,
@@ -107,7 +115,7 @@ export function readWslinkConfig(
     format: "wslink",
     listen: {
       hostname: conf?.read("host", readNonEmpty) ?? DEFAULTS.hostname,
-      port: conf?.read("port", readListenPort) ?? DEFAULTS.port,
+      port,
     },
     endpoint,
     ...paths,

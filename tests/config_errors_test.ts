@@ -368,6 +368,13 @@ Deno.test("parseConfig() reports invalid operating settings at the value, in bot
     ["a dashboard_listen port out of range", `"dashboard_listen": 70000`, [
       ["4:23 error dashboard_listen", /a port is 0..65535/],
     ]],
+    [
+      "a dashboard_listen on the launcher's own port (8080 by default)",
+      `"dashboard_listen": 8080`,
+      [
+        ["4:23 error dashboard_listen", /^port 8080 is the launcher's own: the dashboard needs a/],
+      ],
+    ],
     ["a max_log_size below 64K", `"max_log_size": "10K"`, [
       [
         "4:19 error max_log_size",

@@ -150,3 +150,76 @@ Deno.test("pvw-launcher --check warns about an unknown key with a suggestion and
   );
   assert.match(run.stdout, /: valid \(spec format\)/);
 });
+
+Deno.test("pvw-launcher --check changes nothing: a missing log folder is checked, not made", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "pvw-cli-test-" });
+  const logs = join(dir, "new", "logs");
+  const config = (extra: Record<string, unknown>) =>
+    JSON.stringify({
+      url: "http://127.0.0.1:0/paraview",
+      log: logs,
+      resources: [{ host: "127.0.0.1", port: [9001, 9002] }],
+      applications: { demo: { cmd: ["demo"] } },
+      ...extra,
+    });
+  const file = join(dir, "launcher.config");
+  try {
+    await t.step("a valid config: valid, and the folder is still missing", async () => {
+      await Deno.writeTextFile(file, config({}));
+      const run = await cli(file, "--check");
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`the launcher will make ${logs}`));
+      assert.equal(await exists(join(dir, "new")), false);
+    });
+    await t.step("an invalid config: refused, and nothing made either", async () => {
+      await Deno.writeTextFile(file, config({ map_file: join(dir, "missing", "proxy.map") }));
+      const run = await cli(file, "--check");
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /map_file: cannot keep the map file .*does not exist/);
+      assert.equal(await exists(join(dir, "new")), false);
+    });
+    await t.step("a log folder that could not be made is refused", async () => {
+      await Deno.writeTextFile(join(dir, "new"), "a file where a folder should be");
+      await Deno.writeTextFile(file, config({}));
+      const run = await cli(file, "--check");
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /log: cannot use .* for logs: it does not exist, and its folder/);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("pvw-launcher exits 1 with a clear message when its port is taken", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pvw-cli-test-" });
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const file = join(dir, "launcher.config");
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({
+        url: "http://127.0.0.1:0/paraview",
+        log: join(dir, "logs"),
+        resources: [{ host: "127.0.0.1", port: [9001, 9002] }],
+        applications: { demo: { cmd: ["demo"] } },
+      }),
+    );
+    const port = (taken.addr as Deno.NetAddr).port;
+    const run = await cli(file, "--host", "127.0.0.1", "--port", String(port));
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /cannot listen: .*another program listens there/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
+  } finally {
+    taken.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
