@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Cleanup } from "./lib/cleanup.ts";
 import { Context } from "./lib/context.ts";
-import { ROOT } from "./lib/launchers.ts";
+import { ROOT } from "./lib/paths.ts";
 import { markedPids } from "./lib/procs.ts";
 import {
   fullTable,

@@ -9,18 +9,12 @@
  */
 
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { mapFolderForApache } from "../../tests/e2e/apache.ts";
 import type { Cleanup } from "./cleanup.ts";
 import type { Context } from "./context.ts";
+import { PVW_ENTRY, ROOT, WS_APP } from "./paths.ts";
 import { freePort, portRange } from "./ports.ts";
 import { Program } from "./program.ts";
-
-/** The repository's root folder. */
-export const ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
-
-/** The launcher the bench measures. */
-export const PVW_ENTRY: string = join(ROOT, Deno.env.get("PVW_LAUNCHER_ENTRY") ?? "main.ts");
 
 /** The ready line every bench app prints. */
 export const READY_LINE = "Starting factory";
@@ -32,9 +26,6 @@ export const SLEEPER: string[] = ["sh", "-c", `echo ${READY_LINE}; exec sleep 60
 export function slowSleeper(ms: number): string[] {
   return ["sh", "-c", `sleep ${ms / 1000}; echo ${READY_LINE}; exec sleep 600`];
 }
-
-/** The WebSocket echo/stream app of the proxy scenarios. */
-export const WS_APP: string = fileURLToPath(new URL("../ws_app.ts", import.meta.url));
 
 /** `cmd` of the WebSocket app (`${port}` is the session's port). */
 export function wsAppCmd(): string[] {

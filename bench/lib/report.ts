@@ -8,7 +8,7 @@
 
 import { join } from "node:path";
 import type { Row } from "./context.ts";
-import { ROOT } from "./launchers.ts";
+import { ROOT } from "./paths.ts";
 import type { Tools } from "./tools.ts";
 
 /** The machine a run happened on. */

@@ -10,7 +10,7 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "./launchers.ts";
+import { ROOT } from "./paths.ts";
 
 /** What this run can use. */
 export interface Tools {
