@@ -18,45 +18,58 @@ import {
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import denoConfig from "./deno.json" with { type: "json" };
-import { loadConfig } from "./lib/config.ts";
-import type { LauncherConfig } from "./lib/config_types.ts";
-import { ConfigError, formatProblem } from "./lib/errors.ts";
 import {
+  defaultLogFolder,
+  defaultStateFolder,
+  type LauncherConfig,
+  loadConfig,
+} from "./lib/config/mod.ts";
+import { ConfigError, formatProblem } from "./lib/errors/mod.ts";
+import {
+  ConnectionGuard,
   createHandler,
   createRoutesHandler,
+  DEFAULT_LIMITS,
+  FrontDoor,
+  hostPort,
   type LaunchObserver,
   launchPath,
   type RequestContext,
   type Route,
-} from "./lib/http.ts";
-import { dashboardAnnouncement, dashboardRoutes } from "./lib/dashboard.ts";
-import { COOKIE_NAME } from "./lib/dashboard_auth.ts";
-import { DashboardEvents } from "./lib/dashboard_events.ts";
-import { stateReader } from "./lib/dashboard_state.ts";
-import { RecentFailures } from "./lib/recent_failures.ts";
-import { FrontDoor } from "./lib/front_door.ts";
-import { DirectoryFollower } from "./lib/log_follower.ts";
-import { LogCap } from "./lib/log_cap.ts";
-import { createLogTrimmer } from "./lib/log_trim.ts";
-import { ReopenableLogFile } from "./lib/log_file.ts";
-import { redact } from "./lib/logging.ts";
-import { MapFile, type WriteHealth } from "./lib/map_file.ts";
-import { localPortProbe, PortPool } from "./lib/port_pool.ts";
-import { createProcessSpawner } from "./lib/process.ts";
-import { LauncherMetrics } from "./lib/metrics.ts";
-import { opsRoutes } from "./lib/ops_routes.ts";
-import { SessionProxy } from "./lib/proxy.ts";
-import { readState, type SavedSession, StateFile } from "./lib/session_state.ts";
-import { SessionManager } from "./lib/sessions.ts";
-import { ConnectionGuard } from "./lib/connection_guard.ts";
-import { raiseDescriptorLimit } from "./lib/descriptor_limit.ts";
-import { Libc } from "./lib/libc.ts";
-import { DEFAULT_LIMITS } from "./lib/request.ts";
-import { hostPort, ServerKeeper } from "./lib/server_keeper.ts";
-import { processSocketTable } from "./lib/socket_table.ts";
-import { TrustedProxies } from "./lib/forwarding.ts";
-import { randomToken } from "./lib/ids.ts";
-import { defaultLogFolder, defaultStateFolder } from "./lib/state_folder.ts";
+  ServerKeeper,
+} from "./lib/http/mod.ts";
+import {
+  COOKIE_NAME,
+  dashboardAnnouncement,
+  DashboardEvents,
+  dashboardRoutes,
+  RecentFailures,
+  stateReader,
+} from "./lib/dashboard/mod.ts";
+import {
+  createLogTrimmer,
+  createProcessSpawner,
+  DirectoryFollower,
+  Libc,
+  MapFile,
+  processSocketTable,
+  raiseDescriptorLimit,
+  ReopenableLogFile,
+  type WriteHealth,
+} from "./lib/os/mod.ts";
+import {
+  localPortProbe,
+  LogCap,
+  PortPool,
+  randomToken,
+  readState,
+  type SavedSession,
+  SessionManager,
+  StateFile,
+} from "./lib/sessions/mod.ts";
+import { LauncherMetrics, opsRoutes, redact } from "./lib/ops/mod.ts";
+import { SessionProxy } from "./lib/proxy/mod.ts";
+import { TrustedProxies } from "./lib/client/mod.ts";
 
 const VERSION: string = denoConfig.version;
 
@@ -216,7 +229,7 @@ function fileHealth(health: WriteHealth): { stale: boolean; failures: number } {
 
 /**
  * Raises the soft descriptor limit to the hard one, and sets up the guard that closes
- * connections that send nothing or idle too long (see lib/connection_guard.ts).
+ * connections that send nothing or idle too long (see lib/http/connection_guard.ts).
  */
 function guardConnections(config: LauncherConfig, libc: Libc | undefined) {
   const log = getLogger(["pvw-launcher"]);

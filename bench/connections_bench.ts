@@ -8,9 +8,8 @@
  * @module
  */
 
-import { ConnectionGuard } from "../lib/connection_guard.ts";
-import { Libc } from "../lib/libc.ts";
-import { processSocketTable } from "../lib/socket_table.ts";
+import { ConnectionGuard } from "../lib/http/mod.ts";
+import { Libc, processSocketTable } from "../lib/os/mod.ts";
 
 const libc = Libc.open()!;
 const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -9,9 +9,8 @@
  * @module
  */
 
-import { LineMatcher } from "../lib/line_matcher.ts";
-import { PortPool } from "../lib/port_pool.ts";
-import { compileTemplate, renderTemplate } from "../lib/template.ts";
+import { LineMatcher, PortPool } from "../lib/sessions/mod.ts";
+import { compileTemplate, renderTemplate } from "../lib/config/mod.ts";
 
 // --- template ---------------------------------------------------------------------------
 

@@ -5,11 +5,18 @@
  * @module
  */
 
-import type { LauncherConfig } from "../lib/config_types.ts";
-import { LaunchError } from "../lib/errors.ts";
-import type { ChunkHandler, Follow, LogFollower } from "../lib/log_follower.ts";
-import type { ExitStatus, ProcessHandle, Spawner, SpawnRequest } from "../lib/process.ts";
-import type { SessionMap } from "../lib/sessions.ts";
+import type { LauncherConfig } from "../lib/config/mod.ts";
+import { LaunchError } from "../lib/errors/mod.ts";
+import type {
+  ChunkHandler,
+  ExitStatus,
+  Follow,
+  LogFollower,
+  ProcessHandle,
+  Spawner,
+  SpawnRequest,
+} from "../lib/os/mod.ts";
+import type { SessionMap } from "../lib/sessions/mod.ts";
 
 /** What a fake command does once spawned: print, exit, or nothing (it runs until signalled). */
 export type FakeProgram = (process: FakeProcess) => void;

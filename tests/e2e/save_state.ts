@@ -3,7 +3,7 @@
  * program `durability_test.ts` runs under strace.
  */
 
-import { StateFile } from "../../lib/session_state.ts";
+import { StateFile } from "../../lib/sessions/mod.ts";
 
 const entry = JSON.stringify({ id: "abc", state: "starting" });
 await new StateFile(Deno.args[0], () => [entry]).save();

@@ -167,7 +167,7 @@ Deno.test({
     // Run as PID 1 of a namespace with one bystander: kill(0) or kill(-1) would end it.
     const script = `
 import { createProcessSpawner } from ${
-      JSON.stringify(new URL("../../lib/process.ts", import.meta.url).href)
+      JSON.stringify(new URL("../../lib/os/mod.ts", import.meta.url).href)
     };
 const bystander = new Deno.Command("sleep", { args: ["600"] }).spawn();
 const spawner = createProcessSpawner();
@@ -191,7 +191,17 @@ await bystander.status;
     try {
       await Deno.writeTextFile(file, script);
       const run = await new Deno.Command(PID_NAMESPACE[0], {
-        args: [...PID_NAMESPACE.slice(1), Deno.execPath(), "run", "--quiet", "-A", file],
+        args: [
+          ...PID_NAMESPACE.slice(1),
+          Deno.execPath(),
+          "run",
+          "--quiet",
+          "-A",
+          // The script lives outside the repository: the import map comes from its config.
+          "--config",
+          "deno.json",
+          file,
+        ],
         cwd: new URL("../..", import.meta.url).pathname,
         stdout: "piped",
         stderr: "piped",

@@ -260,7 +260,7 @@ export function rawWebSocketCase(rng: Rng, t: FuzzTarget): RawCase {
   ];
   // A client that hangs up before the 101 of an upgrade answered after an await (the live
   // session: the proxy dials it first) hits a Deno 2.9 bug: the connection is never closed and
-  // the server never shuts down. The launcher narrows that window (lib/proxy.ts); the fuzz
+  // the server never shuts down. The launcher narrows that window (lib/proxy/session_proxy.ts); the fuzz
   // does not aim at what it cannot fix, and hangs up only where the answer is immediate.
   const live = target.includes(t.liveId) && target.startsWith("/proxy");
   const abort = !live && rng.chance(0.2);

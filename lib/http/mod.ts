@@ -1,0 +1,21 @@
+/**
+ * The launcher's HTTP layer: the handler and its route table (404 and 405 told apart), the
+ * REST routes of the process-launcher spec, reading a request's body, the front door (origins,
+ * CORS, `api_token`, `rate_limit`), the static content, and the listener that keeps accepting
+ * (with its connection guard).
+ *
+ * @module
+ */
+
+export { ConnectionGuard } from "./connection_guard.ts";
+export { FrontDoor } from "./front_door.ts";
+export {
+  createHandler,
+  createRoutesHandler,
+  type LaunchObserver,
+  type LaunchOutcome,
+  launchPath,
+} from "./handler.ts";
+export { DEFAULT_LIMITS, readBody } from "./request.ts";
+export { type RequestContext, type Route, type RouteHandler } from "./route_types.ts";
+export { hostPort, type ListenerStatus, ServerKeeper } from "./server_keeper.ts";

@@ -1,0 +1,109 @@
+/**
+ * Serves the static files of the wslink `content` directory (the page that starts sessions):
+ * regular files inside it only. A symlink may lead elsewhere in the folder, never out of it;
+ * dotfiles (`.env`, `.git/`) are not served, nor FIFOs, sockets or devices.
+ *
+ * @module
+ */
+
+import { extname, join, normalize, sep } from "node:path";
+import { NotFoundError } from "../errors/mod.ts";
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".gif": "image/gif",
+  ".ico": "image/x-icon",
+  ".wasm": "application/wasm",
+  ".txt": "text/plain; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+};
+
+/**
+ * Answers a GET or HEAD for a file under `root`. `/` redirects to `/index.html`, as the
+ * wslink launcher does.
+ *
+ * @param root absolute directory of the files
+ * @param pathname the request path as in a URL, still percent-encoded
+ * @param head answer without a body
+ * @returns the file, or a redirect
+ * @throws {NotFoundError} when there is no such regular file under `root`, or it is a dotfile
+ */
+export async function serveFile(
+  root: string,
+  pathname: string,
+  head = false,
+  search = "",
+): Promise<Response> {
+  if (pathname === "/") {
+    return new Response(null, { status: 302, headers: { location: `/index.html${search}` } });
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    throw new NotFoundError(pathname); // malformed %-escapes name no file
+  }
+  const relative = normalize(decoded).replace(/^[/\\]+/, "");
+  const path = join(root, relative);
+  if (relative.startsWith("..") || relative.includes("\0") || !path.startsWith(root + sep)) {
+    throw new NotFoundError(pathname);
+  }
+  if (hasDotSegment(relative)) throw new NotFoundError(pathname);
+  const found = await regularFileWithin(root, path);
+  if (!found) throw new NotFoundError(pathname);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(found.path, { read: true });
+  } catch {
+    throw new NotFoundError(pathname);
+  }
+  const info = await file.stat();
+  // Replaced between the checks and the open: not the file that was checked.
+  if (!info.isFile || info.ino !== found.info.ino || info.dev !== found.info.dev) {
+    file.close();
+    throw new NotFoundError(pathname);
+  }
+  const headers = {
+    "content-type": TYPES[extname(path).toLowerCase()] ?? "application/octet-stream",
+    "content-length": String(info.size),
+  };
+  if (head) {
+    file.close();
+    return new Response(null, { headers });
+  }
+  return new Response(file.readable, { headers });
+}
+
+/** Whether a relative path has a part that starts with a dot (`.env`, `.git/config`). */
+function hasDotSegment(relative: string): boolean {
+  return relative.split(/[/\\]/).some((part) => part.startsWith("."));
+}
+
+/**
+ * The real path of a regular file under `root`, or undefined. Symlinks are followed, and the
+ * file they lead to must itself be inside the folder and no dotfile. A FIFO or a device is
+ * refused before it is opened: opening a FIFO would wait for a writer, for ever.
+ */
+async function regularFileWithin(
+  root: string,
+  path: string,
+): Promise<{ path: string; info: Deno.FileInfo } | undefined> {
+  try {
+    const [realRoot, real] = await Promise.all([Deno.realPath(root), Deno.realPath(path)]);
+    if (!real.startsWith(realRoot + sep) || hasDotSegment(real.slice(realRoot.length + 1))) {
+      return undefined;
+    }
+    const info = await Deno.stat(real);
+    return info.isFile ? { path: real, info } : undefined;
+  } catch {
+    return undefined; // missing, or a link to nowhere
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * The launcher's Prometheus metrics.
+ *
+ * Counters and the time-to-ready histogram are fed by events as they happen (a launch request
+ * ends, a session stops). Facts about the present (sessions by state, free ports, proxy
+ * connections and byte totals) are read from a {@linkcode MetricsSnapshot} that the caller
+ * takes at scrape time, so they can never drift from the session table and the proxy.
+ *
+ * @example
+ * ```ts
+ * import { LauncherMetrics } from "./metrics.ts";
+ *
+ * const metrics = new LauncherMetrics();
+ * metrics.launched("visualizer", "ready", 1.8);
+ * metrics.ended("visualizer", "idle");
+ * const text = metrics.render({
+ *   sessions: [],
+ *   freePorts: 100,
+ *   totalPorts: 100,
+ *   maxSessions: 100,
+ *   proxy: { connections: 0, bytesToSessions: 0, bytesFromSessions: 0 },
+ * });
+ * ```
+ *
+ * @module
+ */
+
+import type { LaunchObserver, LaunchOutcome } from "../http/mod.ts";
+import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
+
+/** The live state that the metrics read at scrape time. */
+export interface MetricsSnapshot {
+  /** Every session in the table, whatever its state. */
+  sessions: { application: string; state: string }[];
+  /** Ports no session holds. */
+  freePorts: number;
+  /** Ports in the configured resource ranges. */
+  totalPorts: number;
+  /** The most sessions that may run at once. */
+  maxSessions: number;
+  /** The built-in proxy. */
+  proxy: {
+    /** Connections open now. */
+    connections: number;
+    /** Bytes sent to sessions since the launcher started. */
+    bytesToSessions: number;
+    /** Bytes received from sessions since the launcher started. */
+    bytesFromSessions: number;
+  };
+  /** The files the launcher keeps (the map file, the state file), if any. */
+  files?: KeptFileHealth[];
+}
+
+/** Whether a file the launcher keeps is as it should be. */
+export interface KeptFileHealth {
+  /** Which: `map` or `state`. */
+  file: string;
+  /** True while the file cannot be written and is behind the sessions (retries go on). */
+  stale: boolean;
+  /** Writes that failed since the launcher started. */
+  failures: number;
+}
+
+/** What the launcher reports to, and what `GET /metrics` writes out. */
+export interface Metrics extends LaunchObserver {
+  /**
+   * A session ended.
+   *
+   * @param application its application
+   * @param reason why: "deleted", "exited", "idle", "lifetime", "shutdown", ...
+   */
+  ended(application: string, reason: string): void;
+  /**
+   * Writes every metric in the Prometheus text format.
+   *
+   * @param snapshot the live state now
+   * @returns the exposition text
+   */
+  render(snapshot: MetricsSnapshot): string;
+}
+
+/** Where the process metrics come from, replaceable in tests. */
+export interface LauncherMetricsOptions {
+  /** Milliseconds since the epoch; read once, at construction, as the start time. @default Date.now */
+  clock?: () => number;
+  /** The process's resident set size in bytes. @default () => Deno.memoryUsage().rss */
+  residentMemory?: () => number;
+}
+
+/**
+ * Upper bounds of the time-to-ready buckets in seconds: from a fake app's few milliseconds to
+ * a ParaView server loading a large state file within a minute.
+ */
+export const READY_BUCKETS: readonly number[] = [
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+];
+
+/** The launcher's metrics, fed by the HTTP layer and the session table. */
+export class LauncherMetrics implements Metrics {
+  readonly #registry = new Registry();
+  readonly #residentMemory: () => number;
+  readonly #up = this.#gauge("pvw_launcher_up", "1 while the launcher answers.");
+  readonly #sessions = this.#gauge(
+    "pvw_launcher_sessions",
+    "Sessions in the table, by application and state.",
+    ["application", "state"],
+  );
+  readonly #launches = this.#registry.register(
+    new Counter(
+      "pvw_launcher_launches_total",
+      "Launch requests, by application and outcome.",
+      ["application", "outcome"],
+    ),
+  );
+  readonly #ready = this.#registry.register(
+    new Histogram(
+      "pvw_launcher_time_to_ready_seconds",
+      "Time from a launch request to its session's ready line.",
+      READY_BUCKETS,
+      ["application"],
+    ),
+  );
+  readonly #stops = this.#registry.register(
+    new Counter(
+      "pvw_launcher_session_stops_total",
+      "Sessions ended, by application and reason.",
+      ["application", "reason"],
+    ),
+  );
+  readonly #freePorts = this.#gauge("pvw_launcher_free_ports", "Ports no session holds.");
+  readonly #ports = this.#gauge("pvw_launcher_ports", "Ports in the configured resources.");
+  readonly #maxSessions = this.#gauge("pvw_launcher_max_sessions", "Most sessions at once.");
+  readonly #proxyConnections = this.#gauge(
+    "pvw_launcher_proxy_connections",
+    "Connections open through the built-in proxy.",
+  );
+  readonly #proxyBytes = this.#registry.register(
+    new Counter(
+      "pvw_launcher_proxy_bytes_total",
+      "Bytes relayed by the built-in proxy, by direction.",
+      ["direction"],
+    ),
+  );
+  readonly #fileStale = this.#gauge(
+    "pvw_launcher_file_stale",
+    "1 while a kept file (map, state) cannot be written and is behind the sessions.",
+    ["file"],
+  );
+  readonly #fileErrors = this.#registry.register(
+    new Counter(
+      "pvw_launcher_file_write_errors_total",
+      "Failed writes of a kept file (map, state).",
+      ["file"],
+    ),
+  );
+  readonly #rss = this.#gauge("process_resident_memory_bytes", "Resident memory size in bytes.");
+  readonly #startTime = this.#gauge(
+    "process_start_time_seconds",
+    "Start time of the process since the Unix epoch in seconds.",
+  );
+
+  /**
+   * Makes the metrics, all at zero.
+   *
+   * @param options where the process metrics come from
+   */
+  constructor(options: LauncherMetricsOptions = {}) {
+    const clock = options.clock ?? Date.now;
+    this.#residentMemory = options.residentMemory ?? (() => Deno.memoryUsage().rss);
+    this.#startTime.set({}, clock() / 1000);
+    this.#up.set({}, 1);
+  }
+
+  #gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
+    return this.#registry.register(new Gauge(name, help, labelNames));
+  }
+
+  /**
+   * Counts a launch request by outcome, and its time to ready when it became ready.
+   *
+   * @param application the application asked for, or "" when none was valid
+   * @param outcome how it ended
+   * @param readySeconds from request to ready line, when it became ready
+   */
+  launched(application: string, outcome: LaunchOutcome, readySeconds?: number): void {
+    this.#launches.inc({ application, outcome });
+    if (outcome === "ready" && readySeconds !== undefined && readySeconds >= 0) {
+      this.#ready.observe({ application }, readySeconds);
+    }
+  }
+
+  /**
+   * Counts a session that ended.
+   *
+   * @param application its application
+   * @param reason why: "deleted", "exited", "idle", "lifetime", "shutdown", ...
+   */
+  ended(application: string, reason: string): void {
+    this.#stops.inc({ application, reason });
+  }
+
+  /**
+   * Writes every metric in the Prometheus text format.
+   *
+   * @param snapshot the live state now
+   * @returns the exposition text
+   */
+  render(snapshot: MetricsSnapshot): string {
+    // A state that emptied reads 0 rather than vanishing, so rate() and alerts see the drop.
+    this.#sessions.zero();
+    const counts = new Map<string, { application: string; state: string; n: number }>();
+    for (const { application, state } of snapshot.sessions) {
+      const key = JSON.stringify([application, state]);
+      const entry = counts.get(key) ?? { application, state, n: 0 };
+      entry.n++;
+      counts.set(key, entry);
+    }
+    for (const { application, state, n } of counts.values()) {
+      this.#sessions.set({ application, state }, n);
+    }
+    this.#freePorts.set({}, snapshot.freePorts);
+    this.#ports.set({}, snapshot.totalPorts);
+    this.#maxSessions.set({}, snapshot.maxSessions);
+    this.#proxyConnections.set({}, snapshot.proxy.connections);
+    this.#proxyBytes.setTotal({ direction: "to_session" }, snapshot.proxy.bytesToSessions);
+    this.#proxyBytes.setTotal({ direction: "from_session" }, snapshot.proxy.bytesFromSessions);
+    for (const { file, stale, failures } of snapshot.files ?? []) {
+      this.#fileStale.set({ file }, stale ? 1 : 0);
+      this.#fileErrors.setTotal({ file }, failures);
+    }
+    this.#rss.set({}, this.#residentMemory());
+    return this.#registry.render();
+  }
+}
+
+/** Metrics that count nothing: for tests and for embedding the launcher without `/metrics`. */
+export class NullMetrics implements Metrics {
+  /**
+   * Ignores a launch.
+   *
+   * @param _application ignored
+   * @param _outcome ignored
+   * @param _readySeconds ignored
+   */
+  launched(_application: string, _outcome: LaunchOutcome, _readySeconds?: number): void {}
+
+  /**
+   * Ignores a session's end.
+   *
+   * @param _application ignored
+   * @param _reason ignored
+   */
+  ended(_application: string, _reason: string): void {}
+
+  /**
+   * Writes nothing.
+   *
+   * @param _snapshot ignored
+   * @returns an empty exposition
+   */
+  render(_snapshot: MetricsSnapshot): string {
+    return "";
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * For whoever runs the launcher: the Prometheus metrics and their text format, the `/metrics`
+ * and `/healthz` routes, and keeping secrets out of the launcher's own log.
+ *
+ * @module
+ */
+
+export { LauncherMetrics, NullMetrics } from "./metrics.ts";
+export { redact } from "./redact.ts";
+export { opsRoutes } from "./routes.ts";

@@ -1,0 +1,49 @@
+/**
+ * The launcher's effects on the operating system, behind the small interfaces the rest of
+ * `lib/` uses: spawning sessions in process groups and signalling them, reading `/proc`,
+ * following session logs (inotify), reading their tails and trimming their starts, opening
+ * files without following links, atomic and durable file writes, the Apache map file, the
+ * launcher's own reopenable log file, folder safety checks, the socket table and descriptor
+ * limit (through the C library), and timers.
+ *
+ * The rule for interfaces: each is defined here, beside its real implementation (`Spawner`
+ * by `createProcessSpawner`, `LogFollower` by `DirectoryFollower`, `FileWriter` by
+ * `writeFileAtomic`, `SocketTable` by `processSocketTable`, `LogTrimmer` by
+ * `createLogTrimmer`), so that the contract and the effect are read together; the folders that
+ * consume them import both from here, and tests fake the interface.
+ *
+ * @module
+ */
+
+export {
+  CoalescedWriter,
+  type FileWriter,
+  logChange,
+  type RetryOptions,
+  writeFileAtomic,
+  writeFileDurably,
+  type WriteHealth,
+} from "./atomic_file.ts";
+export { raiseDescriptorLimit } from "./descriptor_limit.ts";
+export { folderProblem } from "./folder_safety.ts";
+export { type ChunkHandler, DirectoryFollower, type Follow, type LogFollower } from "./follower.ts";
+export { stopGroup } from "./group_stop.ts";
+export { Libc } from "./libc.ts";
+export { MapFile } from "./map_file.ts";
+export {
+  createProcessSpawner,
+  type ExitStatus,
+  type ProcessHandle,
+  type Spawner,
+  type SpawnRequest,
+} from "./process.ts";
+export { ReopenableLogFile } from "./reopenable_file.ts";
+export {
+  type AcceptedConnection,
+  peerKey,
+  processSocketTable,
+  type SocketTable,
+} from "./socket_table.ts";
+export { readTail } from "./tail.ts";
+export { timer } from "./timer.ts";
+export { createLogTrimmer, type LogMeasure, type LogTrimmer } from "./trim.ts";

@@ -1,0 +1,116 @@
+/**
+ * Starting a session's process and waiting, event-driven, for its ready line, its exit or
+ * its timeout, whichever comes first.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import type { AppConfig } from "../config/mod.ts";
+import { LaunchError } from "../errors/mod.ts";
+import { LineMatcher } from "./line_matcher.ts";
+import { type ExitStatus, type LogFollower, type Spawner, timer } from "../os/mod.ts";
+import { describeExit, type SessionRecord } from "./record.ts";
+
+/** What starting a process needs. */
+export interface LaunchContext {
+  /** Starts the process. */
+  spawner: Spawner;
+  /** Follows its log for the ready line. */
+  follower: LogFollower;
+  /** The environment it starts from. */
+  baseEnv: Record<string, string>;
+  /** Whether the launcher is shutting down (an exit is then not the app's fault). */
+  closing: () => boolean;
+  /** Called when the process exits, whenever that is. */
+  onExit: (status: ExitStatus) => void;
+  /** Called once the process is spawned and the record has its pid, to record it at once. */
+  onSpawned?: () => void;
+}
+
+const logger = () => getLogger(["pvw-launcher", "sessions"]);
+
+/**
+ * Spawns a session's process and waits until it printed a ready line. Fills in the
+ * record's `pid`, `identity`, `proc` and `spawned`.
+ *
+ * @param rec the session, in state `starting`
+ * @param app its application
+ * @param argv the rendered command line
+ * @param ctx what starting needs
+ * @throws {LaunchError} when it cannot start, exits first, or times out
+ */
+export async function spawnUntilReady(
+  rec: SessionRecord,
+  app: AppConfig,
+  argv: string[],
+  ctx: LaunchContext,
+): Promise<void> {
+  const matcher = new LineMatcher(app.readyLines);
+  const ready = Promise.withResolvers<"ready">();
+  const follow = ctx.follower.follow(rec.logFile, (chunk) => {
+    if (matcher.push(chunk) !== undefined) ready.resolve("ready");
+  });
+  try {
+    const spawning = ctx.spawner.spawn({
+      command: argv[0],
+      args: argv.slice(1),
+      cwd: app.dir,
+      env: { ...ctx.baseEnv, PYTHONUNBUFFERED: "1", ...app.env },
+      logFile: rec.logFile,
+    });
+    rec.spawned = spawning.catch(() => undefined);
+    const proc = await spawning;
+    rec.proc = proc;
+    rec.pid = proc.pid;
+    rec.identity = proc.identity ?? ctx.spawner.identity(proc.pid);
+    proc.exited.then(ctx.onExit);
+    ctx.onSpawned?.();
+    follow.drain().catch(() => {});
+    const wait = timer(app.timeoutMs);
+    const outcome = await Promise.race([ready.promise, proc.exited, wait.promise]);
+    wait.cancel();
+    if (outcome !== "ready") throw notReady(rec, app, outcome, ctx.closing());
+  } finally {
+    follow.close();
+  }
+}
+
+/**
+ * What a log record may say of a session: not its answer, which holds the client's values
+ * under names of the client's choosing, which no key-name filter can vet.
+ */
+function logged(rec: SessionRecord) {
+  const { id, application, host, port, pid, logFile } = rec;
+  return { id, application, host, port, pid, logFile };
+}
+
+function notReady(
+  rec: SessionRecord,
+  app: AppConfig,
+  outcome: ExitStatus | "timeout",
+  closing: boolean,
+): LaunchError {
+  if (closing) return new LaunchError("the launcher is shutting down", "stopped");
+  const name = `application "${rec.application}"`;
+  if (outcome === "timeout") {
+    const lines = app.readyLines.map((l) => JSON.stringify(l)).join(" or ");
+    logger().warn("session {id} of {application} timed out; its output is in {logFile}", {
+      ...logged(rec),
+    });
+    return new LaunchError(
+      `${name} printed no ready line (${lines}) within ${app.timeoutMs / 1000} s and was stopped`,
+      "timeout",
+    );
+  }
+  logger().warn("session {id} of {application} {how} before it was ready; see {logFile}", {
+    ...logged(rec),
+    how: describeExit(outcome),
+  });
+  return new LaunchError(
+    `${name} ${describeExit(outcome)} before it was ready`,
+    "exited",
+    outcome.code,
+    outcome.signal,
+  );
+}

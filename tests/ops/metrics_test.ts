@@ -1,0 +1,337 @@
+import assert from "node:assert/strict";
+import type { LaunchOutcome } from "../../lib/http/mod.ts";
+import {
+  LauncherMetrics,
+  type Metrics,
+  type MetricsSnapshot,
+  NullMetrics,
+  READY_BUCKETS,
+} from "../../lib/ops/metrics.ts";
+import { type Exposition, parseExposition, sampleValue } from "../exposition.ts";
+
+const OUTCOMES = [
+  "ready",
+  "timeout",
+  "exited",
+  "spawn_error",
+  "no_capacity",
+  "bad_request",
+  "stopped",
+  "map_error",
+  "state_error",
+  "error",
+] as const satisfies readonly LaunchOutcome[];
+// Fails to type-check when http.ts grows an outcome this list (and the docs) do not know.
+const everyOutcome: [Exclude<LaunchOutcome, typeof OUTCOMES[number]>] extends [never] ? true
+  : false = true;
+assert.ok(everyOutcome);
+
+const REASONS = [
+  "deleted",
+  "exited",
+  "idle",
+  "lifetime",
+  "shutdown",
+  "launch_failed",
+  "dashboard",
+  "interrupted",
+];
+
+/** Every family the launcher documents, in the order it writes them. */
+const DOCUMENTED: [string, string][] = [
+  ["pvw_launcher_up", "gauge"],
+  ["pvw_launcher_sessions", "gauge"],
+  ["pvw_launcher_launches_total", "counter"],
+  ["pvw_launcher_time_to_ready_seconds", "histogram"],
+  ["pvw_launcher_session_stops_total", "counter"],
+  ["pvw_launcher_free_ports", "gauge"],
+  ["pvw_launcher_ports", "gauge"],
+  ["pvw_launcher_max_sessions", "gauge"],
+  ["pvw_launcher_proxy_connections", "gauge"],
+  ["pvw_launcher_proxy_bytes_total", "counter"],
+  ["pvw_launcher_file_stale", "gauge"],
+  ["pvw_launcher_file_write_errors_total", "counter"],
+  ["process_resident_memory_bytes", "gauge"],
+  ["process_start_time_seconds", "gauge"],
+];
+
+function snapshot(over: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
+  return {
+    sessions: [],
+    freePorts: 10,
+    totalPorts: 10,
+    maxSessions: 8,
+    proxy: { connections: 0, bytesToSessions: 0, bytesFromSessions: 0 },
+    ...over,
+  };
+}
+
+function metrics(): LauncherMetrics {
+  return new LauncherMetrics({ clock: () => 1_700_000_000_500, residentMemory: () => 52_428_800 });
+}
+
+function scrape(m: Metrics, s: MetricsSnapshot = snapshot()): Exposition {
+  return parseExposition(m.render(s));
+}
+
+Deno.test("LauncherMetrics.render() writes every documented metric after some launches and ends", () => {
+  const m = metrics();
+  m.launched("visualizer", "ready", 1.5);
+  m.launched("", "bad_request");
+  m.ended("visualizer", "deleted");
+  const parsed = scrape(
+    m,
+    snapshot({
+      sessions: [{ application: "visualizer", state: "ready" }],
+      files: [{ file: "state", stale: false, failures: 0 }],
+    }),
+  );
+  assert.deepStrictEqual([...parsed.types], DOCUMENTED);
+  for (const [name] of DOCUMENTED) {
+    assert.ok(
+      parsed.samples.some((s) => s.name === name || s.name.startsWith(`${name}_`)),
+      `${name} has no sample`,
+    );
+    assert.ok(parsed.help.get(name), `${name} has no HELP`);
+  }
+});
+
+Deno.test("LauncherMetrics names follow the Prometheus conventions", () => {
+  const m = metrics();
+  m.launched("a", "ready", 1);
+  m.ended("a", "idle");
+  const parsed = scrape(m);
+  for (const [name, type] of parsed.types) {
+    assert.match(name, /^[a-zA-Z_:][a-zA-Z0-9_:]*$/);
+    assert.match(name, /^(pvw_launcher_|process_)/);
+    assert.strictEqual(name.endsWith("_total"), type === "counter", name);
+    if (type === "histogram") assert.match(name, /_seconds$/);
+  }
+  for (const s of parsed.samples) {
+    for (const label of Object.keys(s.labels)) assert.match(label, /^[a-zA-Z_][a-zA-Z0-9_]*$/);
+  }
+});
+
+Deno.test("LauncherMetrics.launched() counts launches by application and outcome", async (t) => {
+  await t.step("every outcome", () => {
+    const m = metrics();
+    OUTCOMES.forEach((outcome, i) => {
+      for (let n = 0; n <= i; n++) m.launched("viz", outcome);
+    });
+    const parsed = scrape(m);
+    OUTCOMES.forEach((outcome, i) =>
+      assert.strictEqual(
+        sampleValue(parsed, "pvw_launcher_launches_total", { application: "viz", outcome }),
+        i + 1,
+        outcome,
+      )
+    );
+  });
+  await t.step('a bad request without a valid application reads application=""', () => {
+    const m = metrics();
+    m.launched("", "bad_request");
+    m.launched("", "bad_request");
+    const text = m.render(snapshot());
+    assert.ok(
+      text.includes('pvw_launcher_launches_total{application="",outcome="bad_request"} 2\n'),
+    );
+  });
+});
+
+Deno.test("LauncherMetrics.launched() observes time to ready only for ready launches", () => {
+  const m = metrics();
+  m.launched("viz", "ready", 0.003);
+  m.launched("viz", "ready", 0.75);
+  m.launched("viz", "ready", 90);
+  m.launched("viz", "timeout", 60);
+  m.launched("viz", "exited");
+  m.launched("viz", "ready");
+  m.launched("other", "no_capacity");
+  const parsed = scrape(m);
+  const buckets = parsed.samples.filter((s) =>
+    s.name === "pvw_launcher_time_to_ready_seconds_bucket"
+  );
+  assert.deepStrictEqual(
+    buckets.map((s) => [s.labels.application, s.labels.le]),
+    [...READY_BUCKETS.map(String), "+Inf"].map((le) => ["viz", le]),
+    "a series for viz only, with every bucket",
+  );
+  const le = (bound: string) =>
+    sampleValue(parsed, "pvw_launcher_time_to_ready_seconds_bucket", {
+      application: "viz",
+      le: bound,
+    });
+  assert.deepStrictEqual([le("0.001"), le("0.005"), le("0.5"), le("1"), le("60"), le("+Inf")], [
+    undefined,
+    1,
+    1,
+    2,
+    2,
+    3,
+  ]);
+  const labels = { application: "viz" };
+  assert.strictEqual(sampleValue(parsed, "pvw_launcher_time_to_ready_seconds_count", labels), 3);
+  assert.strictEqual(
+    sampleValue(parsed, "pvw_launcher_time_to_ready_seconds_sum", labels),
+    0.003 + 0.75 + 90,
+  );
+});
+
+Deno.test("READY_BUCKETS spans 5 ms to 60 s in increasing order", () => {
+  assert.deepStrictEqual(READY_BUCKETS, [
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+    5,
+    10,
+    30,
+    60,
+  ]);
+});
+
+Deno.test("LauncherMetrics.ended() counts stops by application and reason", () => {
+  const m = metrics();
+  REASONS.forEach((reason, i) => {
+    for (let n = 0; n <= i; n++) m.ended("viz", reason);
+  });
+  m.ended("other", "idle");
+  const parsed = scrape(m);
+  REASONS.forEach((reason, i) =>
+    assert.strictEqual(
+      sampleValue(parsed, "pvw_launcher_session_stops_total", { application: "viz", reason }),
+      i + 1,
+    )
+  );
+  assert.strictEqual(
+    sampleValue(parsed, "pvw_launcher_session_stops_total", {
+      application: "other",
+      reason: "idle",
+    }),
+    1,
+  );
+});
+
+Deno.test("LauncherMetrics.render() counts the snapshot's sessions by application and state", async (t) => {
+  const m = metrics();
+  const value = (parsed: Exposition, application: string, state: string) =>
+    sampleValue(parsed, "pvw_launcher_sessions", { application, state });
+  await t.step("sessions are counted at scrape time", () => {
+    const parsed = scrape(
+      m,
+      snapshot({
+        sessions: [
+          { application: "viz", state: "ready" },
+          { application: "viz", state: "ready" },
+          { application: "viz", state: "starting" },
+          { application: "cone", state: "stopping" },
+        ],
+      }),
+    );
+    assert.strictEqual(value(parsed, "viz", "ready"), 2);
+    assert.strictEqual(value(parsed, "viz", "starting"), 1);
+    assert.strictEqual(value(parsed, "cone", "stopping"), 1);
+    assert.strictEqual(value(parsed, "cone", "ready"), undefined);
+  });
+  await t.step("a state that emptied reads 0 rather than vanishing", () => {
+    const parsed = scrape(m, snapshot({ sessions: [{ application: "viz", state: "ready" }] }));
+    assert.strictEqual(value(parsed, "viz", "ready"), 1);
+    assert.strictEqual(value(parsed, "viz", "starting"), 0);
+    assert.strictEqual(value(parsed, "cone", "stopping"), 0);
+  });
+});
+
+Deno.test("LauncherMetrics.render() reads ports, capacity and the proxy from the snapshot", () => {
+  const parsed = scrape(
+    metrics(),
+    snapshot({
+      freePorts: 97,
+      totalPorts: 100,
+      maxSessions: 50,
+      proxy: { connections: 4, bytesToSessions: 1234, bytesFromSessions: 5_000_000_000 },
+    }),
+  );
+  assert.strictEqual(sampleValue(parsed, "pvw_launcher_up"), 1);
+  assert.strictEqual(sampleValue(parsed, "pvw_launcher_free_ports"), 97);
+  assert.strictEqual(sampleValue(parsed, "pvw_launcher_ports"), 100);
+  assert.strictEqual(sampleValue(parsed, "pvw_launcher_max_sessions"), 50);
+  assert.strictEqual(sampleValue(parsed, "pvw_launcher_proxy_connections"), 4);
+  const bytes = (direction: string) =>
+    sampleValue(parsed, "pvw_launcher_proxy_bytes_total", { direction });
+  assert.strictEqual(bytes("to_session"), 1234);
+  assert.strictEqual(bytes("from_session"), 5_000_000_000);
+});
+
+Deno.test("LauncherMetrics process metrics come from the injected clock and memory", () => {
+  let rss = 1000;
+  let now = 1_700_000_000_500;
+  const m = new LauncherMetrics({ clock: () => now, residentMemory: () => rss });
+  now += 60_000;
+  rss = 2000;
+  const parsed = scrape(m);
+  assert.strictEqual(sampleValue(parsed, "process_start_time_seconds"), 1_700_000_000.5);
+  assert.strictEqual(sampleValue(parsed, "process_resident_memory_bytes"), 2000);
+});
+
+Deno.test("LauncherMetrics by default reads the real memory and the current time", () => {
+  const before = Date.now() / 1000;
+  const parsed = scrape(new LauncherMetrics());
+  const start = sampleValue(parsed, "process_start_time_seconds")!;
+  assert.ok(start >= before && start <= Date.now() / 1000, String(start));
+  assert.ok(sampleValue(parsed, "process_resident_memory_bytes")! > 0);
+});
+
+Deno.test("LauncherMetrics.render() gives the same text for the same state", () => {
+  const m = metrics();
+  m.launched("b", "ready", 2);
+  m.launched("a", "timeout");
+  const s = snapshot({ sessions: [{ application: "b", state: "ready" }] });
+  assert.strictEqual(m.render(s), m.render(s));
+});
+
+Deno.test("NullMetrics accepts every call and writes an empty exposition", () => {
+  const m = new NullMetrics();
+  for (const outcome of OUTCOMES) m.launched("viz", outcome, 1);
+  for (const reason of REASONS) m.ended("viz", reason);
+  assert.strictEqual(m.render(snapshot()), "");
+});
+
+for (
+  const [kind, make] of [["LauncherMetrics", metrics], [
+    "NullMetrics",
+    () => new NullMetrics(),
+  ]] as const
+) {
+  Deno.test(`${kind} keeps the Metrics contract: any event, then a well-formed exposition`, () => {
+    const m: Metrics = make();
+    for (const outcome of OUTCOMES) m.launched('odd "app"\\\n', outcome, 0.5);
+    m.launched("", "bad_request");
+    for (const reason of REASONS) m.ended('odd "app"\\\n', reason);
+    const parsed = scrape(
+      m,
+      snapshot({ sessions: [{ application: 'odd "app"\\\n', state: "ready" }] }),
+    );
+    for (const s of parsed.samples) assert.ok(!Number.isNaN(s.value), s.name);
+  });
+}
+
+Deno.test("LauncherMetrics.render() says which kept files are behind, and counts failed writes", () => {
+  const parsed = scrape(
+    metrics(),
+    snapshot({
+      files: [{ file: "map", stale: true, failures: 3 }, {
+        file: "state",
+        stale: false,
+        failures: 0,
+      }],
+    }),
+  );
+  assert.equal(sampleValue(parsed, "pvw_launcher_file_stale", { file: "map" }), 1);
+  assert.equal(sampleValue(parsed, "pvw_launcher_file_stale", { file: "state" }), 0);
+  assert.equal(sampleValue(parsed, "pvw_launcher_file_write_errors_total", { file: "map" }), 3);
+});

@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { LogCap, type ReadPositions } from "../../lib/sessions/log_cap.ts";
+import type { LogMeasure, LogTrimmer } from "../../lib/os/mod.ts";
+
+/** Files that exist only in the test; `can` says which ways of trimming the file system has. */
+class FakeTrimmer implements LogTrimmer {
+  files = new Map<string, LogMeasure>();
+  calls: string[] = [];
+  can = { collapse: true, punch: true, rewrite: true };
+  measure(path: string) {
+    const m = this.files.get(path);
+    return m && { ...m };
+  }
+  collapse(path: string, bytes: number) {
+    this.calls.push(`collapse ${path} ${bytes}`);
+    if (!this.can.collapse) return false;
+    const m = this.files.get(path)!;
+    Object.assign(m, { size: m.size - bytes, disk: m.disk - bytes });
+    return true;
+  }
+  punch(path: string, bytes: number) {
+    this.calls.push(`punch ${path} ${bytes}`);
+    if (!this.can.punch) return false;
+    const m = this.files.get(path)!;
+    m.disk -= bytes;
+    return true;
+  }
+  rewrite(path: string, keep: number, marker: string) {
+    this.calls.push(`rewrite ${path} ${keep} ${JSON.stringify(marker)}`);
+    if (!this.can.rewrite) return false;
+    Object.assign(this.files.get(path)!, { size: keep, disk: keep });
+    return true;
+  }
+}
+
+class FakePositions implements ReadPositions {
+  read = new Map<string, number>();
+  shifts: string[] = [];
+  consumed(path: string) {
+    return this.read.get(path);
+  }
+  collapsed(path: string, bytes: number) {
+    this.shifts.push(`${path} ${bytes}`);
+    this.read.set(path, this.read.get(path)! - bytes);
+  }
+}
+
+const MAX = 64 * 1024;
+
+function setup(live = ["/logs/a.log", "/logs/b.log"]) {
+  const trimmer = new FakeTrimmer();
+  const positions = new FakePositions();
+  const cap = new LogCap({ maxBytes: MAX, files: () => live, trimmer, positions });
+  const write = (path: string, size: number) =>
+    trimmer.files.set(path, { size, disk: size, block: 4096 });
+  return { trimmer, positions, cap, write, live };
+}
+
+Deno.test("LogCap leaves a log within the limit alone", () => {
+  const { trimmer, cap, write } = setup();
+  write("/logs/a.log", MAX);
+  cap.changed("a.log");
+  assert.deepEqual(trimmer.calls, []);
+});
+
+Deno.test("LogCap drops the older half of a log past the limit, in whole blocks", () => {
+  const { trimmer, cap, write } = setup();
+  write("/logs/a.log", 100_000);
+  cap.changed("a.log");
+  // Keep 32 KiB: cut 100000 - 32768 = 67232, down to a multiple of 4096.
+  assert.deepEqual(trimmer.calls, ["collapse /logs/a.log 65536"]);
+  assert.equal(trimmer.files.get("/logs/a.log")!.size, 34_464);
+});
+
+Deno.test("LogCap never drops what the follower of a starting session has not read", () => {
+  const { trimmer, positions, cap, write } = setup();
+  write("/logs/a.log", 1_000_000);
+  positions.read.set("/logs/a.log", 10_000);
+  cap.changed("a.log");
+  assert.deepEqual(trimmer.calls, ["collapse /logs/a.log 8192"]);
+  assert.deepEqual(positions.shifts, ["/logs/a.log 8192"], "the follower reads on from 1808");
+  trimmer.calls = [];
+  positions.read.set("/logs/a.log", 100);
+  cap.changed("a.log");
+  assert.deepEqual(trimmer.calls, [], "less than a block read: nothing to drop yet");
+});
+
+Deno.test("LogCap punches the start out where the file system cannot collapse, by disk use then", () => {
+  const { trimmer, cap, write } = setup();
+  trimmer.can.collapse = false;
+  write("/logs/a.log", 100_000);
+  cap.changed("a.log");
+  assert.deepEqual(trimmer.calls, ["collapse /logs/a.log 65536", "punch /logs/a.log 65536"]);
+  trimmer.calls = [];
+  // The size goes on growing over the hole; the disk use is what counts now.
+  Object.assign(trimmer.files.get("/logs/a.log")!, { size: 150_000 });
+  cap.changed("a.log");
+  assert.deepEqual(trimmer.calls, [], "34 KiB on disk");
+  Object.assign(trimmer.files.get("/logs/a.log")!, { size: 300_000, disk: 90_000 });
+  cap.changed("a.log");
+  assert.deepEqual(trimmer.calls, ["punch /logs/a.log 266240"], "collapse is not tried again");
+});
+
+Deno.test("LogCap rewrites as a last resort, and never a log whose follower still reads", () => {
+  const { trimmer, positions, cap, write } = setup();
+  trimmer.can.collapse = false;
+  trimmer.can.punch = false;
+  write("/logs/a.log", 100_000);
+  positions.read.set("/logs/a.log", 100_000);
+  cap.changed("a.log");
+  assert.deepEqual(trimmer.calls, ["collapse /logs/a.log 65536", "punch /logs/a.log 65536"]);
+  positions.read.delete("/logs/a.log"); // ready: no one follows it any more
+  trimmer.calls = [];
+  cap.changed("a.log");
+  assert.deepEqual(trimmer.calls, [
+    'rewrite /logs/a.log 32768 "[pvw-launcher: older output dropped]\\n"',
+  ], "neither collapse nor punch is tried again");
+  assert.equal(trimmer.files.get("/logs/a.log")!.size, 32768);
+});
+
+Deno.test("LogCap trims only the live sessions' logs", () => {
+  const { trimmer, cap, write, live } = setup();
+  write("/logs/other.log", 1_000_000);
+  write("/logs/b.log", 1_000_000);
+  cap.changed("other.log");
+  cap.sweep();
+  assert.deepEqual(trimmer.calls, ["collapse /logs/b.log 966656"]);
+  live.push("/logs/other.log"); // a session that started since
+  trimmer.calls = [];
+  cap.sweep();
+  assert.deepEqual(trimmer.calls, ["collapse /logs/other.log 966656"]);
+});
