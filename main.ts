@@ -19,12 +19,13 @@ import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import denoConfig from "./deno.json" with { type: "json" };
 import {
+  ConfigError,
   defaultLogFolder,
   defaultStateFolder,
+  formatProblem,
   type LauncherConfig,
   loadConfig,
 } from "./lib/config/mod.ts";
-import { ConfigError, formatProblem } from "./lib/errors/mod.ts";
 import {
   ConnectionGuard,
   createHandler,

@@ -19,7 +19,7 @@
  */
 
 import { resolve } from "node:path";
-import { ConfigError, type ConfigProblem } from "../errors/mod.ts";
+import { ConfigError, type ConfigProblem } from "./problems.ts";
 import type { LauncherConfig } from "./types.ts";
 import { parseSource } from "./source.ts";
 import { childPath, ProblemList, Value } from "./reader.ts";

@@ -13,6 +13,7 @@ export {
   type CompiledTemplate,
   compileTemplate,
   type MissingValues,
+  MissingVariableError,
   renderTemplate,
 } from "./template.ts";
 export {
@@ -24,3 +25,4 @@ export {
   type SanitizeRule,
 } from "./types.ts";
 export { DEFAULTS } from "./values.ts";
+export { ConfigError, formatProblem } from "./problems.ts";

@@ -11,7 +11,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { findNodeAtLocation, parseTree } from "jsonc-parser";
-import type { ConfigProblem } from "../errors/mod.ts";
+import type { ConfigProblem } from "./problems.ts";
 import type { LauncherConfig } from "./types.ts";
 import { LineIndex, withoutBom } from "./source.ts";
 import { folderProblem } from "../os/mod.ts";

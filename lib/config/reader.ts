@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ConfigProblem } from "../errors/mod.ts";
+import type { ConfigProblem } from "./problems.ts";
 import type { LineIndex, SyntaxNode } from "./source.ts";
 import { suggest } from "./suggest.ts";
 

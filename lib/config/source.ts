@@ -9,7 +9,7 @@
  */
 
 import { type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
-import type { ConfigProblem } from "../errors/mod.ts";
+import type { ConfigProblem } from "./problems.ts";
 import { scanHints, type SyntaxHint } from "./hints.ts";
 
 /** A node of the JSONC syntax tree: the shape of jsonc-parser's `Node`. */

@@ -23,7 +23,7 @@
  * @module
  */
 
-import { MissingVariableError } from "../errors/mod.ts";
+import { BadRequestError } from "../errors/mod.ts";
 
 /**
  * A parsed template, ready to be rendered many times. The text between placeholders is
@@ -133,4 +133,24 @@ export function renderTemplate(
     out += value + literals[i + 1];
   }
   return out;
+}
+
+/** A template names a variable that has no value (HTTP 400). */
+export class MissingVariableError extends BadRequestError {
+  /** The variable without a value. */
+  readonly variable: string;
+  /** What was being rendered. */
+  readonly where: string;
+  /**
+   * Makes the error.
+   *
+   * @param variable the variable without a value
+   * @param where what was being rendered, such as `application "loader"`
+   */
+  constructor(variable: string, where: string) {
+    super(`${where} needs a value for "${variable}", and the request gave none`);
+    this.name = "MissingVariableError";
+    this.variable = variable;
+    this.where = where;
+  }
 }

@@ -23,13 +23,22 @@
  */
 
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { DashboardForbiddenError, DashboardUnauthorizedError } from "../errors/mod.ts";
+import { HttpError, UnauthorizedError } from "../errors/mod.ts";
 
 /** The header the dashboard's page sends with the API's POSTs. */
 export const CSRF_HEADER = "x-pvw-dashboard";
 
 /** The login cookie's name. */
 export const COOKIE_NAME = "pvw_dashboard";
+
+/** The realm of the dashboard's `WWW-Authenticate` challenge. */
+const REALM = "pvw-launcher dashboard";
+/** What a request without the admin token or the login cookie is told. */
+const NO_TOKEN = {
+  missing:
+    "the dashboard needs the admin token: log in, or send Authorization: Bearer <admin_token>",
+  invalid: "the admin token is not valid",
+};
 
 /** How a request proved it may use the dashboard. */
 export type Credential = "bearer" | "cookie";
@@ -73,17 +82,19 @@ export class DashboardAuth {
    *
    * @param req the request
    * @returns how it proved it
-   * @throws {DashboardUnauthorizedError} when the request has neither the token nor the cookie
+   * @throws {UnauthorizedError} when the request has neither the token nor the cookie
    */
   check(req: Request): Credential {
     const header = req.headers.get("authorization");
     if (header !== null) {
       const m = header.match(/^Bearer[ \t]+(\S+)[ \t]*$/i);
-      if (!m || !this.tokenMatches(m[1])) throw new DashboardUnauthorizedError("invalid");
+      if (!m || !this.tokenMatches(m[1])) {
+        throw new UnauthorizedError(REALM, "invalid", NO_TOKEN.invalid);
+      }
       return "bearer";
     }
     if (this.#validCookie(req)) return "cookie";
-    throw new DashboardUnauthorizedError("missing");
+    throw new UnauthorizedError(REALM, "missing", NO_TOKEN.missing);
   }
 
   /**
@@ -134,7 +145,7 @@ export class DashboardAuth {
     const crossSite = (site !== null && site !== "same-origin") ||
       (origin !== null && !ownOrigins(req).includes(origin)) ||
       (needHeader && req.headers.get(CSRF_HEADER) === null);
-    if (crossSite) throw new DashboardForbiddenError("cross_site");
+    if (crossSite) throw new DashboardForbiddenError();
   }
 
   /** Whether any cookie of the name is valid: others of the name (a page's) do not matter. */
@@ -212,4 +223,13 @@ function ownOrigins(req: Request): string[] {
     }
   }
   return origins;
+}
+
+/** The dashboard refuses a request that another site may have made a browser send (HTTP 403). */
+export class DashboardForbiddenError extends HttpError {
+  /** Makes the error. */
+  constructor() {
+    super(403, "the dashboard refuses requests made by other sites");
+    this.name = "DashboardForbiddenError";
+  }
 }

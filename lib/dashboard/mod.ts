@@ -6,7 +6,7 @@
  * @module
  */
 
-export { COOKIE_NAME } from "./auth.ts";
+export { COOKIE_NAME, DashboardForbiddenError } from "./auth.ts";
 export { DashboardEvents } from "./events.ts";
 export { RecentFailures } from "./recent_failures.ts";
 export { dashboardAnnouncement, dashboardRoutes } from "./routes.ts";

@@ -28,15 +28,10 @@ import { type Credential, DashboardAuth } from "./auth.ts";
 import type { DashboardEvents } from "./events.ts";
 import { dashboardPage, loginPage, type Page } from "./page.ts";
 import type { DashboardState } from "./state.ts";
-import {
-  BadRequestError,
-  DashboardUnauthorizedError,
-  jsonResponse,
-  UnknownSessionError,
-} from "../errors/mod.ts";
+import { BadRequestError, jsonResponse, UnauthorizedError } from "../errors/mod.ts";
+import { type SessionInfo, type SessionManager, UnknownSessionError } from "../sessions/mod.ts";
 import { readBody, type RequestContext, type Route, type RouteHandler } from "../http/mod.ts";
 import { readTail } from "../os/mod.ts";
-import type { SessionInfo, SessionManager } from "../sessions/mod.ts";
 
 /** Bytes of a log answered unless `?bytes=` says otherwise. */
 export const DEFAULT_LOG_BYTES = 16 * 1024;
@@ -166,7 +161,7 @@ function home(
   try {
     auth.check(req);
   } catch (err) {
-    if (err instanceof DashboardUnauthorizedError && err.reason === "missing") {
+    if (err instanceof UnauthorizedError && err.reason === "missing") {
       return redirect(`${base}/login`);
     }
     throw err;

@@ -19,7 +19,8 @@
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { RateLimit } from "../config/mod.ts";
-import { ForbiddenOriginError, RateLimitedError, UnauthorizedError } from "../errors/mod.ts";
+import { UnauthorizedError } from "../errors/mod.ts";
+import { ForbiddenOriginError, RateLimitedError } from "./errors.ts";
 import type { RouteHandler } from "./route_types.ts";
 import { TrustedProxies } from "../client/mod.ts";
 import { clientKey, RateLimiter } from "./rate_limit.ts";
@@ -42,6 +43,14 @@ export interface FrontDoorOptions {
 
 /** Turns what a handler threw into its answer. */
 export type FailureHandler = (req: Request, err: unknown) => Promise<Response>;
+
+/** The realm of the REST API's `WWW-Authenticate` challenge. */
+const REALM = "pvw-launcher";
+/** What a REST client without the `api_token` is told. */
+const NO_TOKEN = {
+  missing: "this launcher needs an Authorization: Bearer <token> header",
+  invalid: "the bearer token is not valid",
+};
 
 /** The methods a page of an allowed origin may use, as preflight answers list them. */
 export const CORS_METHODS = "POST, GET, DELETE";
@@ -192,10 +201,10 @@ export class FrontDoor {
   }
 
   #checkToken(header: string | null): void {
-    if (header === null) throw new UnauthorizedError("missing");
+    if (header === null) throw new UnauthorizedError(REALM, "missing", NO_TOKEN.missing);
     const m = header.match(/^Bearer[ \t]+(\S+)[ \t]*$/i);
     if (!m || !timingSafeEqual(digest(m[1]), this.#tokenDigest!)) {
-      throw new UnauthorizedError("invalid");
+      throw new UnauthorizedError(REALM, "invalid", NO_TOKEN.invalid);
     }
   }
 }

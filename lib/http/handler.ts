@@ -8,20 +8,12 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { LauncherConfig } from "../config/mod.ts";
-import {
-  BadRequestError,
-  errorResponse,
-  jsonResponse,
-  LaunchError,
-  MethodNotAllowedError,
-  NoCapacityError,
-  NotFoundError,
-  PayloadTooLargeError,
-} from "../errors/mod.ts";
+import { BadRequestError, errorResponse, jsonResponse, LaunchError } from "../errors/mod.ts";
+import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError } from "./errors.ts";
+import { NoCapacityError, type SessionManager } from "../sessions/mod.ts";
 import { FrontDoor } from "./front_door.ts";
 import { DEFAULT_LIMITS, parseLaunchBody, readBody, type RequestLimits } from "./request.ts";
 import type { SessionProxy } from "../proxy/mod.ts";
-import type { SessionManager } from "../sessions/mod.ts";
 import type { RequestContext, Route, RouteHandler } from "./route_types.ts";
 import { serveFile } from "./static_files.ts";
 

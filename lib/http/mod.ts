@@ -8,6 +8,14 @@
  */
 
 export { ConnectionGuard } from "./connection_guard.ts";
+export {
+  ForbiddenOriginError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  RequestTimeoutError,
+} from "./errors.ts";
 export { FrontDoor } from "./front_door.ts";
 export {
   createHandler,

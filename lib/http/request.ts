@@ -5,7 +5,8 @@
  * @module
  */
 
-import { BadRequestError, PayloadTooLargeError, RequestTimeoutError } from "../errors/mod.ts";
+import { BadRequestError } from "../errors/mod.ts";
+import { PayloadTooLargeError, RequestTimeoutError } from "./errors.ts";
 
 /** Limits on a launch request. */
 export interface RequestLimits {

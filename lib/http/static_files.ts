@@ -7,7 +7,7 @@
  */
 
 import { extname, join, normalize, sep } from "node:path";
-import { NotFoundError } from "../errors/mod.ts";
+import { NotFoundError } from "./errors.ts";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",

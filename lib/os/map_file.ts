@@ -35,8 +35,12 @@ import {
 export const MAP_FILE_HEADER =
   "# pvw-launcher session map: <session id> <host>:<port>; rewritten on every change";
 
-export type { FileWriter, RetryOptions, WriteHealth } from "./atomic_file.ts";
-export { writeFileAtomic } from "./atomic_file.ts";
+export {
+  type FileWriter,
+  type RetryOptions,
+  writeFileAtomic,
+  type WriteHealth,
+} from "./atomic_file.ts";
 
 /** Options of {@linkcode MapFile}. */
 export interface MapFileOptions {

@@ -14,10 +14,10 @@ import {
   compileTemplate,
   type LauncherConfig,
   type MissingValues,
+  MissingVariableError,
   renderTemplate,
   type SanitizeRule,
 } from "../config/mod.ts";
-import { MissingVariableError } from "../errors/mod.ts";
 
 /** A client value that a sanitize rule replaced. */
 export interface Replaced {

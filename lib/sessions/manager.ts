@@ -8,14 +8,14 @@
 import { getLogger } from "@logtape/logtape";
 import { join } from "node:path";
 import { DEFAULTS, type LauncherConfig } from "../config/mod.ts";
+import { LaunchError } from "../errors/mod.ts";
 import {
-  LaunchError,
   NoCapacityError,
   ShuttingDownError,
   StopIncompleteError,
   UnknownApplicationError,
   UnknownSessionError,
-} from "../errors/mod.ts";
+} from "./errors.ts";
 import { type ExitStatus, type LogFollower, type Spawner, stopGroup } from "../os/mod.ts";
 import { randomId, randomToken } from "./ids.ts";
 import {

@@ -15,3 +15,10 @@ export { localPortProbe, PortPool } from "./port_pool.ts";
 export { type ProxyLookup, type ProxyTarget } from "./record.ts";
 export { readState, type SavedSession, StateFile } from "./state_file.ts";
 export { Traffic } from "./traffic.ts";
+export {
+  NoCapacityError,
+  ShuttingDownError,
+  StopIncompleteError,
+  UnknownApplicationError,
+  UnknownSessionError,
+} from "./errors.ts";

@@ -20,7 +20,7 @@
  */
 
 import type { ResourceRange } from "../config/mod.ts";
-import { NoCapacityError } from "../errors/mod.ts";
+import { NoCapacityError } from "./errors.ts";
 
 /** A port on a host, handed to one session. */
 export interface Slot {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseConfig } from "../../lib/config/load.ts";
-import { ConfigError, formatProblem } from "../../lib/errors/mod.ts";
+import { ConfigError, formatProblem } from "../../lib/config/problems.ts";
 import { CASES, CORPUS } from "../corpus/corpus.ts";
 
 /** Each corpus file once (a file may serve several cases). */

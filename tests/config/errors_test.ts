@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../../lib/errors/mod.ts";
+import { ConfigError } from "../../lib/config/problems.ts";
 import {
   assertProblems,
   FILE,

@@ -11,7 +11,7 @@ import {
   wslink,
 } from "./test_utils.ts";
 import { parseConfig } from "../../lib/config/load.ts";
-import { ConfigError } from "../../lib/errors/mod.ts";
+import { ConfigError } from "../../lib/config/problems.ts";
 
 Deno.test("parseConfig() loads a spec config and the equivalent wslink config into the same model", async () => {
   const specFile = join(TESTDATA, "equivalent_spec.config");

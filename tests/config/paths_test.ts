@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { checkConfigPaths, loadConfig, parseConfig } from "../../lib/config/load.ts";
-import { ConfigError, type ConfigProblem } from "../../lib/errors/mod.ts";
+import { ConfigError, type ConfigProblem } from "../../lib/config/problems.ts";
 
 /** Runs `fn` with a fresh temporary folder that is removed afterwards. */
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {

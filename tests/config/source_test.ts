@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseConfig } from "../../lib/config/load.ts";
 import { LineIndex, parseSource } from "../../lib/config/source.ts";
-import type { ConfigProblem } from "../../lib/errors/mod.ts";
+import type { ConfigProblem } from "../../lib/config/problems.ts";
 import { FILE, problemsOf } from "./test_utils.ts";
 
 const TESTDATA = join(import.meta.dirname!, "..", "testdata", "config");

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
-import { MissingVariableError } from "../../lib/errors/mod.ts";
-import { compileTemplate, doubtfulBrace, renderTemplate } from "../../lib/config/template.ts";
+import {
+  compileTemplate,
+  doubtfulBrace,
+  MissingVariableError,
+  renderTemplate,
+} from "../../lib/config/template.ts";
 
 const values: Record<string, string> = {
   a: "A",

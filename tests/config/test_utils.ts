@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type LoadedConfig, parseConfig } from "../../lib/config/load.ts";
-import { ConfigError, type ConfigProblem } from "../../lib/errors/mod.ts";
+import { ConfigError, type ConfigProblem } from "../../lib/config/problems.ts";
 
 /** Folder of the config fixtures. */
 export const TESTDATA = join(import.meta.dirname!, "..", "testdata", "config");

@@ -3,10 +3,11 @@ import {
   COOKIE_NAME,
   CSRF_HEADER,
   DashboardAuth,
+  DashboardForbiddenError,
   readCookie,
   readCookies,
 } from "../../lib/dashboard/auth.ts";
-import { DashboardForbiddenError, DashboardUnauthorizedError } from "../../lib/errors/mod.ts";
+import { UnauthorizedError } from "../../lib/errors/mod.ts";
 
 const TOKEN = "admin-token-0123456789abcdef";
 
@@ -38,14 +39,14 @@ Deno.test("DashboardAuth cookies expire, and do not open a launcher with another
     path: "/_dashboard",
     now: () => now,
   });
-  assert.throws(() => other.check(req(cookie)), DashboardUnauthorizedError);
+  assert.throws(() => other.check(req(cookie)), UnauthorizedError);
 
   const [expires, mac] = cookie.split("=")[1].split(".");
   const later = `${COOKIE_NAME}=${Number(expires) + 3600}.${mac}`;
-  assert.throws(() => auth.check(req(later)), DashboardUnauthorizedError, "tampered");
+  assert.throws(() => auth.check(req(later)), UnauthorizedError, "tampered");
 
   now += 12 * 3600 * 1000;
-  assert.throws(() => auth.check(req(cookie)), DashboardUnauthorizedError, "expired");
+  assert.throws(() => auth.check(req(cookie)), UnauthorizedError, "expired");
 });
 
 Deno.test("DashboardAuth marks the cookie Secure behind an HTTPS proxy", () => {
@@ -110,7 +111,7 @@ Deno.test("DashboardAuth takes no address for a credential: loopback without a t
     await t.step(name, () => {
       assert.throws(
         () => auth.check(new Request(url, { headers })),
-        (err) => err instanceof DashboardUnauthorizedError && err.reason === "missing",
+        (err) => err instanceof UnauthorizedError && err.reason === "missing",
       );
     });
   }
@@ -126,6 +127,6 @@ Deno.test("DashboardAuth: a cookie of the same name beside the valid one does no
   }
   assert.throws(
     () => auth.check(req(`${COOKIE_NAME}=1.x; ${COOKIE_NAME}=2.y`)),
-    DashboardUnauthorizedError,
+    UnauthorizedError,
   );
 });

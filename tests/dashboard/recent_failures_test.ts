@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { BadRequestError, LaunchError, NoCapacityError } from "../../lib/errors/mod.ts";
+import { BadRequestError, LaunchError } from "../../lib/errors/mod.ts";
+import { NoCapacityError } from "../../lib/sessions/mod.ts";
 import { RecentFailures } from "../../lib/dashboard/recent_failures.ts";
 
 Deno.test("RecentFailures keeps the newest failures first, up to its capacity", () => {

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  BadRequestError,
-  PayloadTooLargeError,
-  RequestTimeoutError,
-} from "../../lib/errors/mod.ts";
+import { BadRequestError } from "../../lib/errors/mod.ts";
+import { PayloadTooLargeError, RequestTimeoutError } from "../../lib/http/errors.ts";
 import {
   DEFAULT_LIMITS,
   parseLaunchBody,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { NotFoundError } from "../../lib/errors/mod.ts";
+import { NotFoundError } from "../../lib/http/errors.ts";
 import { serveFile } from "../../lib/http/static_files.ts";
 
 /** A content folder `www` with a file beside it, `secret.txt`, that must never be served. */

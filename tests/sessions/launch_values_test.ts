@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import {
   ASSIGNED_NAMES,
   compileTemplate,
+  MissingVariableError,
   parseConfig,
   type SanitizeRule,
 } from "../../lib/config/mod.ts";
-import { MissingVariableError } from "../../lib/errors/mod.ts";
 import {
   checkVariables,
   clientValues,

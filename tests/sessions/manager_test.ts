@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
-import type { LauncherConfig } from "../../lib/config/mod.ts";
+import { type LauncherConfig, MissingVariableError } from "../../lib/config/mod.ts";
+import { LaunchError } from "../../lib/errors/mod.ts";
 import {
-  LaunchError,
-  MissingVariableError,
   NoCapacityError,
   ShuttingDownError,
   UnknownApplicationError,
   UnknownSessionError,
-} from "../../lib/errors/mod.ts";
+} from "../../lib/sessions/errors.ts";
 import { PortPool } from "../../lib/sessions/port_pool.ts";
 import { SessionManager, type StopReason } from "../../lib/sessions/manager.ts";
 import { within } from "../integration/harness.ts";

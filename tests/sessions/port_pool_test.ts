@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ResourceRange } from "../../lib/config/mod.ts";
-import { NoCapacityError } from "../../lib/errors/mod.ts";
+import { NoCapacityError } from "../../lib/sessions/errors.ts";
 import { isLocalHost, localPortProbe, PortPool, type Slot } from "../../lib/sessions/port_pool.ts";
 
 const show = (s: Slot) => `${s.host}:${s.port}`;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { StopIncompleteError } from "../../lib/errors/mod.ts";
+import { StopIncompleteError } from "../../lib/sessions/errors.ts";
 import { createProcessSpawner, DirectoryFollower, type Spawner } from "../../lib/os/mod.ts";
 import { PortPool } from "../../lib/sessions/port_pool.ts";
 import { SessionManager } from "../../lib/sessions/manager.ts";
