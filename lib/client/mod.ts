@@ -1,9 +1,12 @@
 /**
- * Who a client is: the networks of `trusted_proxies` and the client behind them, read from
- * forwarded headers only when a trusted proxy sent them. Used by the front door, the proxy and
- * the config; it imports no other folder.
+ * Who a client is, decided in one place: the networks of `trusted_proxies` and the client
+ * behind them, loopback, the web page a request comes from and whether it is the launcher's
+ * own, whether the browser came over HTTPS, and the secret tokens of bearer credentials. The
+ * front door, the dashboard, the proxy and the config use it; it imports no other folder.
  *
  * @module
  */
 
-export { dropHopByHop, parseNetwork, TrustedProxies } from "./forwarding.ts";
+export { isLoopback, LOOPBACK, type Network, parseNetwork, TrustedProxies } from "./network.ts";
+export { firstValue, isOwnOrigin, normaliseOrigin, ownOrigins, viaHttps } from "./origin.ts";
+export { bearerToken, SecretToken } from "./token.ts";

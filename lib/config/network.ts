@@ -9,7 +9,7 @@
 
 import type { Fields, Value } from "./reader.ts";
 import type { LauncherConfig } from "./types.ts";
-import { parseNetwork } from "../client/mod.ts";
+import { LOOPBACK, parseNetwork } from "../client/mod.ts";
 import { readSeconds, withoutUndefined } from "./values.ts";
 
 /** The keys read here, in both formats. */
@@ -34,7 +34,7 @@ export const NETWORK_DEFAULTS: {
 } = {
   headerTimeoutMs: 10_000,
   keepAliveTimeoutMs: 30_000,
-  trustedProxies: ["127.0.0.0/8", "::1"],
+  trustedProxies: LOOPBACK,
   maxLogBytes: 16 * 1024 * 1024,
 };
 

@@ -22,7 +22,8 @@
  * @module
  */
 
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { isOwnOrigin, SecretToken, viaHttps } from "../client/mod.ts";
 import { HttpError, UnauthorizedError } from "../errors/mod.ts";
 
 /** The header the dashboard's page sends with the API's POSTs. */
@@ -57,7 +58,7 @@ export interface DashboardAuthOptions {
 
 /** Decides who may use the dashboard, and makes and checks its login cookie. */
 export class DashboardAuth {
-  readonly #tokenDigest: Uint8Array;
+  readonly #token: SecretToken;
   readonly #key: Uint8Array;
   readonly #path: string;
   readonly #now: () => number;
@@ -70,7 +71,7 @@ export class DashboardAuth {
    */
   constructor(options: DashboardAuthOptions) {
     const { token } = options;
-    this.#tokenDigest = digest(token);
+    this.#token = new SecretToken(token);
     this.#key = createHmac("sha256", token).update("pvw-launcher dashboard login v1").digest();
     this.#path = options.path;
     this.#now = options.now ?? Date.now;
@@ -87,10 +88,8 @@ export class DashboardAuth {
   check(req: Request): Credential {
     const header = req.headers.get("authorization");
     if (header !== null) {
-      const m = header.match(/^Bearer[ \t]+(\S+)[ \t]*$/i);
-      if (!m || !this.tokenMatches(m[1])) {
-        throw new UnauthorizedError(REALM, "invalid", NO_TOKEN.invalid);
-      }
+      const problem = this.#token.checkBearer(header);
+      if (problem) throw new UnauthorizedError(REALM, problem, NO_TOKEN[problem]);
       return "bearer";
     }
     if (this.#validCookie(req)) return "cookie";
@@ -104,7 +103,7 @@ export class DashboardAuth {
    * @returns true when it is the token
    */
   tokenMatches(candidate: string): boolean {
-    return timingSafeEqual(digest(candidate), this.#tokenDigest);
+    return this.#token.matches(candidate);
   }
 
   /**
@@ -143,7 +142,7 @@ export class DashboardAuth {
     const site = req.headers.get("sec-fetch-site");
     const origin = req.headers.get("origin");
     const crossSite = (site !== null && site !== "same-origin") ||
-      (origin !== null && !ownOrigins(req).includes(origin)) ||
+      (origin !== null && !isOwnOrigin(req, origin)) ||
       (needHeader && req.headers.get(CSRF_HEADER) === null);
     if (crossSite) throw new DashboardForbiddenError();
   }
@@ -165,15 +164,10 @@ export class DashboardAuth {
   }
 
   #cookie(req: Request, value: string, maxAge: number): string {
-    const secure = isHttps(req) ? "; Secure" : "";
+    const secure = viaHttps(req) ? "; Secure" : "";
     return `${COOKIE_NAME}=${value}; Path=${this.#path}; Max-Age=${maxAge}; HttpOnly; ` +
       `SameSite=Strict${secure}`;
   }
-}
-
-/** Comparing digests takes the same time whatever the lengths and contents compared. */
-function digest(text: string): Uint8Array {
-  return createHash("sha256").update(text).digest();
 }
 
 /**
@@ -202,27 +196,6 @@ export function readCookies(header: string | null, name: string): string[] {
     if (eq > 0 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
   }
   return values;
-}
-
-function isHttps(req: Request): boolean {
-  const proto = req.headers.get("x-forwarded-proto")?.split(",")[0].trim().toLowerCase();
-  return new URL(req.url).protocol === "https:" || proto === "https";
-}
-
-/** The origins the dashboard's own page sends: direct, and through a reverse proxy. */
-function ownOrigins(req: Request): string[] {
-  const url = new URL(req.url);
-  const origins = [url.origin];
-  const host = req.headers.get("x-forwarded-host")?.split(",")[0].trim();
-  if (host) {
-    const proto = req.headers.get("x-forwarded-proto")?.split(",")[0].trim().toLowerCase() ??
-      url.protocol.slice(0, -1);
-    const text = `${proto}://${host}`;
-    if ((proto === "http" || proto === "https") && URL.canParse(text)) {
-      origins.push(new URL(text).origin);
-    }
-  }
-  return origins;
 }
 
 /** The dashboard refuses a request that another site may have made a browser send (HTTP 403). */

@@ -8,21 +8,17 @@
  * other than the launcher's own or one of `allowed_origins` is refused before it is read; a
  * request without one (curl, a server) is not a browser's cross-site request and passes.
  *
- * The launcher's own origin is the request's scheme and `Host`, and, behind a reverse proxy,
- * the first `X-Forwarded-Proto` and `X-Forwarded-Host` values. Trusting those is safe for this
- * check: a page cannot set `Host` or `Origin`, nor any `X-Forwarded-*` header without a
- * preflight, which is refused for a foreign origin; and a client that is not a browser can
- * leave `Origin` out altogether, so forging the headers gains it nothing.
+ * Whose pages are the launcher's own, and how a bearer token is checked, is decided in
+ * `client/` ({@linkcode isOwnOrigin}, {@linkcode SecretToken}).
  *
  * @module
  */
 
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { RateLimit } from "../config/mod.ts";
 import { UnauthorizedError } from "../errors/mod.ts";
 import { ForbiddenOriginError, RateLimitedError } from "./errors.ts";
 import type { RouteHandler } from "./route_types.ts";
-import { TrustedProxies } from "../client/mod.ts";
+import { isOwnOrigin, normaliseOrigin, SecretToken, TrustedProxies } from "../client/mod.ts";
 import { clientKey, RateLimiter } from "./rate_limit.ts";
 
 /** What guards the REST API; a {@linkcode LauncherConfig} fits as it is. */
@@ -75,7 +71,7 @@ export const CORS_MAX_AGE = 600;
  */
 export class FrontDoor {
   #allowed: Set<string>;
-  #tokenDigest: Uint8Array | undefined;
+  #token: SecretToken | undefined;
   #limiter: RateLimiter | undefined;
   #trusted: TrustedProxies;
 
@@ -86,10 +82,10 @@ export class FrontDoor {
    */
   constructor(options: FrontDoorOptions = {}) {
     this.#allowed = new Set(options.allowedOrigins ?? []);
-    this.#tokenDigest = options.apiToken === undefined ? undefined : digest(options.apiToken);
+    this.#token = options.apiToken === undefined ? undefined : new SecretToken(options.apiToken);
     this.#limiter = options.rateLimit &&
       new RateLimiter(options.rateLimit, { now: options.now, maxClients: options.maxClients });
-    this.#trusted = new TrustedProxies(options.trustedProxies ?? ["127.0.0.0/8", "::1"]);
+    this.#trusted = new TrustedProxies(options.trustedProxies);
   }
 
   /** Clients the rate limit remembers now (bounded by `maxClients`). */
@@ -124,7 +120,8 @@ export class FrontDoor {
    * @throws {RateLimitedError} when the client has used up its requests
    */
   admit(req: Request, remote?: Deno.NetAddr): void {
-    if (this.#tokenDigest) this.#checkToken(req.headers.get("authorization"));
+    const problem = this.#token?.checkBearer(req.headers.get("authorization"));
+    if (problem) throw new UnauthorizedError(REALM, problem, NO_TOKEN[problem]);
     if (this.#limiter && req.method === "POST") {
       const wait = this.#limiter.take(
         clientKey(this.#trusted.client(req.headers, remote?.hostname ?? "unknown")),
@@ -195,54 +192,9 @@ export class FrontDoor {
   }
 
   #allows(origin: string, req: Request): boolean {
-    const normalised = normaliseOrigin(origin);
-    if (normalised === undefined) return false; // `null` (sandboxed pages, files), garbage
-    return this.#allowed.has(normalised) || ownOrigins(req).includes(normalised);
+    const normalised = normaliseOrigin(origin); // undefined for `null` (sandboxed pages, files)
+    return (normalised !== undefined && this.#allowed.has(normalised)) || isOwnOrigin(req, origin);
   }
-
-  #checkToken(header: string | null): void {
-    if (header === null) throw new UnauthorizedError(REALM, "missing", NO_TOKEN.missing);
-    const m = header.match(/^Bearer[ \t]+(\S+)[ \t]*$/i);
-    if (!m || !timingSafeEqual(digest(m[1]), this.#tokenDigest!)) {
-      throw new UnauthorizedError(REALM, "invalid", NO_TOKEN.invalid);
-    }
-  }
-}
-
-/** Comparing digests takes the same time whatever the lengths and contents compared. */
-function digest(text: string): Uint8Array {
-  return createHash("sha256").update(text).digest();
-}
-
-/** An `Origin` value as `scheme://host[:port]`, or undefined unless it is http(s). */
-function normaliseOrigin(value: string): string | undefined {
-  if (!URL.canParse(value)) return undefined;
-  const url = new URL(value);
-  return url.protocol === "http:" || url.protocol === "https:" ? url.origin : undefined;
-}
-
-/** The origins a browser on the launcher's own pages sends: direct, and through a proxy. */
-function ownOrigins(req: Request): string[] {
-  const url = new URL(req.url);
-  const scheme = url.protocol.slice(0, -1);
-  const host = req.headers.get("host") ?? url.host;
-  const forwardedHost = firstValue(req.headers.get("x-forwarded-host")) ?? host;
-  const forwardedProto = firstValue(req.headers.get("x-forwarded-proto")) ?? scheme;
-  const origins = [originOf(scheme, host), originOf(forwardedProto.toLowerCase(), forwardedHost)];
-  return origins.filter((o) => o !== undefined);
-}
-
-/** The first of a header's comma-separated values: what the outermost proxy was sent. */
-function firstValue(header: string | null): string | undefined {
-  const first = header?.split(",")[0].trim();
-  return first || undefined;
-}
-
-function originOf(scheme: string, host: string): string | undefined {
-  if (scheme !== "http" && scheme !== "https") return undefined;
-  if (!/^[^\s/?#@\\]+$/.test(host)) return undefined;
-  const text = `${scheme}://${host}`;
-  return URL.canParse(text) ? new URL(text).origin : undefined;
 }
 
 /** Adds headers to an answer (`Vary` is appended to); copies an answer whose headers are fixed. */

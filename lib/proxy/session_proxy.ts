@@ -6,17 +6,16 @@
  * WebSocket there goes to the application's WebSocket path (wslink servers serve theirs at
  * `/ws`, as the classic ParaViewWeb Apache rule assumes), plain HTTP to `/`.
  *
- * Memory stays bounded when one side reads slower than the other sends: the WebSocket API
- * cannot pause a sender, so a peer that falls more than `maxBufferedBytes` behind is
- * disconnected (close code 1013, "try again later") and so is its partner.
- *
  * @module
  */
 
 import { getLogger } from "@logtape/logtape";
 import { jsonResponse } from "../errors/mod.ts";
-import { dropHopByHop, TrustedProxies } from "../client/mod.ts";
+import { TrustedProxies } from "../client/mod.ts";
 import type { ProxyLookup, ProxyTarget, Traffic } from "../sessions/mod.ts";
+import { dropHopByHop, forwardedHeaders, forwarding } from "./forwarded_headers.ts";
+import { parseProxyPath, type ProxyPath } from "./proxy_path.ts";
+import { pipeWebSockets, safeClose } from "./web_socket_pipe.ts";
 
 /** Proxy tuning. */
 export interface ProxyOptions {
@@ -33,58 +32,6 @@ export interface ProxyOptions {
   trustedProxies?: TrustedProxies;
 }
 
-/** A parsed proxy request path. */
-export interface ProxyPath {
-  /** Session id. */
-  id: string;
-  /** Path on the session's server, starting with `/`; undefined for the bare session URL. */
-  path?: string;
-  /** Query string to forward, with `?`, or empty. */
-  search: string;
-}
-
-/**
- * Reads the session id and upstream path out of a proxy URL. In the query form the parameter
- * names are matched in any case (trame's client lower-cases the whole session URL, so
- * `sessionId` arrives as `sessionid`); `sessionId` wins over `id`.
- *
- * @param url the request URL
- * @returns the parts, or undefined when the URL is not a proxy URL
- * @example
- * ```ts
- * import { parseProxyPath } from "./session_proxy.ts";
- * parseProxyPath(new URL("http://h/proxy?path=ws&sessionid=abc"));
- * // → { id: "abc", path: "/ws", search: "" }
- * ```
- */
-export function parseProxyPath(url: URL): ProxyPath | undefined {
-  if (url.pathname === "/proxy" || url.pathname === "/proxy/") return parseProxyQuery(url);
-  const m = url.pathname.match(/^\/proxy\/([^/]+)(\/.*)?$/);
-  if (!m) return undefined;
-  let id: string;
-  try {
-    id = decodeURIComponent(m[1]);
-  } catch {
-    return undefined; // malformed %-escapes: no session has such an id
-  }
-  return m[2] === undefined ? { id, search: url.search } : { id, path: m[2], search: url.search };
-}
-
-function parseProxyQuery(url: URL): ProxyPath | undefined {
-  const named = (name: string) => (key: string) => key.toLowerCase() === name;
-  const keys = [...new Set(url.searchParams.keys())];
-  const idKey = keys.find(named("sessionid")) ?? keys.find(named("id"));
-  const id = idKey === undefined ? undefined : url.searchParams.get(idKey);
-  if (!id) return undefined;
-  const pathKey = keys.find(named("path"));
-  const path = pathKey === undefined ? "" : url.searchParams.get(pathKey)!;
-  const rest = new URLSearchParams(url.searchParams);
-  rest.delete(idKey!);
-  if (pathKey !== undefined) rest.delete(pathKey);
-  const search = rest.size ? `?${rest}` : "";
-  return path === "" ? { id, search } : { id, path: `/${path.replace(/^\/+/, "")}`, search };
-}
-
 const logger = () => getLogger(["pvw-launcher", "proxy"]);
 
 /** An HTTP token (RFC 9110), which a WebSocket subprotocol must be. */
@@ -96,35 +43,6 @@ function dialHost(host: string): string {
     return "127.0.0.1";
   }
   return host.includes(":") ? `[${host}]` : host;
-}
-
-function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) n += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : c < 0x800 ? 1 : 0;
-  }
-  return n;
-}
-
-function frameSize(data: string | ArrayBuffer): number {
-  return typeof data === "string" ? utf8Length(data) : data.byteLength;
-}
-
-/** Close codes a WebSocket client may send; others become 1000 with their reason. */
-function clientCloseCode(code: number): number | undefined {
-  if (code === 1005 || code === 1006) return undefined;
-  return code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000;
-}
-
-function safeClose(ws: WebSocket, code?: number, reason?: string): void {
-  if (ws.readyState === WebSocket.CLOSING || ws.readyState === WebSocket.CLOSED) return;
-  try {
-    if (code === undefined) ws.close();
-    else ws.close(code, reason);
-  } catch {
-    ws.close();
-  }
 }
 
 /**
@@ -157,7 +75,7 @@ export class SessionProxy {
     this.#maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#reservedCookies = new Set(options.reservedCookies ?? []);
-    this.#trusted = options.trustedProxies ?? new TrustedProxies(["127.0.0.0/8", "::1"]);
+    this.#trusted = options.trustedProxies ?? new TrustedProxies();
   }
 
   /**
@@ -213,7 +131,7 @@ export class SessionProxy {
     target: ProxyTarget,
     remote?: Deno.NetAddr,
   ): Promise<Response> {
-    const headers = this.#trusted.forwardedHeaders(req, remote?.hostname);
+    const headers = forwardedHeaders(this.#trusted, req, remote?.hostname);
     const path = p.path ?? "/";
     const upstreamUrl = `http://${dialHost(target.host)}:${target.port}${path}${p.search}`;
     let res: Response;
@@ -261,7 +179,7 @@ export class SessionProxy {
     const upstream = await this.#connect(
       url,
       protocols,
-      this.#trusted.forwarding(req, remote?.hostname),
+      forwarding(this.#trusted, req, remote?.hostname),
     );
     if (!upstream) {
       await req.body?.cancel();
@@ -311,83 +229,21 @@ export class SessionProxy {
   }
 
   #pipe(id: string, client: WebSocket, upstream: WebSocket, traffic: Traffic): void {
-    client.binaryType = "arraybuffer";
-    const set = this.#open.get(id) ?? new Set();
-    this.#open.set(id, set);
-    let opened = false;
-    const overflow = "proxy buffer limit exceeded";
-    const forget = () => {
-      if (!set.delete(closeBoth)) return;
-      if (set.size === 0) this.#open.delete(id);
-      if (opened) traffic.closed();
-    };
-    function closeBoth(): void {
-      safeClose(client, 1001, "session ended");
-      safeClose(upstream, 1000, "session ended");
-    }
-    set.add(closeBoth);
-    // A client that hung up during the upgrade never opens (nor closes): let its partner go.
-    const opening = setTimeout(() => {
-      safeClose(upstream, 1000, "the client never connected");
-      forget();
-    }, this.#connectTimeoutMs);
-    // What the app says before the browser's side is open (apps that speak first) waits for it.
-    let early: (string | ArrayBuffer)[] | undefined = [];
-    let earlyBytes = 0;
-    const toClient = (data: string | ArrayBuffer) => {
-      client.send(data);
-      const size = frameSize(data);
-      traffic.fromSession(size);
-      this.#bytesFromSessions += size;
-      if (client.bufferedAmount > this.#maxBuffered) {
-        safeClose(client, 1013, overflow);
-        safeClose(upstream, 1000, overflow);
-      }
-    };
-    client.onopen = () => {
-      clearTimeout(opening);
-      opened = true;
-      traffic.opened();
-      const queued = early ?? [];
-      early = undefined;
-      for (const data of queued) if (client.readyState === WebSocket.OPEN) toClient(data);
-    };
-    client.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
-      if (upstream.readyState !== WebSocket.OPEN) return;
-      upstream.send(e.data);
-      const size = frameSize(e.data);
-      traffic.toSession(size);
-      this.#bytesToSessions += size;
-      if (upstream.bufferedAmount > this.#maxBuffered) {
-        safeClose(upstream, 1000, overflow);
-        safeClose(client, 1013, overflow);
-      }
-    };
-    upstream.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
-      if (early && client.readyState === WebSocket.CONNECTING) {
-        early.push(e.data);
-        earlyBytes += frameSize(e.data);
-        if (earlyBytes > this.#maxBuffered) safeClose(upstream, 1000, overflow);
-        return;
-      }
-      if (client.readyState === WebSocket.OPEN) toClient(e.data);
-    };
-    client.onclose = (e) => {
-      clearTimeout(opening);
-      safeClose(upstream, clientCloseCode(e.code), e.reason);
-      forget();
-    };
-    upstream.onclose = (e) => {
-      if (e.code === 1005) safeClose(client);
-      else if (e.code === 1006) safeClose(client, 1011, "the session closed the connection");
-      else safeClose(client, e.code, e.reason);
-      forget();
-    };
-    client.onerror = () => {
-      clearTimeout(opening);
-      safeClose(upstream);
-      if (!opened) forget(); // a failed upgrade: no close event follows
-    };
-    upstream.onerror = () => safeClose(client, 1011, "session connection failed");
+    const open = this.#open.get(id) ?? new Set();
+    this.#open.set(id, open);
+    const close = pipeWebSockets(client, upstream, {
+      traffic,
+      maxBufferedBytes: this.#maxBuffered,
+      openTimeoutMs: this.#connectTimeoutMs,
+      onFrame: (toSession, bytes) => {
+        if (toSession) this.#bytesToSessions += bytes;
+        else this.#bytesFromSessions += bytes;
+      },
+      onEnd: () => {
+        open.delete(close);
+        if (open.size === 0) this.#open.delete(id);
+      },
+    });
+    open.add(close);
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseProxyPath, type ProxyPath } from "../../lib/proxy/session_proxy.ts";
+import { parseProxyPath, type ProxyPath } from "../../lib/proxy/proxy_path.ts";
 
 const parse = (pathAndQuery: string) =>
   parseProxyPath(new URL(`http://127.0.0.1:8080${pathAndQuery}`));

@@ -1,0 +1,112 @@
+/**
+ * What the launcher's proxy tells a session's app about the request: the usual forwarded
+ * headers. Those the request carries are believed only from a trusted proxy
+ * ({@linkcode TrustedProxies}); from anyone else they are the client's own word, and are
+ * replaced. The proxy appends the peer it saw to `X-Forwarded-For` and `Forwarded`. Behind a
+ * trusted TLS terminator the app keeps seeing the scheme and host the browser used. Hop-by-hop
+ * headers, and every header that `Connection` names, are not passed on.
+ *
+ * @module
+ */
+
+import { isIP } from "node:net";
+import type { TrustedProxies } from "../client/mod.ts";
+
+/** Headers that concern one connection only (RFC 9110, 7.6.1), never passed on. */
+const HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+];
+
+/**
+ * Removes the hop-by-hop headers, and those the `Connection` header names.
+ *
+ * @param headers the headers, changed in place
+ */
+export function dropHopByHop(headers: Headers): void {
+  for (const name of (headers.get("connection") ?? "").split(",")) {
+    const token = name.trim().toLowerCase();
+    if (/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(token)) headers.delete(token);
+  }
+  for (const name of HOP_BY_HOP) headers.delete(name);
+}
+
+const FORWARDING = [
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "forwarded",
+  "x-real-ip",
+];
+
+/**
+ * The headers the launcher's proxy sends a session's app: the request's, without hop-by-hop
+ * headers, with forwarded headers believed only from a trusted peer, and the peer added.
+ *
+ * @param trusted the proxies whose forwarded headers are believed
+ * @param req the request as the launcher received it
+ * @param peer the address of whoever connected, if known
+ * @returns the headers to send upstream
+ */
+export function forwardedHeaders(
+  trusted: TrustedProxies,
+  req: Request,
+  peer: string | undefined,
+): Headers {
+  const headers = new Headers(req.headers);
+  dropHopByHop(headers);
+  for (const name of ["host", ...FORWARDING]) headers.delete(name);
+  for (const [name, value] of forwarding(trusted, req, peer)) headers.set(name, value);
+  return headers;
+}
+
+/**
+ * The forwarded headers alone, as {@linkcode forwardedHeaders} sets them: for a proxied
+ * WebSocket's handshake, which carries no other header of the client's.
+ *
+ * @param trusted the proxies whose forwarded headers are believed
+ * @param req the request as the launcher received it
+ * @param peer the address of whoever connected, if known
+ * @returns `X-Forwarded-For`, `-Host`, `-Proto`, `X-Real-IP` and `Forwarded`
+ */
+export function forwarding(
+  trusted: TrustedProxies,
+  req: Request,
+  peer: string | undefined,
+): Headers {
+  const url = new URL(req.url);
+  const host = req.headers.get("host") ?? url.host;
+  const proto = url.protocol.slice(0, -1);
+  const given = (name: string) => trusted.trusts(peer) ? req.headers.get(name) : null;
+  const forAddr = peer ?? "unknown";
+  const chain = given("x-forwarded-for");
+  const headers = new Headers({
+    "x-forwarded-for": chain ? `${chain}, ${forAddr}` : forAddr,
+    "x-forwarded-host": given("x-forwarded-host") ?? host,
+    "x-forwarded-proto": given("x-forwarded-proto") ?? proto,
+  });
+  headers.set("x-real-ip", given("x-real-ip") ?? trusted.client(headers, forAddr));
+  const element = `for=${forwardedNode(forAddr)};host=${quoted(host)};proto=${proto}`;
+  const forwarded = given("forwarded");
+  headers.set("forwarded", forwarded ? `${forwarded}, ${element}` : element);
+  return headers;
+}
+
+/** A `Forwarded` node: IPv6 in brackets and quotes (RFC 7239, 6). */
+function forwardedNode(address: string): string {
+  return isIP(address) === 6 ? `"[${address}]"` : isIP(address) === 4 ? address : "unknown";
+}
+
+/** A `Forwarded` value, quoted when it is not a token. */
+function quoted(value: string): string {
+  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(value)
+    ? value
+    : `"${value.replace(/[\\"]/g, "\\$&")}"`;
+}
