@@ -7,16 +7,18 @@
 
 import type { LauncherConfig } from "../lib/config/mod.ts";
 import { LaunchError } from "../lib/errors/mod.ts";
+import type { LaunchOutcome } from "../lib/http/mod.ts";
+import type { Metrics, MetricsSnapshot } from "../lib/ops/mod.ts";
 import type {
   ChunkHandler,
   ExitStatus,
   Follow,
   LogFollower,
   ProcessHandle,
+  SessionMap,
   Spawner,
   SpawnRequest,
 } from "../lib/os/mod.ts";
-import type { SessionMap } from "../lib/sessions/mod.ts";
 
 /** What a fake command does once spawned: print, exit, or nothing (it runs until signalled). */
 export type FakeProgram = (process: FakeProcess) => void;
@@ -180,4 +182,13 @@ export function testConfig(overrides: Partial<LauncherConfig> = {}): LauncherCon
     maxLogBytes: 16 * 1024 * 1024,
     ...overrides,
   };
+}
+
+/** Metrics that count nothing, for handlers whose metrics a test does not read. */
+export class NullMetrics implements Metrics {
+  launched(_application: string, _outcome: LaunchOutcome, _readySeconds?: number): void {}
+  ended(_application: string, _reason: string): void {}
+  render(_snapshot: MetricsSnapshot): string {
+    return "";
+  }
 }

@@ -143,3 +143,25 @@ export function folderCycle(graph: Map<string, Set<string>>): string[] | undefin
   }
   return undefined;
 }
+
+/** A use of Deno's runtime: `Deno.readFile(...)`, `Deno.errors`; `Deno.NetAddr`, a type, is not. */
+const DENO_RUNTIME = /\bDeno\.([a-z]\w*)/g;
+
+/**
+ * The uses of Deno's runtime in `lib/` outside `lib/os/`, where every effect on the
+ * operating system belongs; comments do not count.
+ *
+ * @param sources every source file of the repository
+ * @returns each use, as `file: Deno.member`
+ */
+export function denoOutsideOs(sources: Sources): string[] {
+  const found: string[] = [];
+  for (const [file, text] of sources) {
+    if (!file.startsWith("lib/") || file.startsWith("lib/os/")) continue;
+    for (const line of text.split("\n")) {
+      if (/^\s*(\*|\/\*|\/\/)/.test(line)) continue;
+      for (const m of line.matchAll(DENO_RUNTIME)) found.push(`${file}: Deno.${m[1]}`);
+    }
+  }
+  return found;
+}

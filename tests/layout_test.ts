@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
-import { folderCycle, folderGraph, importsOf, type Sources, violations } from "./layout.ts";
+import {
+  denoOutsideOs,
+  folderCycle,
+  folderGraph,
+  importsOf,
+  type Sources,
+  violations,
+} from "./layout.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
 // Its examples of broken imports are broken on purpose.
@@ -134,4 +141,22 @@ Deno.test("lib's folders import one another in layers, never in a cycle", () => 
   const graph = folderGraph(repository());
   assert.ok(graph.size >= 8, `expected lib's folders, found ${[...graph.keys()]}`);
   assert.equal(folderCycle(graph), undefined);
+});
+
+Deno.test("denoOutsideOs() finds calls into Deno's runtime outside lib/os/, not types or comments", () => {
+  const sources = new Map([
+    ["lib/os/files.ts", "const text = await Deno.readTextFile(path);"],
+    ["lib/a/x.ts", "const env = Deno.env.toObject();\nconst addr: Deno.NetAddr = at;"],
+    ["lib/a/y.ts", "// Deno.exit(1) would end the launcher\n * Deno.serve in main.ts"],
+    ["lib/a/z.ts", "if (err instanceof Deno.errors.NotFound) return;"],
+    ["main.ts", "Deno.serve(handler);"],
+  ]);
+  assert.deepEqual(denoOutsideOs(sources), ["lib/a/x.ts: Deno.env", "lib/a/z.ts: Deno.errors"]);
+});
+
+Deno.test("every effect of lib on the operating system is in lib/os/", () => {
+  assert.deepEqual(denoOutsideOs(repository()), [
+    // Upgrading the request being served is the HTTP server's own API, as Deno.serve is.
+    "lib/proxy/session_proxy.ts: Deno.upgradeWebSocket",
+  ]);
 });

@@ -19,6 +19,7 @@
  */
 
 import { resolve } from "node:path";
+import { readText } from "../os/mod.ts";
 import { ConfigError, type ConfigProblem } from "./problems.ts";
 import type { LauncherConfig } from "./types.ts";
 import { parseSource } from "./source.ts";
@@ -120,19 +121,10 @@ export async function loadConfig(
 }
 
 async function readConfigText(file: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(file);
-  } catch (err) {
-    const reason = err instanceof Deno.errors.NotFound
-      ? "the file does not exist"
-      : err instanceof Deno.errors.IsADirectory
-      ? "it is a folder, not a file"
-      : err instanceof Error
-      ? err.message
-      : String(err);
-    const message = `cannot read the config file: ${reason}`;
-    throw new ConfigError([{ file, line: 1, column: 1, severity: "error", path: "", message }]);
-  }
+  const read = await readText(file);
+  if ("text" in read) return read.text;
+  const message = `cannot read the config file: ${read.problem}`;
+  throw new ConfigError([{ file, line: 1, column: 1, severity: "error", path: "", message }]);
 }
 
 function readConfig(

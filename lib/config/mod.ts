@@ -7,6 +7,7 @@
  * @module
  */
 
+export { describeConfig } from "./describe.ts";
 export { loadConfig, parseConfig } from "./load.ts";
 export { defaultLogFolder, defaultStateFolder } from "./state_folder.ts";
 export {

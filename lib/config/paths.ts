@@ -3,18 +3,30 @@
  * is reported at its key instead of failing the first session: the log folder is created if
  * needed (mode 0700) and must be writable, the folders of the map file and of the state file
  * must exist and be writable, and the static content folder must exist. The folders of the
- * logs, the map file and the state file must also be safe from other local users
- * ({@linkcode folderProblem}); once they are, the config names them by their real paths.
+ * logs, the map file and the state file must also be safe from other local users; once they
+ * are, the config names them by their real paths. The checks themselves are in `os/`; this
+ * module says which path each applies to, and at which key a problem is reported.
  *
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { findNodeAtLocation, parseTree } from "jsonc-parser";
 import type { ConfigProblem } from "./problems.ts";
 import type { LauncherConfig } from "./types.ts";
 import { LineIndex, withoutBom } from "./source.ts";
-import { folderProblem } from "../os/mod.ts";
+import {
+  checkFileFolder,
+  checkFolder,
+  creatableProblem,
+  currentUid,
+  ensureWritableFolder,
+  inRealFolder,
+  missingFolder,
+  probeWrite,
+  realFolder,
+  safetyProblem,
+} from "../os/mod.ts";
 
 /** The config settings that name a path on this machine. */
 export type PathSetting = "logDir" | "mapFile" | "stateFile" | "content";
@@ -34,7 +46,7 @@ const PATH_KEYS: Record<LauncherConfig["format"], Record<PathSetting, string[]>>
 export interface CheckPathsOptions {
   /** The file name that problems name. @default the config's absolute `file` */
   file?: string;
-  /** The user the launcher runs as, whose folders (and root's) are trusted. @default Deno.uid() */
+  /** The user the launcher runs as, whose folders (and root's) are trusted. @default its own */
   uid?: number;
   /**
    * Whether a missing log folder is made now. `false` (for `--check`, which changes nothing)
@@ -63,7 +75,7 @@ export async function checkPaths(
   options: CheckPathsOptions = {},
 ): Promise<ConfigProblem[]> {
   const locate = keyLocator(text, options.file ?? config.file, config.format);
-  const uid = options.uid ?? Deno.uid() ?? 0;
+  const uid = options.uid ?? currentUid();
   const problems: ConfigProblem[] = [];
   const create = options.create ?? true;
   const toCreate = create ? undefined : await missingFolder(config.logDir);
@@ -97,46 +109,14 @@ export async function checkPaths(
   return problems;
 }
 
-/** The highest missing folder of `folder`'s path (the first --check would make), if any. */
-async function missingFolder(folder: string): Promise<string | undefined> {
-  let missing: string | undefined;
-  for (let at = folder; !(await statOrUndefined(at)); at = dirname(at)) {
-    missing = at;
-    if (dirname(at) === at) break;
-  }
-  return missing;
-}
-
-/** Whether a missing folder could be made: its parent is writable and safe. */
-async function creatableProblem(missing: string, uid: number): Promise<string | undefined> {
-  const parent = dirname(missing);
-  const problem = await checkFolder(parent) ?? await probeWrite(parent) ??
-    await safetyProblem(parent, uid, false);
-  return problem && `it does not exist, and its folder "${parent}" ${problem}`;
-}
-
 function isWithin(path: string, folder: string): boolean {
   return path.startsWith(folder.endsWith("/") ? folder : `${folder}/`);
 }
 
 async function useRealPaths(config: LauncherConfig): Promise<void> {
-  const inRealFolder = async (file: string) =>
-    join(await Deno.realPath(dirname(file)), basename(file));
-  config.logDir = await Deno.realPath(config.logDir);
+  config.logDir = await realFolder(config.logDir);
   if (config.mapFile) config.mapFile = await inRealFolder(config.mapFile);
   config.stateFile = await inRealFolder(config.stateFile);
-}
-
-async function safetyProblem(
-  folder: string,
-  uid: number,
-  isPrivate: boolean,
-): Promise<string | undefined> {
-  try {
-    return await folderProblem(folder, { uid, private: isPrivate });
-  } catch (err) {
-    return `is unusable (${fsReason(err)})`;
-  }
 }
 
 type Locate = (setting: PathSetting, message: string) => ConfigProblem;
@@ -154,65 +134,4 @@ function keyLocator(text: string, file: string, format: LauncherConfig["format"]
     const note = keyNode ? "" : ` (the default; set "${path}" to choose another)`;
     return { file, ...at, severity: "error", path, message: message + note };
   };
-}
-
-async function ensureWritableFolder(folder: string): Promise<string | undefined> {
-  try {
-    // Private from the start: the names of the logs are session ids.
-    await Deno.mkdir(folder, { recursive: true, mode: 0o700 });
-  } catch (err) {
-    return `cannot create it (${fsReason(err)})`;
-  }
-  return await probeWrite(folder);
-}
-
-/**
- * Checks that a file the launcher rewrites can be created or replaced in its folder, and that
- * no other user can replace it (its folder may be readable: Apache reads the map file).
- */
-async function checkFileFolder(file: string, uid: number): Promise<string | undefined> {
-  const folder = dirname(file);
-  const missing = await checkFolder(folder);
-  if (missing) return `its folder "${folder}" ${missing}`;
-  if ((await statOrUndefined(file))?.isDirectory) return "it is a folder";
-  const problem = await probeWrite(folder) ?? await safetyProblem(folder, uid, false);
-  return problem && `its folder "${folder}": ${problem}`;
-}
-
-async function checkFolder(folder: string): Promise<string | undefined> {
-  try {
-    const info = await Deno.stat(folder);
-    return info.isDirectory ? undefined : "is not a folder";
-  } catch (err) {
-    return err instanceof Deno.errors.NotFound
-      ? "does not exist"
-      : `is unusable (${fsReason(err)})`;
-  }
-}
-
-async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.stat(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Writing a file is the only reliable test: permissions, ACLs, read-only mounts, quotas. */
-async function probeWrite(folder: string): Promise<string | undefined> {
-  try {
-    const probe = await Deno.makeTempFile({ dir: folder, prefix: ".pvw-launcher-probe-" });
-    await Deno.remove(probe);
-  } catch (err) {
-    return `cannot write in it (${fsReason(err)})`;
-  }
-  return undefined;
-}
-
-function fsReason(err: unknown): string {
-  if (err instanceof Deno.errors.NotADirectory) return "a part of the path is a file";
-  if (err instanceof Deno.errors.AlreadyExists) return "a file of that name exists";
-  if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (err instanceof Deno.errors.NotFound) return "no such file or folder";
-  return err instanceof Error ? err.message : String(err);
 }

@@ -27,8 +27,6 @@ export interface ServerKeeperOptions {
   hostname: string;
   /** Port to listen on; 0 picks one at the first start, which later starts reuse. */
   port: number;
-  /** Answers requests. */
-  handler: Deno.ServeHandler<Deno.NetAddr>;
   /** First wait before listening again, in ms. @default 50 */
   firstBackoffMs?: number;
   /** Longest wait between attempts, in ms. @default 2000 */
@@ -55,11 +53,13 @@ export class ServerKeeper {
   #status: ListenerStatus = { accepting: false };
   #closing = false;
   #retry: ReturnType<typeof setTimeout> | undefined;
+  #handler: Deno.ServeHandler<Deno.NetAddr> | undefined;
 
   /**
-   * Makes the keeper; {@linkcode ServerKeeper.start} listens.
+   * Makes the keeper, which reports its status at once (not accepting);
+   * {@linkcode ServerKeeper.start} listens.
    *
-   * @param options what to serve, where
+   * @param options how to serve, where
    */
   constructor(options: ServerKeeperOptions) {
     this.#options = options;
@@ -68,10 +68,12 @@ export class ServerKeeper {
   /**
    * Listens for the first time.
    *
+   * @param handler answers requests, on this listener and on those it starts again
    * @returns the address it listens on
    * @throws what `serve` throws (the address is taken, ...)
    */
-  start(): Deno.NetAddr {
+  start(handler: Deno.ServeHandler<Deno.NetAddr>): Deno.NetAddr {
+    this.#handler = handler;
     const server = this.#serve(this.#options.port);
     this.#addr = server.addr;
     return server.addr;
@@ -96,8 +98,8 @@ export class ServerKeeper {
   }
 
   #serve(port: number): Deno.HttpServer<Deno.NetAddr> {
-    const { hostname, handler } = this.#options;
-    const server = this.#options.serve({ hostname, port, onListen: () => {} }, handler);
+    const { hostname, serve } = this.#options;
+    const server = serve({ hostname, port, onListen: () => {} }, this.#handler!);
     this.#servers.push(server);
     this.#status = { accepting: true };
     server.finished.then(() => this.#ended(server), (err) => this.#ended(server, err));

@@ -7,6 +7,7 @@
  */
 
 import { extname, join, normalize, sep } from "node:path";
+import { type ContentOpener, hasDotSegment, openContentFile } from "../os/mod.ts";
 import { NotFoundError } from "./errors.ts";
 
 const TYPES: Record<string, string> = {
@@ -33,6 +34,8 @@ const TYPES: Record<string, string> = {
  * @param root absolute directory of the files
  * @param pathname the request path as in a URL, still percent-encoded
  * @param head answer without a body
+ * @param search the request's query string, kept on the redirect
+ * @param open opens a regular file inside `root`
  * @returns the file, or a redirect
  * @throws {NotFoundError} when there is no such regular file under `root`, or it is a dotfile
  */
@@ -41,6 +44,7 @@ export async function serveFile(
   pathname: string,
   head = false,
   search = "",
+  open: ContentOpener = openContentFile,
 ): Promise<Response> {
   if (pathname === "/") {
     return new Response(null, { status: 302, headers: { location: `/index.html${search}` } });
@@ -57,53 +61,15 @@ export async function serveFile(
     throw new NotFoundError(pathname);
   }
   if (hasDotSegment(relative)) throw new NotFoundError(pathname);
-  const found = await regularFileWithin(root, path);
-  if (!found) throw new NotFoundError(pathname);
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(found.path, { read: true });
-  } catch {
-    throw new NotFoundError(pathname);
-  }
-  const info = await file.stat();
-  // Replaced between the checks and the open: not the file that was checked.
-  if (!info.isFile || info.ino !== found.info.ino || info.dev !== found.info.dev) {
-    file.close();
-    throw new NotFoundError(pathname);
-  }
+  const file = await open(root, path);
+  if (!file) throw new NotFoundError(pathname);
   const headers = {
     "content-type": TYPES[extname(path).toLowerCase()] ?? "application/octet-stream",
-    "content-length": String(info.size),
+    "content-length": String(file.size),
   };
   if (head) {
     file.close();
     return new Response(null, { headers });
   }
   return new Response(file.readable, { headers });
-}
-
-/** Whether a relative path has a part that starts with a dot (`.env`, `.git/config`). */
-function hasDotSegment(relative: string): boolean {
-  return relative.split(/[/\\]/).some((part) => part.startsWith("."));
-}
-
-/**
- * The real path of a regular file under `root`, or undefined. Symlinks are followed, and the
- * file they lead to must itself be inside the folder and no dotfile. A FIFO or a device is
- * refused before it is opened: opening a FIFO would wait for a writer, for ever.
- */
-async function regularFileWithin(
-  root: string,
-  path: string,
-): Promise<{ path: string; info: Deno.FileInfo } | undefined> {
-  try {
-    const [realRoot, real] = await Promise.all([Deno.realPath(root), Deno.realPath(path)]);
-    if (!real.startsWith(realRoot + sep) || hasDotSegment(real.slice(realRoot.length + 1))) {
-      return undefined;
-    }
-    const info = await Deno.stat(real);
-    return info.isFile ? { path: real, info } : undefined;
-  } catch {
-    return undefined; // missing, or a link to nowhere
-  }
 }

@@ -26,6 +26,7 @@
  */
 
 import type { LaunchObserver, LaunchOutcome } from "../http/mod.ts";
+import { residentMemory } from "../os/mod.ts";
 import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
 
 /** The live state that the metrics read at scrape time. */
@@ -83,7 +84,7 @@ export interface Metrics extends LaunchObserver {
 export interface LauncherMetricsOptions {
   /** Milliseconds since the epoch; read once, at construction, as the start time. @default Date.now */
   clock?: () => number;
-  /** The process's resident set size in bytes. @default () => Deno.memoryUsage().rss */
+  /** The process's resident set size in bytes. @default the process's own */
   residentMemory?: () => number;
 }
 
@@ -178,7 +179,7 @@ export class LauncherMetrics implements Metrics {
    */
   constructor(options: LauncherMetricsOptions = {}) {
     const clock = options.clock ?? Date.now;
-    this.#residentMemory = options.residentMemory ?? (() => Deno.memoryUsage().rss);
+    this.#residentMemory = options.residentMemory ?? residentMemory;
     this.#startTime.set({}, clock() / 1000);
     this.#up.set({}, 1);
   }
@@ -242,35 +243,5 @@ export class LauncherMetrics implements Metrics {
     }
     this.#rss.set({}, this.#residentMemory());
     return this.#registry.render();
-  }
-}
-
-/** Metrics that count nothing: for tests and for embedding the launcher without `/metrics`. */
-export class NullMetrics implements Metrics {
-  /**
-   * Ignores a launch.
-   *
-   * @param _application ignored
-   * @param _outcome ignored
-   * @param _readySeconds ignored
-   */
-  launched(_application: string, _outcome: LaunchOutcome, _readySeconds?: number): void {}
-
-  /**
-   * Ignores a session's end.
-   *
-   * @param _application ignored
-   * @param _reason ignored
-   */
-  ended(_application: string, _reason: string): void {}
-
-  /**
-   * Writes nothing.
-   *
-   * @param _snapshot ignored
-   * @returns an empty exposition
-   */
-  render(_snapshot: MetricsSnapshot): string {
-    return "";
   }
 }

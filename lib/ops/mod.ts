@@ -5,6 +5,6 @@
  * @module
  */
 
-export { LauncherMetrics, NullMetrics } from "./metrics.ts";
+export { LauncherMetrics, type Metrics, type MetricsSnapshot } from "./metrics.ts";
 export { redact } from "./redact.ts";
 export { opsRoutes } from "./routes.ts";

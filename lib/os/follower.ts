@@ -52,8 +52,6 @@ export interface DirectoryFollowerOptions {
   watch?: (dir: string) => FolderWatch;
   /** How often followed files are read even without an event, in ms. @default 500 */
   pollMs?: number;
-  /** Told the name of every file of the folder that was written to (the log cap). */
-  onChange?: (name: string) => void;
 }
 
 const READ_SIZE = 16 * 1024;
@@ -155,12 +153,11 @@ export class DirectoryFollower implements LogFollower {
   #loop: Promise<void>;
   #pollMs: number;
   #poll: ReturnType<typeof setInterval> | undefined;
-  #onChange: (name: string) => void;
+  readonly #changeListeners = new Set<(name: string) => void>();
 
   private constructor(dir: string, options: DirectoryFollowerOptions) {
     this.#dir = resolve(dir);
     this.#pollMs = options.pollMs ?? 500;
-    this.#onChange = options.onChange ?? (() => {});
     const watch = options.watch ?? ((d: string) => Deno.watchFs(d, { recursive: false }));
     this.#watcher = watch(this.#dir);
     this.#loop = this.#dispatch();
@@ -170,7 +167,7 @@ export class DirectoryFollower implements LogFollower {
    * Starts watching a directory.
    *
    * @param dir the directory whose files will be followed; must exist
-   * @param options how to watch it, how often to read without an event, who else to tell
+   * @param options how to watch it, and how often to read without an event
    * @returns the follower
    */
   static open(dir: string, options: DirectoryFollowerOptions = {}): DirectoryFollower {
@@ -186,7 +183,7 @@ export class DirectoryFollower implements LogFollower {
         for (const path of event.paths) {
           const name = basename(path);
           for (const f of this.#follows.get(name) ?? []) f.drain().catch(() => {});
-          this.#onChange(name);
+          for (const listener of this.#changeListeners) listener(name);
         }
       }
     } catch {
@@ -196,6 +193,16 @@ export class DirectoryFollower implements LogFollower {
 
   #drainAll(): void {
     for (const set of this.#follows.values()) for (const f of set) f.drain().catch(() => {});
+  }
+
+  /**
+   * Tells a listener of every file of the folder that is written to from now on, followed
+   * or not (the log cap).
+   *
+   * @param listener told the file's name in the folder
+   */
+  onChange(listener: (name: string) => void): void {
+    this.#changeListeners.add(listener);
   }
 
   follow(path: string, onChunk: ChunkHandler): Follow {

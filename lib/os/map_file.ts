@@ -42,6 +42,19 @@ export {
   type WriteHealth,
 } from "./atomic_file.ts";
 
+/**
+ * Where the sessions' `<id> <host>:<port>` lines are published: what the session table needs
+ * of the map file ({@linkcode MapFile} is the real one).
+ */
+export interface SessionMap {
+  /** Adds or replaces a line; settles once it is published. */
+  set(id: string, target: string): Promise<void>;
+  /** Removes a line; settles once that is published. */
+  delete(id: string): Promise<void>;
+  /** Settles once the lines are published as they are now, however long that takes. */
+  settled?(): Promise<void>;
+}
+
 /** Options of {@linkcode MapFile}. */
 export interface MapFileOptions {
   /**
@@ -84,7 +97,7 @@ function monotonicWriter(): FileWriter {
 }
 
 /** The map file of the ready sessions, rewritten atomically on every change. */
-export class MapFile {
+export class MapFile implements SessionMap {
   #entries = new Map<string, string>();
   #writer: CoalescedWriter;
 

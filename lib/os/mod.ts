@@ -24,12 +24,34 @@ export {
   writeFileDurably,
   type WriteHealth,
 } from "./atomic_file.ts";
+export {
+  type ContentFile,
+  type ContentOpener,
+  hasDotSegment,
+  openContentFile,
+} from "./content_file.ts";
 export { raiseDescriptorLimit } from "./descriptor_limit.ts";
-export { folderProblem } from "./folder_safety.ts";
+export {
+  checkFileFolder,
+  checkFolder,
+  creatableProblem,
+  currentUid,
+  ensureWritableFolder,
+  inRealFolder,
+  missingFolder,
+  probeWrite,
+  readText,
+  realFolder,
+  safetyProblem,
+} from "./folder_checks.ts";
 export { type ChunkHandler, DirectoryFollower, type Follow, type LogFollower } from "./follower.ts";
-export { stopGroup } from "./group_stop.ts";
+export { stopGroup, type StopTimes } from "./group_stop.ts";
+export { type KeptFiles, keptFiles } from "./kept_files.ts";
 export { Libc } from "./libc.ts";
-export { MapFile } from "./map_file.ts";
+export { listenProblem } from "./listen_problem.ts";
+export { residentMemory } from "./memory.ts";
+export { MapFile, type SessionMap } from "./map_file.ts";
+export { localPortProbe, type PortProbe } from "./port_probe.ts";
 export {
   createProcessSpawner,
   type ExitStatus,

@@ -31,6 +31,8 @@ export interface AdoptionDeps {
   config: LauncherConfig;
   /** The wall clock, ms since the epoch. */
   now: () => number;
+  /** A monotonic clock in ms. */
+  monotonic: () => number;
 }
 
 const logger = () => getLogger(["pvw-launcher", "sessions"]);
@@ -124,7 +126,7 @@ function adoptOne(s: SavedSession, proc: ProcessHandle, deps: AdoptionDeps): Ses
     identity: s.identity,
     logFile: s.logFile,
     startedAt: s.startedAt,
-    startedMono: performance.now(),
+    startedMono: deps.monotonic(),
     readyMs: s.state === "starting" ? undefined : s.readyMs,
     state: s.state === "starting" ? "starting" : "ready",
     answer: s.state === "starting" ? {} : s.answer,

@@ -5,12 +5,16 @@
  * keys as sent, or as a sanitize rule replaced them; `host`, `port`, the `sessionData`), and
  * `secret` only when the app's cmd uses it or `fields` names it: a wslink client sends the
  * answered secret, and an app started without `--authKey` expects wslink's default one. No
- * answer ever holds the command line, the properties or another session's data.
+ * answer ever holds the command line, the properties or another session's data. A GET adds
+ * what the proxy saw of the session and when it will be stopped.
  *
  * @module
  */
 
 import type { LauncherConfig } from "../config/mod.ts";
+import type { Deadlines } from "./lifetime.ts";
+import type { SessionInfo } from "./record.ts";
+import type { TrafficSnapshot } from "./traffic.ts";
 
 /** The parts of a session an answer is made of. */
 export interface SessionFacts {
@@ -75,4 +79,29 @@ function scalars(body: Record<string, unknown>): Record<string, unknown> {
     }
   }
   return out;
+}
+
+/** What a GET answers: the session's answer, its proxy counters and its deadlines. */
+export type SessionDescription = Record<string, unknown> & {
+  /** What the proxy saw of the session. */
+  proxy: TrafficSnapshot;
+  /** When it will be stopped, as ISO dates, or null. */
+  stops: { idleAt: string | null; lifetimeAt: string | null };
+};
+
+/**
+ * What a GET answers about a ready session: its answer, what the proxy saw of it, and when it
+ * will be stopped.
+ *
+ * @param session the session
+ * @param deadlines when it will be stopped for idleness or age
+ * @returns the answer plus `proxy` (connections, bytes each way, last activity) and `stops`
+ */
+export function describeSession(session: SessionInfo, deadlines: Deadlines): SessionDescription {
+  const iso = (t: number | null) => t === null ? null : new Date(t).toISOString();
+  return {
+    ...session.answer,
+    proxy: session.traffic.snapshot(),
+    stops: { idleAt: iso(deadlines.idleStopAt), lifetimeAt: iso(deadlines.lifetimeEndsAt) },
+  };
 }

@@ -1,6 +1,7 @@
 /**
  * Starting a session's process and waiting, event-driven, for its ready line, its exit or
- * its timeout, whichever comes first.
+ * its timeout, whichever comes first; then publishing the ready session in the map file and
+ * the state file.
  *
  * @module
  */
@@ -9,7 +10,13 @@ import { getLogger } from "@logtape/logtape";
 import type { AppConfig } from "../config/mod.ts";
 import { LaunchError } from "../errors/mod.ts";
 import { LineMatcher } from "./line_matcher.ts";
-import { type ExitStatus, type LogFollower, type Spawner, timer } from "../os/mod.ts";
+import {
+  type ExitStatus,
+  type LogFollower,
+  type SessionMap,
+  type Spawner,
+  timer,
+} from "../os/mod.ts";
 import { describeExit, type SessionRecord } from "./record.ts";
 
 /** What starting a process needs. */
@@ -113,4 +120,46 @@ function notReady(
     outcome.code,
     outcome.signal,
   );
+}
+
+/** Where a ready session is published before its client is answered. */
+export interface PublishTargets {
+  /** The map file, if the config names one. */
+  map?: SessionMap;
+  /** Saves the table (the state file), durably. */
+  persist: (durable: boolean) => Promise<void>;
+}
+
+/**
+ * Writes a session that printed its ready line into the map file and the state file: until
+ * then GET, DELETE and the proxy do not find it, and no client has its answer.
+ *
+ * @param rec the session, whose process printed its ready line
+ * @param targets the map file and the state file
+ * @throws {LaunchError} when either cannot be written, when the process exited meanwhile, or
+ *   when the launcher began ending the session
+ */
+export async function publish(rec: SessionRecord, targets: PublishTargets): Promise<void> {
+  rec.mapped = targets.map !== undefined;
+  const [mapped, saved] = await Promise.allSettled([
+    targets.map?.set(rec.id, `${rec.host}:${rec.port}`),
+    targets.persist(true),
+  ]);
+  if (mapped.status === "rejected") {
+    logger().error("cannot write the map file: {error}", { error: String(mapped.reason) });
+    throw new LaunchError("the launcher could not write its map file", "map_error");
+  }
+  if (saved.status === "rejected") {
+    logger().error("cannot write the state file: {error}", { error: String(saved.reason) });
+    throw new LaunchError("the launcher could not write its state file", "state_error");
+  }
+  if (rec.exitStatus) {
+    throw new LaunchError(
+      `application "${rec.application}" ${describeExit(rec.exitStatus)} right after it was ready`,
+      "exited",
+      rec.exitStatus.code,
+      rec.exitStatus.signal,
+    );
+  }
+  if (rec.ending) throw new LaunchError("the launcher is shutting down", "stopped");
 }

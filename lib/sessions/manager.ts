@@ -1,61 +1,41 @@
 /**
- * The session table: starts a process per session, waits for its ready line, keeps the
- * port pool, the capacity limit and the map file true, and stops whole process groups.
+ * The session manager: starts a process per session, waits for its ready line, keeps the
+ * port pool, the capacity limit and the map file true, takes over the sessions a previous
+ * launcher left, and stops whole process groups. The sessions themselves are kept in a
+ * {@linkcode SessionTable}; how one ends is {@linkcode endSession}.
  *
  * @module
  */
 
 import { getLogger } from "@logtape/logtape";
-import { join } from "node:path";
-import { DEFAULTS, type LauncherConfig } from "../config/mod.ts";
-import { LaunchError } from "../errors/mod.ts";
+import type { LauncherConfig } from "../config/mod.ts";
+import type { ExitStatus, LogFollower, SessionMap, Spawner } from "../os/mod.ts";
+import { adoptRecords } from "./adoption.ts";
+import { describeSession, type SessionDescription } from "./answer.ts";
+import { type EndingDeps, endSession } from "./ending.ts";
 import {
   NoCapacityError,
   ShuttingDownError,
   StopIncompleteError,
-  UnknownApplicationError,
   UnknownSessionError,
 } from "./errors.ts";
-import { type ExitStatus, type LogFollower, type Spawner, stopGroup } from "../os/mod.ts";
-import { randomId, randomToken } from "./ids.ts";
-import {
-  type AppTemplates,
-  checkVariables,
-  clientValues,
-  compileTemplates,
-  renderSession,
-  type SharedTemplates,
-  unprovidedVariables,
-} from "./launch_values.ts";
+import { randomToken } from "./ids.ts";
+import { publish, spawnUntilReady } from "./launch.ts";
+import { type CheckedRequest, LaunchTemplates } from "./launch_templates.ts";
 import { type Deadlines, deadlines, Reaper } from "./lifetime.ts";
 import type { PortPool, Slot } from "./port_pool.ts";
-import { spawnUntilReady } from "./launch.ts";
-import { adoptRecords } from "./adoption.ts";
 import {
   describeExit,
+  newRecord,
   type ProxyTarget,
-  REASONS,
   type SessionInfo,
   type SessionRecord,
-  type StopReason,
 } from "./record.ts";
-import { type SavedSession, toSaved } from "./state_file.ts";
-import { sessionAnswer } from "./answer.ts";
-import { Traffic, type TrafficSnapshot } from "./traffic.ts";
+import type { SavedSession } from "./state_file.ts";
+import type { StopReason } from "./stop_reasons.ts";
+import { SessionTable } from "./table.ts";
 
-export type { SessionInfo, SessionState, StopReason } from "./record.ts";
-
-/** Where the session's `<id> <host>:<port>` lines are published (the Apache map file). */
-export interface SessionMap {
-  /** Adds or replaces a line; settles once it is published. */
-  set(id: string, target: string): Promise<void>;
-  /** Removes a line; settles once that is published. */
-  delete(id: string): Promise<void>;
-  /** Settles once the lines are published as they are now, however long that takes. */
-  settled?(): Promise<void>;
-}
-
-/** What the session table is built from. */
+/** What the session manager is built from. */
 export interface SessionManagerOptions {
   /** The loaded config. */
   config: LauncherConfig;
@@ -65,14 +45,14 @@ export interface SessionManagerOptions {
   spawner: Spawner;
   /** Follows session logs for the ready line. */
   follower: LogFollower;
+  /** Where the sessions are kept. @default an empty table */
+  table?: SessionTable;
   /** The Apache map file, if the config names one. */
   map?: SessionMap;
   /** The environment every session starts from (the launcher's own). */
   baseEnv?: Record<string, string>;
   /** How long to wait for a process group to go after SIGKILL, in ms. @default 5000 */
   killWaitMs?: number;
-  /** Called once a session has ended and its port is free. */
-  onEnded?: (session: SessionInfo, reason: StopReason) => void;
   /**
    * Called after every change of the sessions, to save them (the state file): `durable`
    * when the write must reach the disk (a session becoming ready, before its answer), not
@@ -82,22 +62,19 @@ export interface SessionManagerOptions {
   persist?: (durable: boolean) => Promise<void>;
   /** The wall clock, ms since the epoch. @default Date.now */
   now?: () => number;
+  /** A monotonic clock in ms, for the time to ready. @default performance.now */
+  monotonic?: () => number;
   /** How often idle and lifetime limits are checked, in ms. @default 1000 */
   reapIntervalMs?: number;
 }
 
-/** What a GET answers: the session's answer, its proxy counters and its deadlines. */
-export type SessionDescription = Record<string, unknown> & {
-  /** What the proxy saw of the session. */
-  proxy: TrafficSnapshot;
-  /** When it will be stopped, as ISO dates, or null. */
-  stops: { idleAt: string | null; lifetimeAt: string | null };
-};
+/** Told of a session that ended, once its port is free. */
+export type EndedListener = (session: SessionInfo, reason: StopReason) => void;
 
 const logger = () => getLogger(["pvw-launcher", "sessions"]);
 
 /**
- * The table of live sessions.
+ * The live sessions, and everything that starts and stops them.
  *
  * @example
  * ```ts ignore
@@ -107,57 +84,64 @@ const logger = () => getLogger(["pvw-launcher", "sessions"]);
  * ```
  */
 export class SessionManager {
-  #config: LauncherConfig;
-  #pool: PortPool;
-  #spawner: Spawner;
-  #follower: LogFollower;
-  #map: SessionMap | undefined;
-  #baseEnv: Record<string, string>;
-  #killWaitMs: number;
-  #onEnded: (session: SessionInfo, reason: StopReason) => void;
-  #persist: (durable: boolean) => Promise<void>;
-  #now: () => number;
-  #reaper: Reaper;
-  #shared: SharedTemplates;
-  #apps: Map<string, AppTemplates>;
-  #records = new Map<string, SessionRecord>();
-  /** Lower-cased id → id, for the ids with capitals (adopted from older launchers). */
-  #folded = new Map<string, string>();
+  readonly #config: LauncherConfig;
+  readonly #pool: PortPool;
+  readonly #spawner: Spawner;
+  readonly #follower: LogFollower;
+  readonly #table: SessionTable;
+  readonly #map: SessionMap | undefined;
+  readonly #baseEnv: Record<string, string>;
+  readonly #persist: (durable: boolean) => Promise<void>;
+  readonly #now: () => number;
+  readonly #monotonic: () => number;
+  readonly #reaper: Reaper;
+  readonly #templates: LaunchTemplates;
+  readonly #ending: EndingDeps;
+  readonly #endedListeners = new Set<EndedListener>();
   #closing = false;
 
   /**
-   * Makes an empty table.
+   * Makes the manager of a table (empty, or given).
    *
-   * @param options what the table is built from
+   * @param options what it is built from
    */
   constructor(options: SessionManagerOptions) {
     this.#config = options.config;
     this.#pool = options.pool;
     this.#spawner = options.spawner;
     this.#follower = options.follower;
+    this.#table = options.table ?? new SessionTable();
     this.#map = options.map;
     this.#baseEnv = options.baseEnv ?? {};
-    this.#killWaitMs = options.killWaitMs ?? 5000;
-    this.#onEnded = options.onEnded ?? (() => {});
     this.#persist = options.persist ?? (() => Promise.resolve());
     this.#now = options.now ?? Date.now;
+    this.#monotonic = options.monotonic ?? (() => performance.now());
+    this.#templates = new LaunchTemplates(options.config);
     this.#reaper = new Reaper({
-      sessions: () => [...this.#records.values()].filter((r) => r.state === "ready"),
+      sessions: () => this.#table.records().filter((r) => r.state === "ready"),
       stop: (id, reason) => {
-        const rec = this.#records.get(id);
+        const rec = this.#table.find(id);
         if (rec) this.#end(rec, reason);
       },
       now: this.#now,
       intervalMs: options.reapIntervalMs ?? 1000,
     });
-    const { shared, apps } = compileTemplates(options.config);
-    this.#shared = shared;
-    this.#apps = apps;
+    this.#ending = {
+      table: this.#table,
+      pool: this.#pool,
+      spawner: this.#spawner,
+      map: this.#map,
+      times: { graceMs: this.#config.stopGraceMs, killWaitMs: options.killWaitMs ?? 5000 },
+      save: () => this.#save(),
+      ended: (session, reason) => {
+        for (const listener of this.#endedListeners) listener(session, reason);
+      },
+    };
   }
 
   /** Number of sessions holding a port (starting, ready or stopping). */
   get size(): number {
-    return this.#records.size;
+    return this.#table.size;
   }
 
   /** Whether new sessions are refused because the launcher is shutting down. */
@@ -167,7 +151,16 @@ export class SessionManager {
 
   /** Every session, in the order they were requested. */
   list(): SessionInfo[] {
-    return [...this.#records.values()];
+    return this.#table.records();
+  }
+
+  /**
+   * Tells a listener of every session that ends from now on, once its port is free.
+   *
+   * @param listener told the session and why it ended
+   */
+  onEnded(listener: EndedListener): void {
+    this.#endedListeners.add(listener);
   }
 
   /**
@@ -183,45 +176,20 @@ export class SessionManager {
    */
   async launch(body: Record<string, unknown>): Promise<SessionInfo> {
     if (this.#closing) throw new ShuttingDownError();
-    const templates = this.#templatesFor(body.application);
-    const { values: client, replaced } = clientValues(body, this.#config.sanitize);
-    for (const r of replaced) {
-      logger().warn("value of {key} did not pass its sanitize rule; using {replacement}", { ...r });
-    }
-    this.#checkVariables(templates, client);
-    if (this.#records.size >= this.#config.maxSessions) {
+    const request = this.#templates.check(body);
+    if (this.#table.size >= this.#config.maxSessions) {
       throw new NoCapacityError(`all ${this.#config.maxSessions} sessions (max_session) are taken`);
     }
     const slot = this.#pool.acquire();
     // A client's own secret passes the sanitize rules like any other value (as in wslink).
-    const secret = typeof body.secret === "string" && body.secret ? client.secret : randomToken(24);
-    const rec = this.#register(templates, slot, secret);
+    const secret = typeof body.secret === "string" && body.secret
+      ? request.client.secret
+      : randomToken(24);
+    const rec = this.#register(request, slot, secret);
     try {
-      const assigned = {
-        id: rec.id,
-        host: slot.host,
-        port: String(slot.port),
-        secret,
-        application: rec.application,
-      };
-      const rendered = renderSession(
-        this.#shared,
-        templates,
-        { assigned, properties: this.#config.properties, client },
-        this.#config.unprovided,
-      );
-      rec.answer = sessionAnswer(this.#config, {
-        id: rec.id,
-        secret,
-        sessionUrl: rendered.sessionUrl,
-        body,
-        replaced: Object.fromEntries(replaced.map((r) => [r.key, r.replacement])),
-        usesSecret: templates.usesSecret,
-        host: slot.host,
-        port: slot.port,
-        sessionData: rendered.sessionData,
-      });
-      await spawnUntilReady(rec, templates.app, rendered.argv, {
+      const { argv, answer } = this.#templates.render(request, { ...slot, id: rec.id, secret });
+      rec.answer = answer;
+      await spawnUntilReady(rec, request.templates.app, argv, {
         spawner: this.#spawner,
         follower: this.#follower,
         baseEnv: this.#baseEnv,
@@ -231,7 +199,9 @@ export class SessionManager {
         // process unknown to the next one. The launch does not wait for this write.
         onSpawned: () => void this.#save(),
       });
-      await this.#publish(rec);
+      rec.readyMs = Math.round((this.#monotonic() - rec.startedMono) * 10) / 10;
+      await publish(rec, { map: this.#map, persist: this.#persist });
+      this.#ready(rec);
       return rec;
     } catch (err) {
       await this.#end(rec, "launch_failed");
@@ -239,96 +209,24 @@ export class SessionManager {
     }
   }
 
-  /** Refuses a launch whose variables lack values, or logs them when they are kept as written. */
-  #checkVariables(templates: AppTemplates, client: Record<string, string>): void {
-    if (this.#config.unprovided === "refuse") {
-      checkVariables(templates, this.#config.properties, client);
-      return;
-    }
-    for (const variable of unprovidedVariables(templates, this.#config.properties, client)) {
-      logger().warn(
-        "application {application}: nothing gives {variable} a value; it is passed as written",
-        { application: templates.app.name, variable },
-      );
-    }
-  }
-
-  #templatesFor(application: unknown): AppTemplates {
-    const templates = typeof application === "string" ? this.#apps.get(application) : undefined;
-    if (!templates) {
-      throw new UnknownApplicationError(
-        typeof application === "string" ? application : undefined,
-        [...this.#apps.keys()],
-      );
-    }
-    return templates;
-  }
-
-  #register(templates: AppTemplates, slot: Slot, secret: string): SessionRecord {
-    const id = randomId();
-    const rec: SessionRecord = {
-      id,
-      application: templates.app.name,
-      host: slot.host,
-      port: slot.port,
-      pid: undefined,
-      identity: undefined,
-      logFile: join(this.#config.logDir, `${id}.log`),
-      startedAt: this.#now(),
-      startedMono: performance.now(),
-      readyMs: undefined,
-      state: "starting",
-      answer: { secret },
-      traffic: new Traffic(this.#now),
-      adopted: false,
-      idleTimeoutMs: templates.app.idleTimeoutMs,
-      maxLifetimeMs: templates.app.maxLifetimeMs,
-      slot: { ...slot, pooled: true },
-    };
-    this.#add(rec);
+  #register(request: CheckedRequest, slot: Slot, secret: string): SessionRecord {
+    const rec = newRecord(request.templates.app, slot, secret, {
+      logDir: this.#config.logDir,
+      now: this.#now,
+      monotonic: this.#monotonic,
+    });
+    this.#table.add(rec);
     return rec;
   }
 
-  /**
-   * Makes a session ready once its map line and its state-file entry are written: until
-   * then GET, DELETE and the proxy do not find it, and no client has its answer.
-   */
-  async #publish(rec: SessionRecord): Promise<void> {
-    rec.readyMs = Math.round((performance.now() - rec.startedMono) * 10) / 10;
-    rec.mapped = this.#map !== undefined;
-    const [mapped, saved] = await Promise.allSettled([
-      this.#map?.set(rec.id, `${rec.host}:${rec.port}`),
-      this.#persist(true),
-    ]);
-    if (mapped.status === "rejected") {
-      logger().error("cannot write the map file: {error}", { error: String(mapped.reason) });
-      throw new LaunchError("the launcher could not write its map file", "map_error");
-    }
-    if (saved.status === "rejected") {
-      logger().error("cannot write the state file: {error}", { error: String(saved.reason) });
-      throw new LaunchError("the launcher could not write its state file", "state_error");
-    }
-    if (rec.exitStatus) {
-      throw new LaunchError(
-        `application "${rec.application}" ${describeExit(rec.exitStatus)} right after it was ready`,
-        "exited",
-        rec.exitStatus.code,
-        rec.exitStatus.signal,
-      );
-    }
-    if (rec.ending) throw new LaunchError("the launcher is shutting down", "stopped");
+  /** A published session is ready: GET, DELETE and the proxy find it from now on. */
+  #ready(rec: SessionRecord): void {
     rec.state = "ready";
     this.#reaper.watch(rec);
+    const { id, application, host, port, pid, readyMs } = rec;
     logger().info(
       "session {id} ready: {application} on {host}:{port}, pid {pid}, ready in {readyMs} ms",
-      {
-        id: rec.id,
-        application: rec.application,
-        host: rec.host,
-        port: rec.port,
-        pid: rec.pid,
-        readyMs: rec.readyMs,
-      },
+      { id, application, host, port, pid, readyMs },
     );
   }
 
@@ -349,7 +247,7 @@ export class SessionManager {
    * @throws {UnknownSessionError} when no ready session has that id
    */
   get(id: string): SessionInfo {
-    const rec = this.#find(id);
+    const rec = this.#table.find(id);
     if (!rec || rec.state !== "ready") throw new UnknownSessionError(id);
     return rec;
   }
@@ -361,33 +259,10 @@ export class SessionManager {
    * @returns the ready session's host, port and counters, or undefined
    */
   route(id: string): ProxyTarget | undefined {
-    const rec = this.#find(id);
+    const rec = this.#table.find(id);
     if (!rec || rec.state !== "ready") return undefined;
-    const wsPath = this.#apps.get(rec.application)?.app.wsPath ?? DEFAULTS.wsPath;
+    const wsPath = this.#templates.wsPath(rec.application);
     return { host: rec.host, port: rec.port, traffic: rec.traffic, wsPath };
-  }
-
-  /**
-   * Finds a session by id, in any case: clients may lower-case the id (trame's client
-   * lower-cases the whole session URL), and ids of older launchers had capitals.
-   */
-  #find(id: string): SessionRecord | undefined {
-    const exact = this.#records.get(id);
-    if (exact) return exact;
-    const folded = id.toLowerCase();
-    return this.#records.get(folded) ?? this.#records.get(this.#folded.get(folded) ?? "");
-  }
-
-  #add(rec: SessionRecord): void {
-    this.#records.set(rec.id, rec);
-    const folded = rec.id.toLowerCase();
-    if (folded !== rec.id) this.#folded.set(folded, rec.id);
-  }
-
-  #remove(rec: SessionRecord): void {
-    this.#records.delete(rec.id);
-    const folded = rec.id.toLowerCase();
-    if (this.#folded.get(folded) === rec.id) this.#folded.delete(folded);
   }
 
   /**
@@ -409,13 +284,7 @@ export class SessionManager {
    */
   describe(id: string): SessionDescription {
     const rec = this.get(id);
-    const d = this.deadlines(rec);
-    const iso = (t: number | null) => t === null ? null : new Date(t).toISOString();
-    return {
-      ...rec.answer,
-      proxy: rec.traffic.snapshot(),
-      stops: { idleAt: iso(d.idleStopAt), lifetimeAt: iso(d.lifetimeEndsAt) },
-    };
+    return describeSession(rec, this.deadlines(rec));
   }
 
   /**
@@ -429,7 +298,7 @@ export class SessionManager {
    *   removed yet, or its processes could not be signalled
    */
   async stop(id: string, reason: StopReason = "deleted"): Promise<SessionInfo> {
-    const rec = this.#find(id);
+    const rec = this.#table.find(id);
     if (!rec || rec.state === "starting") throw new UnknownSessionError(id);
     await this.#end(rec, reason);
     if (rec.stopProblem) throw new StopIncompleteError(id, `session ${id} ${rec.stopProblem}`);
@@ -439,7 +308,7 @@ export class SessionManager {
   /** Refuses new sessions and stops every session, starting ones included. */
   async stopAll(): Promise<void> {
     this.#closing = true;
-    await Promise.all([...this.#records.values()].map((r) => this.#end(r, "shutdown")));
+    await Promise.all(this.#table.records().map((r) => this.#end(r, "shutdown")));
     this.close();
   }
 
@@ -449,7 +318,7 @@ export class SessionManager {
    */
   async detachAll(): Promise<void> {
     this.#closing = true;
-    const starting = [...this.#records.values()].filter((r) => r.state === "starting");
+    const starting = this.#table.records().filter((r) => r.state === "starting");
     await Promise.all(starting.map((r) => this.#end(r, "shutdown")));
     await this.#save(true);
     this.close();
@@ -459,29 +328,6 @@ export class SessionManager {
   close(): void {
     this.#reaper.close();
     this.#spawner.close();
-  }
-
-  /** The sessions whose process was spawned, as the state file keeps them. */
-  saved(): SavedSession[] {
-    return [...this.#records.values()].map(toSaved).filter((s) => s !== undefined);
-  }
-
-  /**
-   * The state-file entries of the sessions whose process was spawned, as JSON texts; a ready
-   * session's is made once (it does not change after).
-   */
-  *savedJson(): Generator<string> {
-    for (const r of this.#records.values()) {
-      if (r.savedJson !== undefined) {
-        yield r.savedJson;
-        continue;
-      }
-      const saved = toSaved(r);
-      if (saved === undefined) continue;
-      const json = JSON.stringify(saved);
-      if (r.state === "ready") r.savedJson = json;
-      yield json;
-    }
   }
 
   /**
@@ -496,15 +342,16 @@ export class SessionManager {
   async adopt(
     saved: SavedSession[],
   ): Promise<{ adopted: number; stopped: number; dropped: number }> {
-    const fresh = saved.filter((s) => !this.#records.has(s.id));
+    const fresh = saved.filter((s) => !this.#table.has(s.id));
     const records = adoptRecords(fresh, {
       spawner: this.#spawner,
       pool: this.#pool,
       config: this.#config,
       now: this.#now,
+      monotonic: this.#monotonic,
     });
     const ready = records.filter((r) => r.state === "ready");
-    for (const rec of records) this.#add(rec);
+    for (const rec of records) this.#table.add(rec);
     for (const rec of ready) {
       rec.mapped = this.#map !== undefined;
       this.#reaper.watch(rec);
@@ -531,86 +378,6 @@ export class SessionManager {
   }
 
   #end(rec: SessionRecord, reason: StopReason): Promise<void> {
-    rec.ending ??= (async () => {
-      const wasReady = rec.state === "ready";
-      rec.state = "stopping";
-      // Asked at once, so that Apache stops routing the session while it is being stopped.
-      const unmapped = rec.mapped ? this.#unmap(rec) : undefined;
-      const unsignalled = await this.#terminate(rec);
-      this.#remove(rec);
-      const unmapProblem = await unmapped;
-      this.#releasePort(rec, unmapProblem !== undefined);
-      rec.stopProblem = unsignalled ?? unmapProblem;
-      // Recorded since its spawn: the state file must forget it now.
-      if (rec.pid !== undefined) await this.#save();
-      if (wasReady || rec.adopted) {
-        logger().info("session {id} ended: {reason}", { id: rec.id, reason: REASONS[reason] });
-      }
-      this.#onEnded(rec, reason);
-    })();
-    return rec.ending;
+    return endSession(rec, reason, this.#ending);
   }
-
-  /** Removes a session's map line; says what went wrong when it could not. */
-  async #unmap(rec: SessionRecord): Promise<string | undefined> {
-    try {
-      await this.#map?.delete(rec.id);
-      return undefined;
-    } catch (err) {
-      logger().error(
-        "session {id}: cannot remove its map line: {error}; its port is held until the map " +
-          "file can be written",
-        { id: rec.id, error: String(err) },
-      );
-      return `was stopped, but the map file could not be updated (${brief(err)}); the ` +
-        "launcher retries until it can, and holds the session's port meanwhile";
-    }
-  }
-
-  /** Frees the session's port, once no map line Apache reads can route to it any more. */
-  #releasePort(rec: SessionRecord, routed: boolean): void {
-    if (!rec.slot.pooled) return;
-    if (!routed || !this.#map) {
-      this.#pool.release(rec.slot);
-      return;
-    }
-    // A new session on this port would get the old session's users.
-    this.#map.settled?.().then(() => this.#pool.release(rec.slot));
-  }
-
-  /** Stops the session's process group; says what went wrong when it could not. */
-  async #terminate(rec: SessionRecord): Promise<string | undefined> {
-    const proc = await rec.spawned;
-    if (!proc) return undefined;
-    const times = { graceMs: this.#config.stopGraceMs, killWaitMs: this.#killWaitMs };
-    let outcome;
-    try {
-      outcome = await stopGroup(this.#spawner, proc, times);
-    } catch (err) {
-      // Left "stopping" it would hold its port for ever; its processes may run on.
-      logger().error(
-        "session {id}: cannot signal process group {pid}: {error}; it is taken out of the " +
-          "table, and its processes may still run",
-        { id: rec.id, pid: proc.pid, error: String(err) },
-      );
-      return `could not be stopped: its processes could not be signalled (${brief(err)}); ` +
-        "it was taken out of the table";
-    }
-    if (outcome === "killed") {
-      logger().warn("session {id} did not stop within its grace period; it was killed", {
-        id: rec.id,
-      });
-    } else if (outcome === "survived") {
-      logger().error("process group {pid} of session {id} survived SIGKILL", {
-        pid: proc.pid,
-        id: rec.id,
-      });
-    }
-    return undefined;
-  }
-}
-
-/** An error's gist for a client: its first clause, without the paths system errors name. */
-function brief(err: unknown): string {
-  return String((err as Error)?.message ?? err).split(":")[0];
 }

@@ -10,9 +10,12 @@
 export { randomToken } from "./ids.ts";
 export { LineMatcher } from "./line_matcher.ts";
 export { LogCap } from "./log_cap.ts";
-export { type SessionInfo, SessionManager, type SessionMap } from "./manager.ts";
-export { localPortProbe, PortPool } from "./port_pool.ts";
-export { type ProxyLookup, type ProxyTarget } from "./record.ts";
+export { type EndedListener, SessionManager } from "./manager.ts";
+export { PortPool } from "./port_pool.ts";
+export { type ProxyLookup, type ProxyTarget, type SessionInfo } from "./record.ts";
+export { type StopReason } from "./stop_reasons.ts";
+export { SessionTable } from "./table.ts";
+export { resumeSessions } from "./resume.ts";
 export { readState, type SavedSession, StateFile } from "./state_file.ts";
 export { Traffic } from "./traffic.ts";
 export {

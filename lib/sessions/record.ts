@@ -6,33 +6,13 @@
 
 import type { Slot } from "./port_pool.ts";
 import type { ExitStatus, ProcessHandle } from "../os/mod.ts";
-import type { Traffic } from "./traffic.ts";
+import { join } from "node:path";
+import type { AppConfig } from "../config/mod.ts";
+import { randomId } from "./ids.ts";
+import { Traffic } from "./traffic.ts";
 
 /** A session's life: starting (waiting for its ready line), ready, or stopping. */
 export type SessionState = "starting" | "ready" | "stopping";
-
-/** Why a session ended. */
-export type StopReason =
-  | "deleted"
-  | "exited"
-  | "launch_failed"
-  | "idle"
-  | "lifetime"
-  | "shutdown"
-  | "dashboard"
-  | "interrupted";
-
-/** How each stop reason reads in the log. */
-export const REASONS: Record<StopReason, string> = {
-  deleted: "stopped by request",
-  exited: "its process ended",
-  launch_failed: "its launch failed",
-  idle: "idle for longer than its idle_timeout",
-  lifetime: "reached its max_lifetime",
-  shutdown: "the launcher shut down",
-  dashboard: "stopped from the dashboard",
-  interrupted: "its launch was cut short by the launcher's end",
-};
 
 /** What the launcher knows of one session. */
 export interface SessionInfo {
@@ -78,7 +58,7 @@ export interface SessionRecord extends SessionInfo {
   answer: Record<string, unknown>;
   /** The port it holds; `pooled` is false for a port outside today's resources. */
   slot: Slot & { pooled: boolean };
-  /** `performance.now()` when it was requested. */
+  /** The monotonic clock when it was requested, in ms. */
   startedMono: number;
   /** What tells its process from a later one with the same pid. */
   identity: string | undefined;
@@ -123,3 +103,40 @@ export interface ProxyTarget {
 
 /** Finds the target of a ready session. */
 export type ProxyLookup = (id: string) => ProxyTarget | undefined;
+
+/**
+ * The record of a session being launched, with a new id, in state `starting`.
+ *
+ * @param app its application
+ * @param slot the port it was given
+ * @param secret the secret its process expects
+ * @param env the log folder and the clocks
+ * @returns the record, in no table yet
+ */
+export function newRecord(
+  app: AppConfig,
+  slot: Slot,
+  secret: string,
+  env: { logDir: string; now: () => number; monotonic: () => number },
+): SessionRecord {
+  const id = randomId();
+  return {
+    id,
+    application: app.name,
+    host: slot.host,
+    port: slot.port,
+    pid: undefined,
+    identity: undefined,
+    logFile: join(env.logDir, `${id}.log`),
+    startedAt: env.now(),
+    startedMono: env.monotonic(),
+    readyMs: undefined,
+    state: "starting",
+    answer: { secret },
+    traffic: new Traffic(env.now),
+    adopted: false,
+    idleTimeoutMs: app.idleTimeoutMs,
+    maxLifetimeMs: app.maxLifetimeMs,
+    slot: { ...slot, pooled: true },
+  };
+}

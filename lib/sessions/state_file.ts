@@ -15,6 +15,8 @@ import { findNodeAtLocation, type ParseError, parseTree } from "jsonc-parser";
 import {
   CoalescedWriter,
   type FileWriter,
+  type KeptFiles,
+  keptFiles,
   logChange,
   type RetryOptions,
   writeFileAtomic,
@@ -125,6 +127,8 @@ export interface LoadedState {
 export interface ReadStateOptions {
   /** The time, for the name of a damaged file set aside. @default () => new Date() */
   now?: () => Date;
+  /** Reads the file and sets it aside. @default the file system */
+  files?: KeptFiles;
 }
 
 /**
@@ -133,7 +137,7 @@ export interface ReadStateOptions {
  * that can still be read from it are returned.
  *
  * @param path the file
- * @param options the clock
+ * @param options the clock, and the files
  * @returns the sessions it names (none when it does not exist), and what was wrong
  * @throws {Error} when the file cannot be read, or a damaged file cannot be set aside
  */
@@ -141,20 +145,16 @@ export async function readState(
   path: string,
   options: ReadStateOptions = {},
 ): Promise<LoadedState> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return { sessions: [], skipped: 0 };
-    throw err;
-  }
+  const files = options.files ?? keptFiles();
+  const bytes = await files.read(path);
+  if (bytes === undefined) return { sessions: [], skipped: 0 };
   const text = new TextDecoder().decode(bytes);
   const sound = parseSound(text);
   if (sound) return sound;
   const { sessions, unreadable, reason } = salvage(text);
   const stamp = (options.now?.() ?? new Date()).toISOString().replace(/[:.]/g, "-");
   const setAside = `${path}.damaged-${stamp}`;
-  await Deno.rename(path, setAside);
+  await files.rename(path, setAside);
   return { sessions, skipped: 0, damage: { reason, setAside, unreadable } };
 }
 

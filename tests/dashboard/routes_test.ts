@@ -56,15 +56,10 @@ async function setUp(overrides: Partial<LauncherConfig> = {}) {
   const follower = new FakeFollower();
   const pool = new PortPool(config.resources);
   const failures = new RecentFailures();
-  const events: DashboardEvents = new DashboardEvents(() => state(), { intervalMs: 20 });
-  const sessions = new SessionManager({
-    config,
-    pool,
-    spawner,
-    follower,
-    onEnded: () => events.changed(),
-  });
+  const sessions = new SessionManager({ config, pool, spawner, follower });
   const state = stateReader({ sessions, ports: pool, failures, maxSessions: config.maxSessions });
+  const events = new DashboardEvents(state, { intervalMs: 20 });
+  sessions.onEnded(() => events.changed());
   const observer: LaunchObserver = {
     launched(application, outcome, readySeconds, error) {
       failures.launched(application, outcome, readySeconds, error);

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import type { LauncherConfig } from "../../lib/config/mod.ts";
 import { CORS_HEADERS, CORS_METHODS, FrontDoor } from "../../lib/http/front_door.ts";
 import { createHandler } from "../../lib/http/handler.ts";
-import { NullMetrics, opsRoutes } from "../../lib/ops/mod.ts";
+import { opsRoutes } from "../../lib/ops/mod.ts";
 import { PortPool, SessionManager } from "../../lib/sessions/mod.ts";
 import { clientKey, RateLimiter } from "../../lib/http/rate_limit.ts";
-import { FakeFollower, FakeMap, FakeSpawner, testConfig } from "../fakes.ts";
+import { FakeFollower, FakeMap, FakeSpawner, NullMetrics, testConfig } from "../fakes.ts";
 
 const LAUNCHER = "http://launcher.test:8080";
 const ALLOWED = "https://app.example.com";

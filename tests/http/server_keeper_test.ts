@@ -54,11 +54,10 @@ Deno.test("ServerKeeper listens again on the same port after the accept loop die
     name: "the launcher",
     hostname: "127.0.0.1",
     port: 0,
-    handler: () => new Response(),
     firstBackoffMs: 1,
     maxBackoffMs: 4,
   });
-  const addr = keeper.start();
+  const addr = keeper.start(() => new Response());
   assert.equal(addr.port, 4321, "port 0 picked a port");
   assert.deepEqual(keeper.status, { accepting: true });
 
@@ -88,10 +87,9 @@ Deno.test("ServerKeeper does not listen again once shut down", async () => {
     name: "the launcher",
     hostname: "127.0.0.1",
     port: 8080,
-    handler: () => new Response(),
     firstBackoffMs: 1,
   });
-  keeper.start();
+  keeper.start(() => new Response());
   await keeper.shutdown();
   fake.servers[0].fail("late");
   await fake.servers[0].finished.catch(() => {});
@@ -109,7 +107,6 @@ Deno.test("ServerKeeper.start() throws what serve throws (the address is taken)"
     name: "the launcher",
     hostname: "127.0.0.1",
     port: 8080,
-    handler: () => new Response(),
   });
-  assert.throws(() => keeper.start(), /Address already in use/);
+  assert.throws(() => keeper.start(() => new Response()), /Address already in use/);
 });

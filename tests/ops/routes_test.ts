@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import type { Route } from "../../lib/http/mod.ts";
-import { LauncherMetrics, type MetricsSnapshot, NullMetrics } from "../../lib/ops/metrics.ts";
+import { LauncherMetrics, type MetricsSnapshot } from "../../lib/ops/metrics.ts";
 import { METRICS_CONTENT_TYPE, opsRoutes } from "../../lib/ops/routes.ts";
 import { parseExposition, sampleValue } from "../exposition.ts";
+import { NullMetrics } from "../fakes.ts";
 
 /** A launcher's state that the test changes between requests. */
 function world() {

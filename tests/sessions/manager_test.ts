@@ -8,7 +8,10 @@ import {
   UnknownSessionError,
 } from "../../lib/sessions/errors.ts";
 import { PortPool } from "../../lib/sessions/port_pool.ts";
-import { SessionManager, type StopReason } from "../../lib/sessions/manager.ts";
+import { SessionManager } from "../../lib/sessions/manager.ts";
+import type { SavedSession } from "../../lib/sessions/state_file.ts";
+import type { StopReason } from "../../lib/sessions/stop_reasons.ts";
+import { SessionTable } from "../../lib/sessions/table.ts";
 import { within } from "../integration/harness.ts";
 import { FakeFollower, FakeMap, FakeSpawner, testConfig } from "../fakes.ts";
 
@@ -18,6 +21,12 @@ interface SetUpOptions {
   persist?: (durable: boolean) => Promise<void>;
   now?: () => number;
   ended?: { push(entry: [string, StopReason]): void };
+  table?: SessionTable;
+}
+
+/** The sessions whose process was spawned, as the state file keeps them. */
+function savedIn(table: SessionTable): SavedSession[] {
+  return [...table.savedJson()].map((json) => JSON.parse(json));
 }
 
 function setUp(overrides: Partial<LauncherConfig> = {}, options: SetUpOptions = {}) {
@@ -26,8 +35,10 @@ function setUp(overrides: Partial<LauncherConfig> = {}, options: SetUpOptions = 
   const follower = new FakeFollower();
   const map = options.map ?? new FakeMap();
   const pool = new PortPool(config.resources);
+  const table = options.table ?? new SessionTable();
   const sessions = new SessionManager({
     config,
+    table,
     pool,
     spawner,
     follower,
@@ -35,9 +46,9 @@ function setUp(overrides: Partial<LauncherConfig> = {}, options: SetUpOptions = 
     baseEnv: { HOME: "/root" },
     now: options.now,
     reapIntervalMs: 2,
-    onEnded: (s, reason) => options.ended?.push([s.id, reason]),
     persist: options.persist,
   });
+  sessions.onEnded((s, reason) => options.ended?.push([s.id, reason]));
   /** Launches and makes the newest process print its ready line as soon as it is spawned. */
   const launchReady = async (body: Record<string, unknown>) => {
     const launching = sessions.launch(body);
@@ -48,7 +59,7 @@ function setUp(overrides: Partial<LauncherConfig> = {}, options: SetUpOptions = 
     return await launching;
   };
   const latestFollowed = () => follower.handlers.has(spawner.processes.at(-1)!.request.logFile);
-  return { config, spawner, follower, map, pool, sessions, launchReady };
+  return { config, spawner, follower, map, pool, table, sessions, launchReady };
 }
 
 /** Waits for microtasks until `condition` holds (fakes settle without timers). */
@@ -179,14 +190,13 @@ Deno.test("a session is not ready, nor stoppable as one, until its map line and 
 
 Deno.test("a session is saved at its spawn, durably once ready before its answer, and at its end", async () => {
   const saves: [string, boolean][] = [];
-  const table: { sessions?: SessionManager } = {};
+  const table = new SessionTable();
   const persist = (durable: boolean) => {
-    const states = table.sessions!.saved().map((s) => s.state ?? "ready").join(",");
+    const states = savedIn(table).map((s) => s.state ?? "ready").join(",");
     saves.push([states, durable]);
     return Promise.resolve();
   };
-  const set = setUp({}, { persist });
-  table.sessions = set.sessions;
+  const set = setUp({}, { persist, table });
   const s = await set.launchReady({ application: "viz", node: 1 });
   assert.deepEqual(saves, [["starting", false], ["ready", true]]);
   await set.sessions.stop(s.id);
@@ -331,7 +341,7 @@ Deno.test("SessionManager.adopt() takes over live sessions and drops the dead on
   const first = setUp({}, { spawner });
   const live = await first.launchReady({ application: "viz", node: 1 });
   const dead = await first.launchReady({ application: "viz", node: 1 });
-  const saved = first.sessions.saved();
+  const saved = savedIn(first.table);
   assert.equal(saved.length, 2);
   // The first launcher dies without stopping anything; then one session's process ends.
   spawner.processes.find((p) => p.pid === dead.pid)!.exit({ code: 0, signal: null });
@@ -352,7 +362,7 @@ Deno.test("an adopted session whose id has capitals is found by its lower-cased 
   const first = setUp({}, { spawner });
   const live = await first.launchReady({ application: "viz", node: 1 });
   // An older launcher made mixed-case base64url ids.
-  const saved = first.sessions.saved().map((s) => ({
+  const saved = savedIn(first.table).map((s) => ({
     ...s,
     id: "kX2-Old_Id9",
     logFile: s.logFile.replace(`${s.id}.log`, "kX2-Old_Id9.log"),
@@ -415,7 +425,7 @@ Deno.test("SessionManager.adopt() refuses entries that are not exactly a session
   const spawner = new FakeSpawner();
   const first = setUp({}, { spawner });
   const live = await first.launchReady({ application: "viz", node: 1 });
-  const [good] = first.sessions.saved();
+  const [good] = savedIn(first.table);
   const cases: [string, Record<string, unknown>][] = [
     ["a log outside the log folder", { logFile: "/etc/shadow" }],
     ["a log of another name", { logFile: "/var/log/pvw/other.log" }],
@@ -427,8 +437,8 @@ Deno.test("SessionManager.adopt() refuses entries that are not exactly a session
   for (const [name, change] of cases) {
     await t.step(name, async () => {
       const second = setUp({}, { spawner });
-      const saved = { ...good, ...change } as typeof good;
-      assert.deepEqual(await second.sessions.adopt([saved]), {
+      const entry = { ...good, ...change } as typeof good;
+      assert.deepEqual(await second.sessions.adopt([entry]), {
         adopted: 0,
         stopped: 0,
         dropped: 1,
@@ -442,10 +452,10 @@ Deno.test("SessionManager.adopt() refuses entries that are not exactly a session
 });
 
 Deno.test("SessionManager.detachAll() leaves ready sessions running and saved", async () => {
-  const { sessions, launchReady, spawner } = setUp();
+  const { sessions, launchReady, spawner, table } = setUp();
   const s = await launchReady({ application: "viz", node: 1 });
   await sessions.detachAll();
   assert.equal(spawner.signals.length, 0, "no signal was sent");
-  assert.deepEqual(sessions.saved().map((x) => x.id), [s.id]);
+  assert.deepEqual(savedIn(table).map((x) => x.id), [s.id]);
   await rejectsWith(() => sessions.launch({ application: "viz", node: 1 }), ShuttingDownError);
 });

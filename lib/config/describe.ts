@@ -1,0 +1,26 @@
+/**
+ * What the launcher says of its config at start and after `--check`: its applications, port
+ * ranges and capacity, and where its files are.
+ *
+ * @module
+ */
+
+import type { LauncherConfig } from "./types.ts";
+
+/**
+ * Describes a config in a few lines.
+ *
+ * @param config the loaded config
+ * @returns one line per fact, such as `capacity: 10 sessions`
+ */
+export function describeConfig(config: LauncherConfig): string[] {
+  const ports = config.resources.reduce((n, r) => n + r.last - r.first + 1, 0);
+  const ranges = config.resources.map((r) => `${r.host}:${r.first}-${r.last}`).join(", ");
+  return [
+    `applications: ${Object.keys(config.apps).join(", ")}`,
+    `resources: ${ranges} (${ports} ports)`,
+    `capacity: ${Math.min(config.maxSessions, ports)} sessions`,
+    `session logs: ${config.logDir}`,
+    `map file: ${config.mapFile ?? "none"}`,
+  ];
+}
