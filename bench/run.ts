@@ -5,7 +5,7 @@
  * ```sh
  * deno task bench                  # every scenario, one table
  * deno task bench launch churn     # some scenarios
- * deno task bench --write          # and rewrite bench/RESULTS.md and the README's headline
+ * deno task bench --write          # and rewrite bench/RESULTS.md
  * deno task bench --quick          # small counts, to try the harness (never with --write)
  * ```
  *
@@ -21,14 +21,7 @@ import { Cleanup } from "./lib/cleanup.ts";
 import { Context } from "./lib/context.ts";
 import { ROOT } from "./lib/paths.ts";
 import { markedPids } from "./lib/procs.ts";
-import {
-  fullTable,
-  headline,
-  machine,
-  report,
-  type ReportInfo,
-  updateReadme,
-} from "./lib/report.ts";
+import { fullTable, headline, machine, report, type ReportInfo } from "./lib/report.ts";
 import { findTools } from "./lib/tools.ts";
 import { burst } from "./scenarios/burst.ts";
 import { churn } from "./scenarios/churn.ts";
@@ -61,7 +54,7 @@ const SCENARIOS: Scenario[] = [
 const USAGE = `deno task bench [SCENARIO...] [--write] [--quick] [--no-install]
 
   SCENARIO      ${SCENARIOS.map((s) => s.name).join(", ")} (default: all)
-  --write       also rewrite bench/RESULTS.md and the README's Performance headline
+  --write       also rewrite bench/RESULTS.md
   --quick       small counts, to try the harness (not with --write)
   --no-install  do not apt-get install wrk when it is missing
 `;
@@ -153,14 +146,12 @@ async function main(args: string[]): Promise<number> {
   if (values.write) {
     const file = join(ROOT, "bench/RESULTS.md");
     await Deno.writeTextFile(file, report(info));
-    const readme = await updateReadme(info);
-    if (!readme) console.error("README.md has no <!-- bench:start --> block: not updated");
     // Keep `deno fmt --check` clean: let the formatter have the last word on the tables.
     await new Deno.Command(Deno.execPath(), {
-      args: ["fmt", "--quiet", file, join(ROOT, "README.md")],
+      args: ["fmt", "--quiet", file],
       cwd: ROOT,
     }).output();
-    console.log(`wrote ${file}${readme ? " and the README's Performance headline" : ""}`);
+    console.log(`wrote ${file}`);
   }
   return failed ? 1 : 0;
 }

@@ -86,7 +86,7 @@ export interface Launcher {
 async function makeDir(cleanup: Cleanup, name: string, root: string): Promise<string> {
   const dir = join(root, name);
   // The logs stay private (pvw-launcher refuses a log folder others can open); Apache's
-  // children reach the map file in its own folder, as the README sets it up.
+  // children reach the map file in its own folder, as docs/operations.md sets it up.
   await Deno.mkdir(join(dir, "logs"), { recursive: true, mode: 0o700 });
   await Deno.chmod(dir, 0o755);
   mapFolderForApache(dir);

@@ -1,14 +1,12 @@
 /**
  * The results as Markdown: the headline (every row with a target), the full table, the
  * notes, the machine and the command. The same text is printed and, with `--write`, saved
- * as `bench/RESULTS.md`; the headline also replaces the README's Performance block.
+ * as `bench/RESULTS.md`.
  *
  * @module
  */
 
-import { join } from "node:path";
 import type { Row } from "./context.ts";
-import { ROOT } from "./paths.ts";
 import type { Tools } from "./tools.ts";
 
 /** The machine a run happened on. */
@@ -91,10 +89,6 @@ export interface ReportInfo {
   seconds: number;
 }
 
-function machineLine(m: Machine): string {
-  return `${m.cpu}, ${m.cores} cores, ${m.memory}, ${m.os}, Deno ${m.deno}`;
-}
-
 /** The whole report, as Markdown. */
 export function report(info: ReportInfo): string {
   const { machine: m, tools: t } = info;
@@ -134,31 +128,4 @@ export function report(info: ReportInfo): string {
     ...t.notes.map((n) => `- ${n}`),
     "",
   ].join("\n");
-}
-
-const START = "<!-- bench:start -->";
-const END = "<!-- bench:end -->";
-
-/**
- * Replaces the README's block between the bench markers with the headline.
- *
- * @returns whether the markers were found
- */
-export async function updateReadme(info: ReportInfo): Promise<boolean> {
-  const file = join(ROOT, "README.md");
-  const text = await Deno.readTextFile(file);
-  const start = text.indexOf(START);
-  const end = text.indexOf(END);
-  if (start < 0 || end < start) return false;
-  const block = [
-    START,
-    "",
-    `Measured on ${info.date.slice(0, 10)} on ${machineLine(info.machine)}:`,
-    "",
-    headline(info.rows),
-    "",
-    END,
-  ].join("\n");
-  await Deno.writeTextFile(file, text.slice(0, start) + block + text.slice(end + END.length));
-  return true;
 }

@@ -14,7 +14,7 @@ import { APACHE, APACHE_MODULES, ROOT } from "./tools.ts";
 const APACHE_GROUP = "www-data";
 
 /**
- * Makes the folder of the launcher's map file as the README tells Apache users to: the
+ * Makes the folder of the launcher's map file as docs/operations.md tells Apache users to: the
  * launcher's, with Apache's group and the setgid bit (mode 2750), so that the map file
  * (mode 0640) gets that group and Apache can read it, and no one else.
  *

@@ -189,7 +189,7 @@ Deno.test({
           assert.match(failure, /volume-render/);
           assert.match(failure, /exited with code 3/);
           await page.screenshot({ path: join(screenshots, "dashboard.png") });
-          // PVW_UPDATE_DOCS=1 refreshes the README's screenshot.
+          // PVW_UPDATE_DOCS=1 refreshes the screenshot in docs/.
           if (Deno.env.get("PVW_UPDATE_DOCS") === "1") {
             await Deno.copyFile(
               join(screenshots, "dashboard.png"),

@@ -70,7 +70,7 @@ export function imageAppEntry(): { cmd: string[]; ready_line: string } {
  * Writes `launcher.json` into `dir`: the image's `default-launcher.json` with our app merged in
  * as `generate_launcher_config.py` merges it (the app, and a copy named `trame` for
  * `index.html`). Changed for the test: `log_dir` into `dir`, `proxy_file` into a folder of it
- * that Apache's group may read ({@linkcode imageMapFile}, as the README tells), the port range
+ * that Apache's group may read ({@linkcode imageMapFile}, as docs/operations.md tells), the port range
  * to free ports on 127.0.0.1 (not every interface), and `content` set to `www` when the
  * launcher serves the client itself. The launcher is started with `--host`/`--port`.
  *
