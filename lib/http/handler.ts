@@ -1,6 +1,6 @@
 /**
- * The launcher's HTTP layer: one route table of `URLPattern`s, mapping requests to the
- * session table. Every error answer is JSON `{"error": "..."}`; 404 (no route) and 405 (wrong
+ * The launcher's HTTP handler: one route table of `URLPattern`s (other folders' routes, then
+ * the REST routes and the content), and the built-in proxy before it. Every error answer is JSON `{"error": "..."}`; 404 (no route) and 405 (wrong
  * method, with `Allow`) are different answers.
  *
  * @module
@@ -8,14 +8,15 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { LauncherConfig } from "../config/mod.ts";
-import { BadRequestError, errorResponse, jsonResponse, LaunchError } from "../errors/mod.ts";
-import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError } from "./errors.ts";
-import { NoCapacityError, type SessionManager } from "../sessions/mod.ts";
-import { FrontDoor } from "./front_door.ts";
-import { DEFAULT_LIMITS, parseLaunchBody, readBody, type RequestLimits } from "./request.ts";
+import { BadRequestError, errorResponse } from "../errors/mod.ts";
 import type { SessionProxy } from "../proxy/mod.ts";
-import type { RequestContext, Route, RouteHandler } from "./route_types.ts";
-import { serveFile } from "./static_files.ts";
+import type { SessionManager } from "../sessions/mod.ts";
+import { MethodNotAllowedError, NotFoundError } from "./errors.ts";
+import { FrontDoor } from "./front_door.ts";
+import { indexed, type IndexedRoute } from "./path_match.ts";
+import { DEFAULT_LIMITS, type RequestLimits } from "./request.ts";
+import { type LaunchObserver, restRoutes } from "./rest_routes.ts";
+import type { RequestContext, Route } from "./route_types.ts";
 
 /** What the handler serves. */
 export interface HandlerDeps {
@@ -35,118 +36,21 @@ export interface HandlerDeps {
   routes?: Route[];
 }
 
-/** How a launch request ended. */
-export type LaunchOutcome =
-  | "ready"
-  | "timeout"
-  | "exited"
-  | "spawn_error"
-  | "no_capacity"
-  | "bad_request"
-  | "stopped"
-  | "map_error"
-  | "state_error"
-  | "error";
-
-/** Told the outcome of every launch request (metrics). */
-export interface LaunchObserver {
-  /**
-   * A launch request ended.
-   *
-   * @param application the application asked for, or "" when none was valid
-   * @param outcome how it ended
-   * @param readySeconds from request to ready line, when it became ready
-   * @param error what the launch threw, when it failed
-   */
-  launched(
-    application: string,
-    outcome: LaunchOutcome,
-    readySeconds?: number,
-    error?: unknown,
-  ): void;
-}
-
-/**
- * Classifies what a launch threw.
- *
- * @param err the error
- * @returns the outcome it stands for
- */
-export function launchOutcome(err: unknown): LaunchOutcome {
-  if (err instanceof LaunchError) return err.reason;
-  if (err instanceof NoCapacityError) return "no_capacity";
-  if (err instanceof BadRequestError || err instanceof PayloadTooLargeError) return "bad_request";
-  return "error";
-}
-
 const logger = () => getLogger(["pvw-launcher", "http"]);
 
 function buildRoutes(deps: HandlerDeps): Route[] {
-  const { config, sessions } = deps;
-  const limits = deps.limits ?? DEFAULT_LIMITS;
-  const observer = deps.observer;
-  const door = deps.frontDoor ?? new FrontDoor(config);
-  const launch: RouteHandler = async (req) => {
-    let application = "";
-    try {
-      const body = parseLaunchBody(
-        await readBody(req, limits.maxBodyBytes, limits.bodyTimeoutMs),
-        limits,
-      );
-      if (typeof body.application === "string" && Object.hasOwn(config.apps, body.application)) {
-        application = body.application;
-      }
-      const session = await sessions.launch(body);
-      const readyMs = session.readyMs;
-      observer?.launched(application, "ready", readyMs === undefined ? undefined : readyMs / 1000);
-      return jsonResponse(session.answer);
-    } catch (err) {
-      observer?.launched(application, launchOutcome(err), undefined, err);
-      throw err;
-    }
-  };
-  const routes: Route[] = [
+  const config = deps.config;
+  return [
     ...deps.routes ?? [],
-    {
-      pattern: new URLPattern({ pathname: postPattern(config.endpoint) }),
-      methods: door.guard({ POST: launch }, failure),
-    },
-    {
-      pattern: new URLPattern({ pathname: `${config.endpoint}/:id` }),
-      methods: door.guard({
-        GET: (_req, p) => Promise.resolve(jsonResponse(sessions.describe(p.id!))),
-        DELETE: async (_req, p) => jsonResponse((await sessions.stop(p.id!)).answer),
-      }, failure),
-    },
+    ...restRoutes({
+      config,
+      sessions: deps.sessions,
+      limits: deps.limits ?? DEFAULT_LIMITS,
+      observer: deps.observer,
+      door: deps.frontDoor ?? new FrontDoor(config),
+      fail: failure,
+    }),
   ];
-  if (config.content) {
-    const root = config.content;
-    const files: RouteHandler = (req) => {
-      const url = new URL(req.url);
-      return serveFile(root, url.pathname, req.method === "HEAD", url.search);
-    };
-    routes.push({
-      pattern: new URLPattern({ pathname: "/*" }),
-      methods: { GET: files, HEAD: files },
-    });
-  }
-  return routes;
-}
-
-/**
- * The path clients POST to: the endpoint, or `//` for the root endpoint of a wslink config
- * with `"endpoint": ""` (where the wslink launcher serves it; `/` stays free for the content).
- *
- * @param endpoint the config's endpoint
- * @returns the path
- */
-export function launchPath(endpoint: string): string {
-  return endpoint === "/" ? "//" : endpoint;
-}
-
-/** Launch requests are taken with or without a trailing slash, except at `//`. */
-function postPattern(endpoint: string): string {
-  return endpoint === "/" ? "//" : `${endpoint}{/}?`;
 }
 
 /**
@@ -191,59 +95,6 @@ export function createRoutesHandler(
     } catch (err) {
       return await failure(req, err);
     }
-  };
-}
-
-/**
- * A route with a faster matcher. `URLPattern.exec` costs microseconds, the bulk of a GET's
- * time under load, so the simple patterns the launcher uses (literal text, `:name` segments,
- * `{/}?`, a final `*`) are also compiled to a `RegExp`; any other pattern keeps `exec`.
- */
-interface IndexedRoute extends Route {
-  match: (pathname: string) => Record<string, string | undefined> | undefined;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.+?^${}()|[\]\\/*-]/g, "\\$&");
-}
-
-/** Compiles a simple URLPattern pathname to a RegExp, or undefined when it is not simple. */
-function simplePattern(source: string): RegExp | undefined {
-  let re = "";
-  for (const token of source.split(/(:[A-Za-z_][A-Za-z0-9_]*|\{\/\}\?|\*)/)) {
-    if (token === "") continue;
-    if (token.startsWith(":")) re += `(?<${token.slice(1)}>[^/]+)`;
-    else if (token === "{/}?") re += "/?";
-    else if (token === "*") re += "(?<_0>.*)";
-    else if (/[(){}\\:*+?]/.test(token)) return undefined;
-    else re += escapeRegExp(token);
-  }
-  return new RegExp(`^${re}$`);
-}
-
-function indexed(r: Route): IndexedRoute {
-  return { ...r, match: pathMatcher(r.pattern) };
-}
-
-/**
- * A function that matches a path as `pattern.exec` would, faster for simple patterns.
- *
- * @param pattern the route's pattern
- * @returns the path groups of a match, or undefined
- */
-export function pathMatcher(
-  pattern: URLPattern,
-): (pathname: string) => Record<string, string | undefined> | undefined {
-  const re = simplePattern(pattern.pathname);
-  if (!re) return (pathname) => pattern.exec({ pathname })?.pathname.groups;
-  return (pathname) => {
-    const m = re.exec(pathname);
-    if (!m) return undefined;
-    const groups: Record<string, string | undefined> = {};
-    for (const [name, value] of Object.entries(m.groups ?? {})) {
-      groups[name === "_0" ? "0" : name] = value;
-    }
-    return groups;
   };
 }
 

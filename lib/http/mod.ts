@@ -17,13 +17,13 @@ export {
   RequestTimeoutError,
 } from "./errors.ts";
 export { FrontDoor } from "./front_door.ts";
+export { createHandler, createRoutesHandler, type HandlerDeps } from "./handler.ts";
 export {
-  createHandler,
-  createRoutesHandler,
   type LaunchObserver,
   type LaunchOutcome,
+  launchOutcome,
   launchPath,
-} from "./handler.ts";
+} from "./rest_routes.ts";
 export { DEFAULT_LIMITS, readBody } from "./request.ts";
 export { type RequestContext, type Route, type RouteHandler } from "./route_types.ts";
 export { hostPort, type ListenerStatus, ServerKeeper } from "./server_keeper.ts";

@@ -2,15 +2,17 @@
  * The launcher's effects on the operating system, behind the small interfaces the rest of
  * `lib/` uses: spawning sessions in process groups and signalling them, reading `/proc`,
  * following session logs (inotify), reading their tails and trimming their starts, opening
- * files without following links, atomic and durable file writes, the Apache map file, the
- * launcher's own reopenable log file, folder safety checks, the socket table and descriptor
- * limit (through the C library), and timers.
+ * files without following links, atomic and durable file writes and reading them back, the
+ * Apache map file, the launcher's own reopenable log file, the static content's files, the
+ * checks of the folders a config names, probing ports, the socket table and descriptor limit
+ * (through the C library), the process's memory, and timers.
  *
  * The rule for interfaces: each is defined here, beside its real implementation (`Spawner`
  * by `createProcessSpawner`, `LogFollower` by `DirectoryFollower`, `FileWriter` by
- * `writeFileAtomic`, `SocketTable` by `processSocketTable`, `LogTrimmer` by
- * `createLogTrimmer`), so that the contract and the effect are read together; the folders that
- * consume them import both from here, and tests fake the interface.
+ * `writeFileAtomic`, `KeptFiles` by `keptFiles`, `SessionMap` by `MapFile`, `ContentOpener` by
+ * `openContentFile`, `PortProbe` by `localPortProbe`, `SocketTable` by `processSocketTable`,
+ * `LogTrimmer` by `createLogTrimmer`), so that the contract and the effect are read together;
+ * the folders that consume them import both from here, and tests fake the interface.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { pathMatcher } from "../../lib/http/handler.ts";
+import { pathMatcher } from "../../lib/http/path_match.ts";
 
 Deno.test("pathMatcher() matches exactly as URLPattern.exec does", async (t) => {
   const patterns = [

@@ -1,0 +1,151 @@
+/**
+ * The REST routes of the process-launcher spec: POST to the endpoint starts a session, GET
+ * and DELETE on `<endpoint>/<id>` describe and stop one, all behind the front door; and the
+ * static `content` files, when the config names a folder. Each launch request's outcome is
+ * told to an observer (the metrics, the dashboard's failures).
+ *
+ * @module
+ */
+
+import type { LauncherConfig } from "../config/mod.ts";
+import { BadRequestError, jsonResponse, LaunchError } from "../errors/mod.ts";
+import { NoCapacityError, type SessionManager } from "../sessions/mod.ts";
+import { PayloadTooLargeError } from "./errors.ts";
+import type { FailureHandler, FrontDoor } from "./front_door.ts";
+import { parseLaunchBody, readBody, type RequestLimits } from "./request.ts";
+import type { Route, RouteHandler } from "./route_types.ts";
+import { serveFile } from "./static_files.ts";
+
+/** How a launch request ended. */
+export type LaunchOutcome =
+  | "ready"
+  | "timeout"
+  | "exited"
+  | "spawn_error"
+  | "no_capacity"
+  | "bad_request"
+  | "stopped"
+  | "map_error"
+  | "state_error"
+  | "error";
+
+/** Told the outcome of every launch request (metrics). */
+export interface LaunchObserver {
+  /**
+   * A launch request ended.
+   *
+   * @param application the application asked for, or "" when none was valid
+   * @param outcome how it ended
+   * @param readySeconds from request to ready line, when it became ready
+   * @param error what the launch threw, when it failed
+   */
+  launched(
+    application: string,
+    outcome: LaunchOutcome,
+    readySeconds?: number,
+    error?: unknown,
+  ): void;
+}
+
+/**
+ * Classifies what a launch threw.
+ *
+ * @param err the error
+ * @returns the outcome it stands for
+ */
+export function launchOutcome(err: unknown): LaunchOutcome {
+  if (err instanceof LaunchError) return err.reason;
+  if (err instanceof NoCapacityError) return "no_capacity";
+  if (err instanceof BadRequestError || err instanceof PayloadTooLargeError) return "bad_request";
+  return "error";
+}
+
+/** What the REST routes are built from. */
+export interface RestRoutesDeps {
+  /** The loaded config. */
+  config: LauncherConfig;
+  /** The session table. */
+  sessions: Pick<SessionManager, "launch" | "describe" | "stop">;
+  /** Request limits. */
+  limits: RequestLimits;
+  /** Told the outcome of every launch request. */
+  observer?: LaunchObserver;
+  /** Guards the routes: Origin check, CORS, api_token, rate limit. */
+  door: FrontDoor;
+  /** Turns what a guarded handler threw into its answer. */
+  fail: FailureHandler;
+}
+
+/**
+ * Builds the REST routes, and the content route when the config names a folder.
+ *
+ * @param deps the config, the session table, the limits, the observer and the front door
+ * @returns the routes, the content's last (it matches every path)
+ */
+export function restRoutes(deps: RestRoutesDeps): Route[] {
+  const { config, sessions, door, fail } = deps;
+  const routes: Route[] = [
+    {
+      pattern: new URLPattern({ pathname: postPattern(config.endpoint) }),
+      methods: door.guard({ POST: launchHandler(deps) }, fail),
+    },
+    {
+      pattern: new URLPattern({ pathname: `${config.endpoint}/:id` }),
+      methods: door.guard({
+        GET: (_req, p) => Promise.resolve(jsonResponse(sessions.describe(p.id!))),
+        DELETE: async (_req, p) => jsonResponse((await sessions.stop(p.id!)).answer),
+      }, fail),
+    },
+  ];
+  if (config.content) routes.push(contentRoute(config.content));
+  return routes;
+}
+
+/** POST: reads the body, starts the session, and tells the observer how it went. */
+function launchHandler(deps: RestRoutesDeps): RouteHandler {
+  const { config, sessions, limits, observer } = deps;
+  return async (req) => {
+    let application = "";
+    try {
+      const body = parseLaunchBody(
+        await readBody(req, limits.maxBodyBytes, limits.bodyTimeoutMs),
+        limits,
+      );
+      if (typeof body.application === "string" && Object.hasOwn(config.apps, body.application)) {
+        application = body.application;
+      }
+      const session = await sessions.launch(body);
+      const readyMs = session.readyMs;
+      observer?.launched(application, "ready", readyMs === undefined ? undefined : readyMs / 1000);
+      return jsonResponse(session.answer);
+    } catch (err) {
+      observer?.launched(application, launchOutcome(err), undefined, err);
+      throw err;
+    }
+  };
+}
+
+/** GET and HEAD of the files under `root`. */
+function contentRoute(root: string): Route {
+  const files: RouteHandler = (req) => {
+    const url = new URL(req.url);
+    return serveFile(root, url.pathname, req.method === "HEAD", url.search);
+  };
+  return { pattern: new URLPattern({ pathname: "/*" }), methods: { GET: files, HEAD: files } };
+}
+
+/**
+ * The path clients POST to: the endpoint, or `//` for the root endpoint of a wslink config
+ * with `"endpoint": ""` (where the wslink launcher serves it; `/` stays free for the content).
+ *
+ * @param endpoint the config's endpoint
+ * @returns the path
+ */
+export function launchPath(endpoint: string): string {
+  return endpoint === "/" ? "//" : endpoint;
+}
+
+/** Launch requests are taken with or without a trailing slash, except at `//`. */
+function postPattern(endpoint: string): string {
+  return endpoint === "/" ? "//" : `${endpoint}{/}?`;
+}
