@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import tls from "node:tls";
 import { within } from "../integration/harness.ts";
 import { until } from "../integration/procfs.ts";
-import { PKI_NEEDS, TestPki } from "./pki.ts";
+import { Needs } from "../e2e/tools.ts";
+import { OPENSSL, PKI_NEEDS, TestPki } from "./pki.ts";
 import {
   clientHello,
   closeEcho,
@@ -182,15 +183,22 @@ Deno.test({
   },
 });
 
+/** util-linux's prlimit: runs the front door with few descriptors. */
+const PRLIMIT = "/usr/bin/prlimit";
+const EMFILE_NEEDS = new Needs("TLS descriptor exhaustion test (openssl, prlimit)", [
+  OPENSSL,
+  PRLIMIT,
+]);
+
 Deno.test({
   name: "the front door accepts again once descriptors are free after running out (EMFILE)",
-  ignore: PKI_NEEDS.ignore,
+  ignore: EMFILE_NEEDS.ignore,
   async fn() {
-    PKI_NEEDS.check();
+    EMFILE_NEEDS.check();
     const pki = await TestPki.create();
     const leaf = await pki.leaf();
     const limit = 64;
-    const child = new Deno.Command("prlimit", {
+    const child = new Deno.Command(PRLIMIT, {
       args: [
         `--nofile=${limit}:${limit}`,
         Deno.execPath(),

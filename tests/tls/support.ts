@@ -33,11 +33,18 @@ export interface EchoAnswer {
   inner: Deno.NetAddr;
 }
 
-/** A test page: it opens a WebSocket to its own host and shows the echo in its title. */
+/**
+ * A test page: it opens a WebSocket to its own host, shows the first echo in its title, and
+ * offers `echo(text)` for more.
+ */
 export const ECHO_PAGE = `<!doctype html><title>loading</title><script>
-const ws = new WebSocket("wss://" + location.host + "/ws");
-ws.onopen = () => ws.send("ping");
-ws.onmessage = (e) => { document.title = "echo:" + e.data; };
+window.ws = new WebSocket("wss://" + location.host + "/ws");
+window.echo = (text) => new Promise((resolve, reject) => {
+  ws.onmessage = (e) => resolve(e.data);
+  ws.onclose = (e) => reject(new Error("closed " + e.code));
+  ws.send(text);
+});
+ws.onopen = () => echo("ping").then((data) => { document.title = "echo:" + data; });
 ws.onerror = () => { document.title = "ws:error"; };
 </script>`;
 
