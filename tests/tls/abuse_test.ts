@@ -168,7 +168,7 @@ Deno.test({
     PKI_NEEDS.check();
     const pki = await TestPki.create();
     const rig = await FrontDoorRig.start(await pki.leaf(), { lingerMs: 300 });
-    rig.bigSize = 2 << 20;
+    rig.bigSize = 1 << 20;
     const tcp = await Deno.connect({ hostname: "127.0.0.1", port: rig.port });
     const conn = await Deno.startTls(tcp, { hostname: "localhost", caCerts: [pki.ca] });
     try {

@@ -98,7 +98,7 @@ export class FrontDoorRig {
     this.terminator.close();
     this.terminator.closeConnections();
     await this.terminator.idle();
-    await this.inner.shutdown();
+    await this.inner.shutdown(); // a second shutdown() is harmless
   }
 
   async #answer(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> {

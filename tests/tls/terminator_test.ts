@@ -197,10 +197,10 @@ frontDoorTest(
 frontDoorTest(
   "an answer that ends its connection reaches a slow client whole, then a clean TLS close",
   async ({ pki, rig }) => {
-    // The internal server answers 2 MiB and closes; the client reads nothing until the front
+    // The internal server answers 1 MiB and closes; the client reads nothing until the front
     // door has seen that close, so the answer's tail still sits in the front door then. It
     // must be delivered, then TLS's close_notify (Deno's client throws UnexpectedEof without).
-    rig.bigSize = 2 << 20;
+    rig.bigSize = 1 << 20;
     const tcp = await Deno.connect({ hostname: "127.0.0.1", port: rig.port });
     const conn = await Deno.startTls(tcp, { hostname: "localhost", caCerts: [pki.ca] });
     await conn.write(
@@ -210,6 +210,25 @@ frontDoorTest(
     const text = await new Response(conn.readable).text();
     assert.match(text, /^HTTP\/1\.1 200 /);
     assert.equal(text.slice(text.indexOf("\r\n\r\n") + 4).length, rig.bigSize);
+  },
+);
+
+frontDoorTest(
+  "while the internal listener is down, a client is closed at once and nothing is left open",
+  async ({ pki, rig }) => {
+    await rig.inner.shutdown(); // as when the launcher's listener is being re-opened
+    const tcp = await Deno.connect({ hostname: "127.0.0.1", port: rig.port });
+    const conn = await Deno.startTls(tcp, { hostname: "localhost", caCerts: [pki.ca] });
+    try {
+      await conn.write(new TextEncoder().encode("GET / HTTP/1.1\r\nhost: x\r\n\r\n"));
+      const read = await conn.read(new Uint8Array(100)).catch(() => null);
+      assert.equal(read, null);
+      await within(5000, "idle()", rig.terminator.idle());
+      assert.equal(rig.terminator.counts.upstreamErrors, 1);
+      assert.equal(rig.terminator.counts.forwarding, 0);
+    } finally {
+      conn.close();
+    }
   },
 );
 
