@@ -22,7 +22,7 @@
  * its connections closes, which costs one `accept(2)` that finds nothing when all is well.
  *
  * Abusive clients cost nothing lasting: a handshake must complete within
- * `handshakeTimeoutMs` from the first byte of the connection (slow senders included), a failed
+ * `handshakeTimeoutMs` of the connection's start (however slowly bytes trickle in), a failed
  * handshake closes its socket, and a link whose other side closed is destroyed once its peer
  * stops making progress. After the handshake, the internal server's own timeouts apply.
  *
@@ -92,7 +92,12 @@ export interface TerminatorCounts {
  * const terminator = await TlsTerminator.listen({
  *   hostname: "0.0.0.0", port: 443, upstream: inner.addr, pair: await loadPair(files),
  * });
- * Deno.addSignalListener("SIGHUP", async () => terminator.reload(await loadPair(files)));
+ * Deno.addSignalListener("SIGHUP", () => {
+ *   loadPair(files).then((pair) => terminator.reload(pair)).then(
+ *     (info) => log.info(`serving the certificate ${info.serial}`),
+ *     (err) => log.warn(`certificate not reloaded, keeping the old one: ${err.message}`),
+ *   );
+ * });
  * ```
  */
 export class TlsTerminator {
