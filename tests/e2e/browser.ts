@@ -63,6 +63,7 @@ interface PwChromium {
       headless: boolean;
       args: string[];
       timeout: number;
+      env?: Record<string, string>;
     },
   ): Promise<PwContext>;
 }
@@ -78,8 +79,14 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-/** Starts headless Chromium with a fresh profile in `profileDir`. */
-export async function launchChromium(profileDir: string): Promise<PwContext> {
+/**
+ * Starts headless Chromium with a fresh profile in `profileDir`; `env` replaces its
+ * environment (e.g. a `HOME` whose NSS database trusts a test CA).
+ */
+export async function launchChromium(
+  profileDir: string,
+  options: { env?: Record<string, string> } = {},
+): Promise<PwContext> {
   const require = createRequire(import.meta.url);
   const { chromium } = require(PLAYWRIGHT) as { chromium: PwChromium };
   return await chromium.launchPersistentContext(profileDir, {
@@ -87,6 +94,7 @@ export async function launchChromium(profileDir: string): Promise<PwContext> {
     headless: true,
     args: CHROMIUM_ARGS,
     timeout: 30_000,
+    ...(options.env ? { env: options.env } : {}),
   });
 }
 
