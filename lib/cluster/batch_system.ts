@@ -40,6 +40,11 @@ export interface JobResources {
   nodes?: number;
   /** Further scheduler arguments, already checked (`--constraint=x11`). */
   extraArgs: string[];
+  /**
+   * Whether the job gets the launcher's environment too (`session`) or only the app's
+   * variables (`app`). @default "session"
+   */
+  export?: "session" | "app";
 }
 
 /** A session to run as a batch job. */
@@ -60,15 +65,13 @@ export interface JobSpec {
   env: Record<string, string>;
   /**
    * The environment a local session starts from (the launcher's). The job gets it too
-   * unless the settings say `"export": "app"`.
+   * unless its resources say `export: "app"`.
    */
   baseEnv?: Record<string, string>;
   /** The umask the application runs with; 0077 when undefined. */
   umask?: number;
   /** What the job asks the scheduler for. */
   resources: JobResources;
-  /** Whether the job gets `baseEnv` (`session`) or only `env` (`app`). @default "session" */
-  export?: "session" | "app";
 }
 
 /** Why a job ended, in words a program can test. */

@@ -198,6 +198,7 @@ function resolveAmounts(values: Rendered, max: SlurmLimits, out: JobResources): 
 export function resolveJobResources(settings: SlurmSettings, render: Render): JobResources {
   const values = renderAll(settings, render);
   const out: JobResources = { extraArgs: [] };
+  if (settings.export === "app") out.export = "app";
   resolveNames(values, settings, out);
   resolveAmounts(values, settings.max, out);
   settings.sbatchArgs.forEach((arg, i) => {

@@ -76,12 +76,12 @@ function outputPattern(file: string): string {
 /** The environment sbatch runs with, and its `--export` option. */
 function environment(spec: JobSpec): { env: Record<string, string>; exportArg: string } {
   const base = Object.fromEntries(
-    Object.entries(spec.export === "app" ? {} : spec.baseEnv ?? {})
+    Object.entries(spec.resources.export === "app" ? {} : spec.baseEnv ?? {})
       .filter(([name]) => !/^(SBATCH|SLURM)_/.test(name)),
   );
   const own = { PYTHONUNBUFFERED: "1", ...spec.env };
   const env = { ...base, ...own, SLURM_UMASK: "0077" };
-  if (spec.export !== "app") return { env, exportArg: "--export=ALL" };
+  if (spec.resources.export !== "app") return { env, exportArg: "--export=ALL" };
   const bad = Object.keys(own).find((name) => !NAME.test(name));
   if (bad !== undefined) {
     throw new JobSettingsError("export", `"${bad}" cannot be exported: not a variable name`);

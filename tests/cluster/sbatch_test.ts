@@ -94,11 +94,13 @@ Deno.test("sbatchCall() with export session gives the job the session's environm
 });
 
 Deno.test("sbatchCall() with export app passes only the app's variables, by name", () => {
-  const { env, args } = sbatchCall(spec({ export: "app", env: { APP: "a,b", OTHER: "'x'" } }));
+  const { env, args } = sbatchCall(
+    spec({ resources: { export: "app", extraArgs: [] }, env: { APP: "a,b", OTHER: "'x'" } }),
+  );
   assert.ok(args.includes("--export=NONE,PYTHONUNBUFFERED,APP,OTHER"), args.join(" "));
   assert.deepEqual(env, { PYTHONUNBUFFERED: "1", APP: "a,b", OTHER: "'x'", SLURM_UMASK: "0077" });
   assert.throws(
-    () => sbatchCall(spec({ export: "app", env: { "A,B": "x" } })),
+    () => sbatchCall(spec({ resources: { export: "app", extraArgs: [] }, env: { "A,B": "x" } })),
     /cannot be exported/,
   );
 });

@@ -73,6 +73,7 @@ Deno.test("parseSlurmSettings() reads every key; numbers become text", () => {
     gres: "license:1",
     nodes: 1,
     extraArgs: ["--constraint=x11"],
+    export: "app",
   });
 });
 

@@ -252,7 +252,6 @@ clusterTest(
     const app = await c.submit("app_env", env, { export: "app" }, {
       env: { APP: "a" },
       baseEnv: base,
-      export: "app",
     });
     for (const job of [session, app]) {
       await c.watch(job).until("ends", (s) => s.phase === "ended" && s.settled);
