@@ -43,6 +43,15 @@ function changeKey(s: JobStatus): string {
   return JSON.stringify([s.phase, s.batchState, s.batchReason, where, extra]);
 }
 
+/** Calls a listener; its failure is its own, and the poller goes on. */
+function tell(listener: JobListener, status: JobStatus): void {
+  try {
+    listener(status);
+  } catch {
+    // The other listeners and jobs are still watched.
+  }
+}
+
 /** Polls a batch system for the jobs being watched. */
 export class JobPoller {
   readonly #system: BatchSystem;
@@ -94,7 +103,7 @@ export class JobPoller {
     }
     entry.listeners.add(listener);
     const known = entry.last;
-    if (known) queueMicrotask(() => entry.listeners.has(listener) && listener(known));
+    if (known) queueMicrotask(() => entry.listeners.has(listener) && tell(listener, known));
     this.#loop ??= this.#run();
     this.#wake?.();
     return () => {
@@ -142,13 +151,7 @@ export class JobPoller {
     if (status.phase === "ended" && status.settled && this.#watched.get(entry.job.id) === entry) {
       this.#watched.delete(entry.job.id);
     }
-    for (const listener of [...entry.listeners]) {
-      try {
-        listener(status);
-      } catch {
-        // A listener's failure is its own; the other jobs are still watched.
-      }
-    }
+    for (const listener of [...entry.listeners]) tell(listener, status);
   }
 
   async #run(): Promise<void> {

@@ -130,12 +130,15 @@ Deno.test("JobPoller backs off while the controller is unreachable and tells no 
 Deno.test("JobPoller: a failing listener does not keep the others from hearing", async () => {
   const { clock, poller, submit, watch } = setup();
   const job = await submit();
-  poller.watch(job, () => {
+  const bug = () => {
     throw new Error("listener bug");
-  });
+  };
+  poller.watch(job, bug);
   const { heard } = watch(job);
   await clock.tick();
   assert.deepEqual(heard.map(brief), ["running n1"]);
+  poller.watch(job, bug); // hears the last status at once, and fails there too
+  await clock.tick();
   await poller.close();
 });
 
