@@ -34,13 +34,19 @@ sleep 300 &
 wait
 `;
 
+/**
+ * This file's job names: its cleanup cancels only these, not the jobs of other test files
+ * running on the same cluster meanwhile.
+ */
+const PREFIX = `${TEST_JOB_PREFIX}harness-`;
+
 const SLEEPER = ["--no-requeue", "-o", "/dev/null", "--wrap", "exec sleep 300"];
 
 /** Submits `count` sleeping jobs named after `name`; returns their ids. */
 async function sleepers(name: string, count: number, args: string[] = []): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    ids.push(await sbatch(["-J", `${TEST_JOB_PREFIX}${name}${i}`, ...args, ...SLEEPER]));
+    ids.push(await sbatch(["-J", `${PREFIX}${name}${i}`, ...args, ...SLEEPER]));
   }
   return ids;
 }
@@ -60,7 +66,7 @@ function clusterTest(name: string, fn: () => Promise<void>): void {
     try {
       await fn();
     } finally {
-      await cancelTestJobs();
+      await cancelTestJobs(PREFIX);
     }
   });
 }
@@ -71,7 +77,7 @@ clusterTest(
     const dir = await Deno.makeTempDir({ prefix: "pvw-slurm-test-" });
     try {
       const out = join(dir, "job.out");
-      const id = await sbatch(["-J", `${TEST_JOB_PREFIX}basic`, "--no-requeue", "-o", out], APP);
+      const id = await sbatch(["-J", `${PREFIX}basic`, "--no-requeue", "-o", out], APP);
 
       const job = await waitForJobState(id, ["RUNNING"]);
       assert.ok(SLURM_NODES.includes(job.nodes), `runs on one node: ${job.nodes}`);
@@ -109,8 +115,8 @@ clusterTest("a drained node receives no job, and gets jobs again once resumed", 
   // Control: with n1 and n3 busy, the least loaded node is n2 again.
   const later = await nodesOf(await sleepers("resumed", 2));
   assert.deepEqual(later, ["n2", "n2"]);
-  const all = (await listJobs()).filter((j) => j.name.startsWith(TEST_JOB_PREFIX));
-  await cancelTestJobs();
+  const all = (await listJobs()).filter((j) => j.name.startsWith(PREFIX));
+  await cancelTestJobs(PREFIX);
   await assertNothingLeft(all.map((j) => j.id));
 });
 
@@ -142,7 +148,7 @@ clusterTest(
     // tests must see it.
     const id = await sbatch([
       "-J",
-      `${TEST_JOB_PREFIX}escape`,
+      `${PREFIX}escape`,
       "--no-requeue",
       "-o",
       "/dev/null",
