@@ -144,8 +144,11 @@ export function folderCycle(graph: Map<string, Set<string>>): string[] | undefin
   return undefined;
 }
 
-/** A use of Deno's runtime: `Deno.readFile(...)`, `Deno.errors`; `Deno.NetAddr`, a type, is not. */
-const DENO_RUNTIME = /\bDeno\.([a-z]\w*)/g;
+/**
+ * A use of Deno's runtime: `Deno.readFile(...)`, `Deno.errors`, `new Deno.Command(...)`;
+ * `Deno.NetAddr`, a type, is not.
+ */
+const DENO_RUNTIME = /\bDeno\.([a-z]\w*)|\bnew\s+Deno\.(\w+)/g;
 
 /**
  * The uses of Deno's runtime in `lib/` outside `lib/os/`, where every effect on the
@@ -160,7 +163,7 @@ export function denoOutsideOs(sources: Sources): string[] {
     if (!file.startsWith("lib/") || file.startsWith("lib/os/")) continue;
     for (const line of text.split("\n")) {
       if (/^\s*(\*|\/\*|\/\/)/.test(line)) continue;
-      for (const m of line.matchAll(DENO_RUNTIME)) found.push(`${file}: Deno.${m[1]}`);
+      for (const m of line.matchAll(DENO_RUNTIME)) found.push(`${file}: Deno.${m[1] ?? m[2]}`);
     }
   }
   return found;

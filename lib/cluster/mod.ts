@@ -35,8 +35,8 @@ export type {
   StatusBase,
 } from "./batch_system.ts";
 export { BatchSystemUnavailableError, JobSettingsError, JobSubmitError } from "./errors.ts";
-export type { CommandResult, CommandRunner, RunOptions } from "./command_runner.ts";
-export { ProcessRunner, type ProcessRunnerOptions } from "./command_runner.ts";
+export type { CommandResult, CommandRunner, RunOptions } from "../os/mod.ts";
+export { ProcessRunner, type ProcessRunnerOptions } from "../os/mod.ts";
 export { type Clock, realClock } from "./clock.ts";
 export { SlurmBatchSystem } from "./slurm.ts";
 export { cancelAndWait, JobNotGoneError, type WaitOptions } from "./wait_gone.ts";

@@ -19,7 +19,7 @@
 
 import type { JobResources, JobSpec } from "./batch_system.ts";
 import { BatchSystemUnavailableError, JobSettingsError, JobSubmitError } from "./errors.ts";
-import type { CommandResult } from "./command_runner.ts";
+import type { CommandResult } from "../os/mod.ts";
 
 /** One `sbatch` run: its arguments, its stdin and its environment. */
 export interface SbatchCall {

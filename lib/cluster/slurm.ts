@@ -14,7 +14,7 @@
  */
 
 import type { BatchSystem, JobRef, JobSpec, JobStatus } from "./batch_system.ts";
-import type { CommandResult, CommandRunner, RunOptions } from "./command_runner.ts";
+import type { CommandResult, CommandRunner, RunOptions } from "../os/mod.ts";
 import { BatchSystemUnavailableError } from "./errors.ts";
 import { queuePositions } from "./queue_position.ts";
 import { errorText, parseSbatch, sbatchCall, unreachable } from "./sbatch.ts";

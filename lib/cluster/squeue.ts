@@ -10,7 +10,7 @@
  */
 
 import { BatchSystemUnavailableError } from "./errors.ts";
-import type { CommandResult } from "./command_runner.ts";
+import type { CommandResult } from "../os/mod.ts";
 import { errorText, unreachable } from "./sbatch.ts";
 
 /** One job as squeue printed it. */

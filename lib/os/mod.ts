@@ -69,5 +69,13 @@ export {
   type SocketTable,
 } from "./socket_table.ts";
 export { readTail } from "./tail.ts";
+export { readSmallFile, type SmallFile } from "./small_file.ts";
+export {
+  type CommandResult,
+  type CommandRunner,
+  ProcessRunner,
+  type ProcessRunnerOptions,
+  type RunOptions,
+} from "./command_runner.ts";
 export { timer } from "./timer.ts";
 export { createLogTrimmer, type LogMeasure, type LogTrimmer } from "./trim.ts";

@@ -16,6 +16,7 @@
 
 import { type CertificateInfo, inspectPair, type TlsPair } from "./certificate.ts";
 import { KeyFileAccessError, TlsFileError } from "./errors.ts";
+import { currentUid, readSmallFile } from "../os/mod.ts";
 
 /** The largest certificate or key file read: a real chain is a few KiB. */
 export const MAX_PEM_BYTES = 1 << 20;
@@ -105,29 +106,19 @@ export function checkKeyFile(file: Pick<PemFile, "path" | "uid" | "mode">, launc
  * @throws {TlsFileError} it cannot be read, is not a regular file, or is over {@linkcode MAX_PEM_BYTES}
  */
 export async function readPemFile(path: string): Promise<PemFile> {
-  const fail = (problem: string) => new TlsFileError(path, problem);
   try {
-    if (!(await Deno.stat(path)).isFile) throw fail("not a regular file");
-    using file = await Deno.open(path, { read: true });
-    const stat = await file.stat();
-    if (!stat.isFile) throw fail("not a regular file");
-    if (stat.size > MAX_PEM_BYTES) throw fail(`over ${MAX_PEM_BYTES} bytes: not a PEM file`);
-    const bytes = new Uint8Array(stat.size);
-    let filled = 0;
-    while (filled < bytes.length) {
-      const n = await file.read(bytes.subarray(filled));
-      if (n === null) break;
-      filled += n;
-    }
-    const text = new TextDecoder().decode(bytes.subarray(0, filled));
-    return { path, text, uid: stat.uid ?? -1, mode: stat.mode ?? 0 };
+    const file = await readSmallFile(path, MAX_PEM_BYTES);
+    return { path, ...file };
   } catch (err) {
-    if (err instanceof TlsFileError) throw err;
-    throw fail((err as Error).message);
+    const problem = (err as Error).message;
+    throw new TlsFileError(
+      path,
+      /^over \d+ bytes$/.test(problem) ? `${problem}: not a PEM file` : problem,
+    );
   }
 }
 
 const systemReader: PemFileReader = {
   read: readPemFile,
-  uid: () => Deno.uid() ?? -1,
+  uid: currentUid,
 };
