@@ -14,11 +14,20 @@ import type { LauncherConfig } from "./types.ts";
  * @returns one line per fact, such as `capacity: 10 sessions`
  */
 export function describeConfig(config: LauncherConfig): string[] {
-  const ports = config.resources.reduce((n, r) => n + r.last - r.first + 1, 0);
+  const local = config.resources.reduce((n, r) => n + r.last - r.first + 1, 0);
   const ranges = config.resources.map((r) => `${r.host}:${r.first}-${r.last}`).join(", ");
+  const range = config.cluster?.portRange;
+  const ports = local + (range ? range.last - range.first + 1 : 0);
+  const jobs = Object.values(config.apps).filter((a) => a.slurm).map((a) => a.name);
   return [
     `applications: ${Object.keys(config.apps).join(", ")}`,
-    `resources: ${ranges} (${ports} ports)`,
+    `resources: ${ranges || "none"} (${local} ports)`,
+    ...(config.cluster
+      ? [
+        `cluster: Slurm${range ? `, ports ${range.first}-${range.last} on any node` : ""}; ` +
+        `as jobs: ${jobs.join(", ") || "none"}`,
+      ]
+      : []),
     `capacity: ${Math.min(config.maxSessions, ports)} sessions`,
     `session logs: ${config.logDir}`,
     `map file: ${config.mapFile ?? "none"}`,

@@ -7,6 +7,8 @@
 
 import { type AppConfig, ASSIGNED_NAMES, type ResourceRange } from "./types.ts";
 import type { Fields, Value } from "./reader.ts";
+import type { ClusterSettings } from "../cluster/mod.ts";
+import { APP_SCHEDULING_KEYS, readAppScheduling } from "./scheduling.ts";
 import { compileTemplate } from "./template.ts";
 import {
   DEFAULTS,
@@ -32,7 +34,8 @@ const APP_KEYS = [
   "idle_timeout",
   "max_lifetime",
   "ws_path",
-] as const;
+  ...APP_SCHEDULING_KEYS,
+];
 
 /** What an application takes from the global settings when it sets nothing itself. */
 export interface AppDefaults {
@@ -51,6 +54,11 @@ export interface AppDefaults {
    * the wslink format passes it on as written unless the client sends it.
    */
   provided?: ReadonlySet<string>;
+  /**
+   * The config's `cluster` settings, which applications that run as jobs need: `null` when
+   * the config has none, undefined when it has invalid ones (already reported).
+   */
+  cluster?: ClusterSettings | null;
 }
 
 /** The sections that both formats read the same way. */
@@ -75,6 +83,11 @@ export interface SharedKeys {
   maxSession?: Value;
   /** Warn of cmd variables nothing in the config provides (the wslink format keeps them). */
   warnUnprovided?: boolean;
+  /**
+   * Ports of the cluster's range, for sessions that run as jobs: with some, `resources` may
+   * be left out when every application runs as a job.
+   */
+  clusterPorts?: number;
 }
 
 /**
@@ -90,19 +103,34 @@ export function readSharedSections(
   keys: SharedKeys,
   defaults: AppDefaults,
 ): SharedSections {
-  const resourcesValue = top.require("resources");
+  const clusterPorts = keys.clusterPorts ?? 0;
+  const resourcesValue = clusterPorts > 0 ? top.get("resources") : top.require("resources");
   const resources = resourcesValue ? readResources(resourcesValue, keys.port) : [];
   const appsValue = top.require(keys.apps);
   const properties = top.read("properties", readProperties) ?? {};
   const provided = keys.warnUnprovided
     ? new Set([...ASSIGNED_NAMES, ...Object.keys(properties)])
     : undefined;
+  const apps = appsValue ? readApps(appsValue, { ...defaults, provided }) : {};
+  if (!resourcesValue && clusterPorts > 0) requireLocalPorts(apps, appsValue);
   return {
     resources,
-    maxSessions: readMaxSessions(keys.maxSession, portCount(resources)),
-    apps: appsValue ? readApps(appsValue, { ...defaults, provided }) : {},
+    maxSessions: readMaxSessions(keys.maxSession, portCount(resources) + clusterPorts),
+    apps,
     properties,
   };
+}
+
+/** Without `resources`, every application must run as a job: a local one has no port. */
+function requireLocalPorts(apps: Record<string, AppConfig>, appsValue: Value | undefined): void {
+  const local = Object.values(apps).filter((app) => !app.slurm).map((app) => app.name);
+  if (local.length === 0) return;
+  appsValue?.atKey(
+    "error",
+    `${local.map((n) => `"${n}"`).join(", ")} run${local.length === 1 ? "s" : ""} on this ` +
+      'machine and need ports: add "resources", such as [{"host": "localhost", "port": ' +
+      "[9001, 9100]}]",
+  );
 }
 
 /**
@@ -248,6 +276,7 @@ function readApp(name: string, value: Value, defaults: AppDefaults): AppConfig |
   const idleTimeoutMs = fields.read("idle_timeout", readSeconds) ?? defaults.idleTimeoutMs;
   const maxLifetimeMs = fields.read("max_lifetime", readSeconds) ?? defaults.maxLifetimeMs;
   const wsPath = fields.read("ws_path", readUrlPath) ?? DEFAULTS.wsPath;
+  const scheduling = readAppScheduling(fields, defaults.cluster);
   if (!cmd) return undefined;
   return withoutUndefined({
     name,
@@ -259,6 +288,7 @@ function readApp(name: string, value: Value, defaults: AppDefaults): AppConfig |
     wsPath,
     idleTimeoutMs,
     maxLifetimeMs,
+    ...scheduling,
   });
 }
 

@@ -12,6 +12,7 @@ import type { LauncherConfig } from "./types.ts";
 import type { Fields, Value } from "./reader.ts";
 import { readSharedSections } from "./sections.ts";
 import { OPERATION_KEYS, readOperations } from "./operations.ts";
+import { clusterPortCount, readScheduling, SCHEDULING_KEYS } from "./scheduling.ts";
 import {
   type ConfigDefaults,
   DEFAULTS,
@@ -38,6 +39,7 @@ export const SPEC_KEYS: readonly string[] = [
   "applications",
   "properties",
   ...OPERATION_KEYS,
+  ...SCHEDULING_KEYS,
 ];
 
 /** wslink names that someone converting a config may carry over, and the spec's name. */
@@ -88,10 +90,23 @@ export function readSpecConfig(
     ...paths,
   });
   const { idleTimeoutMs, maxLifetimeMs } = operations;
+  const scheduling = readScheduling(top);
   const shared = readSharedSections(
     top,
-    { apps: "applications", port: "port", maxSession: top.get("max_session") },
-    { readyLines, timeoutMs, baseDir, idleTimeoutMs, maxLifetimeMs },
+    {
+      apps: "applications",
+      port: "port",
+      maxSession: top.get("max_session"),
+      clusterPorts: clusterPortCount(scheduling.cluster),
+    },
+    {
+      readyLines,
+      timeoutMs,
+      baseDir,
+      idleTimeoutMs,
+      maxLifetimeMs,
+      cluster: top.get("cluster") ? scheduling.cluster : null,
+    },
   );
   return {
     file,
@@ -105,6 +120,7 @@ export function readSpecConfig(
     stopGraceMs: top.read("stop_grace", readSeconds) ?? DEFAULTS.stopGraceMs,
     ...shared,
     ...operations,
+    ...scheduling,
     fields: [],
     sessionData: {},
     sanitize: {},

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { ClusterSettings, SlurmSettings } from "../cluster/mod.ts";
+
 /** A range of ports on one host that sessions may use. */
 export interface ResourceRange {
   /** Host name or address the session's process binds and the proxy connects to. */
@@ -54,6 +56,10 @@ export interface AppConfig {
   idleTimeoutMs?: number;
   /** Stop the session this long after it started, in ms. */
   maxLifetimeMs?: number;
+  /** Its sessions run as Slurm jobs, asking for these; they run locally when undefined. */
+  slurm?: SlurmSettings;
+  /** How long a session may wait in the batch queue, in ms; the cluster's when undefined. */
+  queueTimeoutMs?: number;
 }
 
 /** A per-client limit on launch requests (a token bucket). */
@@ -141,6 +147,13 @@ export interface LauncherConfig {
   dashboardListen?: { hostname?: string; port: number };
   /** Most bytes a session log keeps; older output is dropped. */
   maxLogBytes: number;
+  /** The batch system of the applications that run as jobs, if the config names one. */
+  cluster?: ClusterSettings;
+  /**
+   * How sessions are placed on the hosts of `resources`: `spread` (the host with the fewest
+   * sessions first) or `pack` (the ranges' order). Undefined: spread with several hosts.
+   */
+  placement?: "spread" | "pack";
 }
 
 /** Names whose values the launcher assigns to every session. */

@@ -13,6 +13,7 @@ import type { Fields, Value } from "./reader.ts";
 import { readSharedSections } from "./sections.ts";
 import { pythonPattern } from "./python_regexp.ts";
 import { OPERATION_KEYS, readOperations } from "./operations.ts";
+import { clusterPortCount, readScheduling, SCHEDULING_KEYS } from "./scheduling.ts";
 import {
   type ConfigDefaults,
   DEFAULTS,
@@ -51,6 +52,7 @@ export const WSLINK_CONFIGURATION_KEYS: readonly string[] = [
   "max_session",
   "stop_grace",
   ...OPERATION_KEYS,
+  ...SCHEDULING_KEYS,
 ];
 
 /** Spec names that someone converting a config may carry over, and wslink's name. */
@@ -100,6 +102,7 @@ export function readWslinkConfig(
     ...paths,
   });
   const { idleTimeoutMs, maxLifetimeMs } = operations;
+  const scheduling = readScheduling(conf);
   const shared = readSharedSections(
     top,
     {
@@ -107,8 +110,16 @@ export function readWslinkConfig(
       port: "port_range",
       maxSession: conf?.get("max_session"),
       warnUnprovided: true,
+      clusterPorts: clusterPortCount(scheduling.cluster),
     },
-    { readyLines, timeoutMs, baseDir, idleTimeoutMs, maxLifetimeMs },
+    {
+      readyLines,
+      timeoutMs,
+      baseDir,
+      idleTimeoutMs,
+      maxLifetimeMs,
+      cluster: conf?.get("cluster") ? scheduling.cluster : null,
+    },
   );
   return {
     file,
@@ -125,6 +136,7 @@ export function readWslinkConfig(
     stopGraceMs: conf?.read("stop_grace", readSeconds) ?? DEFAULTS.stopGraceMs,
     ...shared,
     ...operations,
+    ...scheduling,
     fields: conf?.read("fields", readStringList) ?? [],
     sessionData: top.read("sessionData", (v) => readStringMap(v, readTemplate)) ?? {},
     sanitize: conf?.read("sanitize", readSanitize) ?? {},
