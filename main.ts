@@ -21,6 +21,13 @@ import denoConfig from "./deno.json" with { type: "json" };
 import { type Options, parseOptions, usage } from "./lib/cli/mod.ts";
 import { TrustedProxies } from "./lib/client/mod.ts";
 import {
+  type ClusterSettings,
+  JobPoller,
+  NodeHosts,
+  ProcessRunner,
+  SlurmBatchSystem,
+} from "./lib/cluster/mod.ts";
+import {
   ConfigError,
   defaultLogFolder,
   defaultStateFolder,
@@ -65,6 +72,8 @@ import {
 } from "./lib/os/mod.ts";
 import { SessionProxy } from "./lib/proxy/mod.ts";
 import {
+  type ClusterParts,
+  createPool,
   LogCap,
   PortPool,
   randomToken,
@@ -168,6 +177,34 @@ function startListening(
   guard?.watch(addr.port);
 }
 
+/**
+ * The batch system of the `cluster` key: Slurm's commands (with only `SLURM_CONF` in their
+ * environment), one poller for every job, the nodes' hosts, and the cluster's ports (the same
+ * on every node, so their host is left empty).
+ */
+function buildCluster(settings: ClusterSettings): ClusterParts {
+  const runner = new ProcessRunner({
+    ...(settings.bin === undefined ? {} : { binDir: settings.bin }),
+    env: settings.slurmConf === undefined ? {} : { SLURM_CONF: settings.slurmConf },
+    timeoutMs: settings.commandTimeoutMs,
+  });
+  const system = new SlurmBatchSystem(runner);
+  const log = getLogger(["pvw-launcher", "cluster"]);
+  const poller = new JobPoller(system, {
+    intervalMs: settings.pollIntervalMs,
+    onError: (error, retryInMs) => {
+      log.warn("cannot learn the jobs' states from Slurm: {error}; next try in {seconds} s", {
+        error: error.message,
+        seconds: retryInMs / 1000,
+      });
+    },
+  });
+  const hosts = new NodeHosts(settings.nodeHosts, (node) => system.nodeAddress(node));
+  const range = settings.portRange;
+  const pool = new PortPool(range ? [{ host: "", first: range.first, last: range.last }] : []);
+  return { system, poller, hosts, pool, settings };
+}
+
 /** The session table and what it stands on, each made after what it needs. */
 function buildSessions(config: LauncherConfig, libc: Libc | undefined) {
   // A file that cannot be written (a full disk) is written again until it is true.
@@ -175,11 +212,22 @@ function buildSessions(config: LauncherConfig, libc: Libc | undefined) {
   const follower = DirectoryFollower.open(config.logDir);
   const table = new SessionTable();
   const stateFile = new StateFile(config.stateFile, () => table.savedJson(), undefined, {});
-  const pool = new PortPool(config.resources, localPortProbe());
+  const local = createPool(config.resources, config.placement, localPortProbe());
+  const cluster = config.cluster && buildCluster(config.cluster);
+  // What the dashboard and the metrics count: the local ports and the cluster's.
+  const pool = {
+    get available() {
+      return local.available + (cluster?.pool.available ?? 0);
+    },
+    get size() {
+      return local.size + (cluster?.pool.size ?? 0);
+    },
+  };
   const sessions = new SessionManager({
     config,
     table,
-    pool,
+    pool: local,
+    ...(cluster ? { cluster } : {}),
     spawner: createProcessSpawner(),
     follower,
     map,
@@ -217,6 +265,10 @@ function buildObservers(config: LauncherConfig, core: Core) {
   sessions.onEnded((session, reason) => {
     proxy.closeSession(session.id);
     metrics.ended(session.application, reason);
+    if (reason === "job_ended" && session.job) {
+      const { id, node, reason: how } = session.job;
+      failures.jobEnded(session.application, `job ${id}${node ? ` on ${node}` : ""} ${how}`);
+    }
     events.changed();
   });
   const observer: LaunchObserver = {
@@ -378,7 +430,7 @@ async function serve(config: LauncherConfig): Promise<number> {
   const guard = guardConnections(config, libc);
   const core = buildSessions(config, libc);
   if (!await resumeSessions(core.sessions, { stateFile: config.stateFile, map: core.map })) {
-    core.sessions.close();
+    await core.sessions.close();
     core.follower.close();
     return 1;
   }

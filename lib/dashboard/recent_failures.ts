@@ -1,6 +1,7 @@
 /**
- * The last few launch requests that failed, for the dashboard: a bounded ring fed as a
- * {@linkcode LaunchObserver}, so the session table stays unaware of it.
+ * The last few launch requests that failed, and sessions whose batch job ended under them,
+ * for the dashboard: a bounded ring fed as a {@linkcode LaunchObserver}, so the session table
+ * stays unaware of it.
  *
  * Each entry keeps only what the client itself was told (the message of the JSON error
  * answer), never the error object, a command line or a secret. Bad requests are left out:
@@ -87,7 +88,21 @@ export class RecentFailures implements LaunchObserver {
     error?: unknown,
   ): void {
     if (IGNORED.has(outcome)) return;
-    let message = error === undefined ? outcome : publicMessage(error);
+    this.#record(application, outcome, error === undefined ? outcome : publicMessage(error));
+  }
+
+  /**
+   * Records a session that ended because its batch job ended (a time limit, a node failure,
+   * preemption, its app's exit): the dashboard says how.
+   *
+   * @param application its application
+   * @param message how its job ended, such as `job 41 on n1 was killed at its time limit`
+   */
+  jobEnded(application: string, message: string): void {
+    this.#record(application, "job_ended", message);
+  }
+
+  #record(application: string, outcome: LaunchOutcome, message: string): void {
     if (message.length > this.#maxMessageLength) {
       message = `${message.slice(0, this.#maxMessageLength - 1)}…`;
     }

@@ -60,9 +60,14 @@ export type LaunchFailure =
   | "timeout"
   | "stopped"
   | "map_error"
-  | "state_error";
+  | "state_error"
+  | "queue_timeout"
+  | "job_ended";
 
-/** The session's process could not start, exited before it was ready, or timed out (HTTP 503). */
+/**
+ * The session's process could not start, exited before it was ready, or timed out; its batch
+ * job waited too long in the queue or ended before it was ready (HTTP 503).
+ */
 export class LaunchError extends HttpError {
   /** Machine-readable outcome. */
   readonly reason: LaunchFailure;
@@ -77,14 +82,16 @@ export class LaunchError extends HttpError {
    * @param reason machine-readable outcome
    * @param exitCode the process's exit code, when it exited
    * @param signal the signal that ended the process, when one did
+   * @param headers headers the answer carries (`Retry-After`)
    */
   constructor(
     message: string,
     reason: LaunchFailure,
     exitCode: number | null = null,
     signal: string | null = null,
+    headers: Record<string, string> = {},
   ) {
-    super(503, message);
+    super(503, message, headers);
     this.name = "LaunchError";
     this.reason = reason;
     this.exitCode = exitCode;

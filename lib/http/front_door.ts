@@ -51,7 +51,7 @@ const NO_TOKEN = {
 /** The methods a page of an allowed origin may use, as preflight answers list them. */
 export const CORS_METHODS = "POST, GET, DELETE";
 /** The request headers a page of an allowed origin may send. */
-export const CORS_HEADERS = "content-type, authorization";
+export const CORS_HEADERS = "content-type, authorization, prefer";
 /** How long, in seconds, a browser may cache a preflight answer. */
 export const CORS_MAX_AGE = 600;
 
@@ -107,7 +107,7 @@ export class FrontDoor {
     return {
       vary: "Origin",
       "access-control-allow-origin": origin,
-      "access-control-expose-headers": "retry-after",
+      "access-control-expose-headers": "retry-after, location, preference-applied",
     };
   }
 

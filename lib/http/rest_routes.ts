@@ -1,6 +1,7 @@
 /**
  * The REST routes of the process-launcher spec: POST to the endpoint starts a session, GET
- * and DELETE on `<endpoint>/<id>` describe and stop one, all behind the front door; and the
+ * and DELETE on `<endpoint>/<id>` describe and stop one, `<endpoint>/<id>/events` streams a
+ * start's progress (see `progress_routes.ts`), all behind the front door; and the
  * static `content` files, when the config names a folder. Each launch request's outcome is
  * told to an observer (the metrics, the dashboard's failures).
  *
@@ -12,6 +13,7 @@ import { BadRequestError, jsonResponse, LaunchError } from "../errors/mod.ts";
 import { NoCapacityError, type SessionManager } from "../sessions/mod.ts";
 import { PayloadTooLargeError } from "./errors.ts";
 import type { FailureHandler, FrontDoor } from "./front_door.ts";
+import { acceptLaunch, prefersAsync, progressRoutes } from "./progress_routes.ts";
 import { parseLaunchBody, readBody, type RequestLimits } from "./request.ts";
 import type { Route, RouteHandler } from "./route_types.ts";
 import { serveFile } from "./static_files.ts";
@@ -27,6 +29,8 @@ export type LaunchOutcome =
   | "stopped"
   | "map_error"
   | "state_error"
+  | "queue_timeout"
+  | "job_ended"
   | "error";
 
 /** Told the outcome of every launch request (metrics). */
@@ -65,7 +69,7 @@ export interface RestRoutesDeps {
   /** The loaded config. */
   config: LauncherConfig;
   /** The session table. */
-  sessions: Pick<SessionManager, "launch" | "describe" | "stop">;
+  sessions: Pick<SessionManager, "launch" | "describe" | "stop" | "progress">;
   /** Request limits. */
   limits: RequestLimits;
   /** Told the outcome of every launch request. */
@@ -92,10 +96,16 @@ export function restRoutes(deps: RestRoutesDeps): Route[] {
     {
       pattern: new URLPattern({ pathname: `${config.endpoint}/:id` }),
       methods: door.guard({
-        GET: (_req, p) => Promise.resolve(jsonResponse(sessions.describe(p.id!))),
+        // A session whose id was given out before it was ready: 202 and where it is.
+        GET: (_req, p) =>
+          Promise.resolve().then(() => {
+            const about = sessions.describe(p.id!);
+            return jsonResponse(about, "proxy" in about ? 200 : 202);
+          }),
         DELETE: async (_req, p) => jsonResponse((await sessions.stop(p.id!)).answer),
       }, fail),
     },
+    ...progressRoutes({ endpoint: config.endpoint, sessions, door, fail }),
   ];
   if (config.content) routes.push(contentRoute(config.content));
   return routes;
@@ -106,6 +116,7 @@ function launchHandler(deps: RestRoutesDeps): RouteHandler {
   const { config, sessions, limits, observer } = deps;
   return async (req) => {
     let application = "";
+    let accepting = false;
     try {
       const body = parseLaunchBody(
         await readBody(req, limits.maxBodyBytes, limits.bodyTimeoutMs),
@@ -114,12 +125,23 @@ function launchHandler(deps: RestRoutesDeps): RouteHandler {
       if (typeof body.application === "string" && Object.hasOwn(config.apps, body.application)) {
         application = body.application;
       }
+      if (prefersAsync(req)) {
+        // The outcome is told to the observer once known, not when the 202 is answered.
+        accepting = true;
+        const endpoint = config.endpoint;
+        return await acceptLaunch(req, body, application, {
+          sessions,
+          observer,
+          endpoint,
+          outcome: launchOutcome,
+        });
+      }
       const session = await sessions.launch(body);
       const readyMs = session.readyMs;
       observer?.launched(application, "ready", readyMs === undefined ? undefined : readyMs / 1000);
       return jsonResponse(session.answer);
     } catch (err) {
-      observer?.launched(application, launchOutcome(err), undefined, err);
+      if (!accepting) observer?.launched(application, launchOutcome(err), undefined, err);
       throw err;
     }
   };

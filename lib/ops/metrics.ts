@@ -31,8 +31,12 @@ import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
 
 /** The live state that the metrics read at scrape time. */
 export interface MetricsSnapshot {
-  /** Every session in the table, whatever its state. */
-  sessions: { application: string; state: string }[];
+  /** Every session in the table, whatever its state, with its batch job if it runs as one. */
+  sessions: {
+    application: string;
+    state: string;
+    job?: { phase: string; partition?: string; node?: string };
+  }[];
   /** Ports no session holds. */
   freePorts: number;
   /** Ports in the configured resource ranges. */
@@ -117,6 +121,11 @@ export class LauncherMetrics implements Metrics {
     "pvw_launcher_sessions",
     "Sessions in the table, by application and state.",
     ["application", "state"],
+  );
+  readonly #batch = this.#gauge(
+    "pvw_launcher_batch_sessions",
+    "Sessions that run as batch jobs, queued or running, by partition and node.",
+    ["state", "partition", "node"],
   );
   readonly #launches = this.#registry.register(
     new Counter(
@@ -221,16 +230,16 @@ export class LauncherMetrics implements Metrics {
   render(snapshot: MetricsSnapshot): string {
     // A state that emptied reads 0 rather than vanishing, so rate() and alerts see the drop.
     this.#sessions.zero();
-    const counts = new Map<string, { application: string; state: string; n: number }>();
-    for (const { application, state } of snapshot.sessions) {
-      const key = JSON.stringify([application, state]);
-      const entry = counts.get(key) ?? { application, state, n: 0 };
-      entry.n++;
-      counts.set(key, entry);
+    this.#batch.zero();
+    for (const [labels, n] of tally(snapshot.sessions.map(stateLabels))) {
+      this.#sessions.set(labels, n);
     }
-    for (const { application, state, n } of counts.values()) {
-      this.#sessions.set({ application, state }, n);
-    }
+    const jobs = snapshot.sessions.flatMap(({ job }) =>
+      job && job.phase !== "ended"
+        ? [{ state: job.phase, partition: job.partition ?? "", node: job.node ?? "" }]
+        : []
+    );
+    for (const [labels, n] of tally(jobs)) this.#batch.set(labels, n);
     this.#freePorts.set({}, snapshot.freePorts);
     this.#ports.set({}, snapshot.totalPorts);
     this.#maxSessions.set({}, snapshot.maxSessions);
@@ -244,4 +253,22 @@ export class LauncherMetrics implements Metrics {
     this.#rss.set({}, this.#residentMemory());
     return this.#registry.render();
   }
+}
+
+/** A session's labels: its application and state (`queued` for a batch job waiting). */
+function stateLabels(s: MetricsSnapshot["sessions"][number]): Record<string, string> {
+  const queued = s.state === "starting" && s.job?.phase === "queued";
+  return { application: s.application, state: queued ? "queued" : s.state };
+}
+
+/** Counts equal label sets. */
+function tally(labelSets: Record<string, string>[]): [Record<string, string>, number][] {
+  const counts = new Map<string, [Record<string, string>, number]>();
+  for (const labels of labelSets) {
+    const key = JSON.stringify(labels);
+    const entry = counts.get(key) ?? [labels, 0];
+    entry[1]++;
+    counts.set(key, entry);
+  }
+  return [...counts.values()];
 }

@@ -15,10 +15,11 @@
 import { getLogger } from "@logtape/logtape";
 import { join } from "node:path";
 import type { LauncherConfig } from "../config/mod.ts";
-import type { PortPool } from "./port_pool.ts";
+import type { SlotPool } from "./placement.ts";
+import { Progress } from "./progress.ts";
 import type { ProcessHandle, Spawner } from "../os/mod.ts";
 import type { SessionRecord } from "./record.ts";
-import type { SavedSession } from "./state_file.ts";
+import type { SavedProcessSession } from "./state_file.ts";
 import { Traffic } from "./traffic.ts";
 
 /** What adoption works with. */
@@ -26,7 +27,7 @@ export interface AdoptionDeps {
   /** Watches the processes. */
   spawner: Spawner;
   /** Today's port pool; adopted ports are reserved in it. */
-  pool: PortPool;
+  pool: SlotPool;
   /** Today's config. */
   config: LauncherConfig;
   /** The wall clock, ms since the epoch. */
@@ -45,7 +46,7 @@ const logger = () => getLogger(["pvw-launcher", "sessions"]);
  * @returns a record per session still running, each with its `proc`: ready, or starting
  *   for one whose launch the previous launcher did not finish (the caller stops those)
  */
-export function adoptRecords(saved: SavedSession[], deps: AdoptionDeps): SessionRecord[] {
+export function adoptRecords(saved: SavedProcessSession[], deps: AdoptionDeps): SessionRecord[] {
   const records: SessionRecord[] = [];
   for (const s of saved) {
     const refused = refusal(s, deps.config);
@@ -79,7 +80,7 @@ function shown(text: string): string {
 }
 
 /** Why an entry cannot be one of today's sessions, or undefined when it can. */
-function refusal(s: SavedSession, config: LauncherConfig): string | undefined {
+function refusal(s: SavedProcessSession, config: LauncherConfig): string | undefined {
   if (!SESSION_ID.test(s.id)) return "its id is not a session id";
   if (!Number.isSafeInteger(s.pid) || s.pid <= 1) return `pid ${s.pid} is no session's`;
   if (s.logFile !== join(config.logDir, `${s.id}.log`)) {
@@ -92,7 +93,7 @@ function refusal(s: SavedSession, config: LauncherConfig): string | undefined {
   return undefined;
 }
 
-function adoptOne(s: SavedSession, proc: ProcessHandle, deps: AdoptionDeps): SessionRecord {
+function adoptOne(s: SavedProcessSession, proc: ProcessHandle, deps: AdoptionDeps): SessionRecord {
   // Never the saved answer: it holds the client's values under names no filter can vet.
   const facts = { id: s.id, application: s.application, host: s.host, port: s.port, pid: s.pid };
   const app = Object.hasOwn(deps.config.apps, s.application)
@@ -117,6 +118,8 @@ function adoptOne(s: SavedSession, proc: ProcessHandle, deps: AdoptionDeps): Ses
   if (s.state !== "starting") {
     logger().info("session {id} adopted: {application} on {host}:{port}, pid {pid}", facts);
   }
+  const progress = new Progress();
+  if (s.state !== "starting") progress.emit({ type: "ready", data: s.answer });
   return {
     id: s.id,
     application: s.application,
@@ -135,6 +138,8 @@ function adoptOne(s: SavedSession, proc: ProcessHandle, deps: AdoptionDeps): Ses
     idleTimeoutMs: app ? app.idleTimeoutMs : deps.config.idleTimeoutMs,
     maxLifetimeMs: app ? app.maxLifetimeMs : deps.config.maxLifetimeMs,
     slot: { host: s.host, port: s.port, pooled },
+    progress,
+    halt: new AbortController(),
     proc,
     spawned: Promise.resolve(proc),
   };

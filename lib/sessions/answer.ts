@@ -13,7 +13,7 @@
 
 import type { LauncherConfig } from "../config/mod.ts";
 import type { Deadlines } from "./lifetime.ts";
-import type { SessionInfo } from "./record.ts";
+import { type SessionInfo, stageOf } from "./record.ts";
 import type { TrafficSnapshot } from "./traffic.ts";
 
 /** The parts of a session an answer is made of. */
@@ -103,5 +103,34 @@ export function describeSession(session: SessionInfo, deadlines: Deadlines): Ses
     ...session.answer,
     proxy: session.traffic.snapshot(),
     stops: { idleAt: iso(deadlines.idleStopAt), lifetimeAt: iso(deadlines.lifetimeEndsAt) },
+    ...(session.job ? { state: "ready", job: { ...session.job } } : {}),
+  };
+}
+
+/** What a GET answers about a session that is not ready yet. */
+export interface PendingDescription {
+  /** The session id. */
+  id: string;
+  /** Its application. */
+  application: string;
+  /** `queued` (a batch job waiting) or `starting`. */
+  state: string;
+  /** Its batch job (id, phase, queue reason and position, node), if it runs as one. */
+  job?: Record<string, unknown>;
+}
+
+/**
+ * What a GET answers about a session whose id was given out before it was ready: where it
+ * is in its start, never its answer (which it does not have yet).
+ *
+ * @param session the session
+ * @returns its id, application, state and job
+ */
+export function describePending(session: SessionInfo): PendingDescription {
+  return {
+    id: session.id,
+    application: session.application,
+    state: stageOf(session),
+    ...(session.job ? { job: { ...session.job } } : {}),
   };
 }

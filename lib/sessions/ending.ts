@@ -10,7 +10,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { type SessionMap, type Spawner, stopGroup, type StopTimes } from "../os/mod.ts";
-import type { PortPool } from "./port_pool.ts";
+import type { SlotPool } from "./placement.ts";
 import type { SessionInfo, SessionRecord } from "./record.ts";
 import { STOP_REASONS, type StopReason } from "./stop_reasons.ts";
 import type { SessionTable } from "./table.ts";
@@ -20,7 +20,11 @@ export interface EndingDeps {
   /** The table it leaves. */
   table: SessionTable;
   /** The port pool its port goes back to. */
-  pool: PortPool;
+  pool: SlotPool;
+  /** The pool of the ports of sessions that run as batch jobs. */
+  jobPool?: SlotPool;
+  /** Cancels a batch session's job and waits until it is gone; says what could not be done. */
+  cancelJob?: (rec: SessionRecord) => Promise<string | undefined>;
   /** Signals its process group. */
   spawner: Spawner;
   /** The map file, if the config names one. */
@@ -51,6 +55,7 @@ export function endSession(
   rec.ending ??= (async () => {
     const wasReady = rec.state === "ready";
     rec.state = "stopping";
+    rec.halt.abort();
     // Asked at once, so that Apache stops routing the session while it is being stopped.
     const unmapped = rec.mapped ? unmap(rec, deps.map) : undefined;
     const unsignalled = await terminate(rec, deps);
@@ -58,8 +63,8 @@ export function endSession(
     const unmapProblem = await unmapped;
     releasePort(rec, deps, unmapProblem !== undefined);
     rec.stopProblem = unsignalled ?? unmapProblem;
-    // Recorded since its spawn: the state file must forget it now.
-    if (rec.pid !== undefined) await deps.save();
+    // Recorded since its spawn (or its job's submission): the state file must forget it now.
+    if (rec.pid !== undefined || rec.batch) await deps.save();
     if (wasReady || rec.adopted) {
       logger().info("session {id} ended: {reason}", { id: rec.id, reason: STOP_REASONS[reason] });
     }
@@ -87,16 +92,18 @@ async function unmap(rec: SessionRecord, map: SessionMap | undefined): Promise<s
 /** Frees the session's port, once no map line Apache reads can route to it any more. */
 function releasePort(rec: SessionRecord, deps: EndingDeps, routed: boolean): void {
   if (!rec.slot.pooled) return;
+  const pool = rec.batch && deps.jobPool ? deps.jobPool : deps.pool;
   if (!routed || !deps.map) {
-    deps.pool.release(rec.slot);
+    pool.release(rec.slot);
     return;
   }
   // A new session on this port would get the old session's users.
-  deps.map.settled?.().then(() => deps.pool.release(rec.slot));
+  deps.map.settled?.().then(() => pool.release(rec.slot));
 }
 
 /** Stops the session's process group; says what went wrong when it could not. */
 async function terminate(rec: SessionRecord, deps: EndingDeps): Promise<string | undefined> {
+  if (rec.batch) return await deps.cancelJob?.(rec);
   const proc = await rec.spawned;
   if (!proc) return undefined;
   let outcome;

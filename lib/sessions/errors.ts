@@ -93,3 +93,24 @@ export class StopIncompleteError extends HttpError {
     this.id = id;
   }
 }
+
+/**
+ * A job's settings, rendered with the client's values, are malformed or beyond what the
+ * admin allows (`slurm.max`, `slurm.choices`): HTTP 400, naming the key and the limit.
+ */
+export class JobLimitError extends BadRequestError {
+  /** The `slurm` key at fault (`time`, `gpus`, `sbatch_args[1]`). */
+  readonly key: string;
+  /**
+   * Makes the error.
+   *
+   * @param application the application asked for
+   * @param key the `slurm` key at fault
+   * @param detail what is wrong with it
+   */
+  constructor(application: string, key: string, detail: string) {
+    super(`application "${application}": slurm.${key}: ${detail}`);
+    this.name = "JobLimitError";
+    this.key = key;
+  }
+}

@@ -7,7 +7,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import { DEFAULTS, type LauncherConfig } from "../config/mod.ts";
+import { compileTemplate, DEFAULTS, type LauncherConfig, renderTemplate } from "../config/mod.ts";
 import { sessionAnswer } from "./answer.ts";
 import { UnknownApplicationError } from "./errors.ts";
 import {
@@ -15,6 +15,7 @@ import {
   checkVariables,
   clientValues,
   compileTemplates,
+  lookupIn,
   renderSession,
   type Replaced,
   type SharedTemplates,
@@ -143,5 +144,27 @@ export class LaunchTemplates {
       sessionData: rendered.sessionData,
     });
     return { argv: rendered.argv, answer };
+  }
+
+  /**
+   * Renders other templates of a session's application (its `slurm` values) with the values
+   * its cmd is rendered with.
+   *
+   * @param request the checked request
+   * @param assigned what the session was given
+   * @returns renders one text
+   * @throws {MissingVariableError} (from the renderer) when a variable has no value and none
+   *   may be missing
+   */
+  renderer(request: CheckedRequest, assigned: Assigned): (text: string) => string {
+    const { templates, client } = request;
+    const { id, host, port, secret } = assigned;
+    const lookup = lookupIn(
+      { id, host, port: String(port), secret, application: templates.app.name },
+      this.#config.properties,
+      client,
+    );
+    const where = `application "${templates.app.name}"`;
+    return (text) => renderTemplate(compileTemplate(text), lookup, where, this.#config.unprovided);
   }
 }

@@ -9,9 +9,18 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { LauncherConfig } from "../config/mod.ts";
+import { HttpError, publicMessage } from "../errors/mod.ts";
 import type { ExitStatus, LogFollower, SessionMap, Spawner } from "../os/mod.ts";
 import { adoptRecords } from "./adoption.ts";
-import { describeSession, type SessionDescription } from "./answer.ts";
+import {
+  describePending,
+  describeSession,
+  type PendingDescription,
+  type SessionDescription,
+} from "./answer.ts";
+import { adoptJobs } from "./batch_adoption.ts";
+import { BatchSessions, type ClusterParts } from "./batch_sessions.ts";
+import type { JobRef } from "../cluster/mod.ts";
 import { type EndingDeps, endSession } from "./ending.ts";
 import {
   NoCapacityError,
@@ -23,7 +32,9 @@ import { randomToken } from "./ids.ts";
 import { publish, spawnUntilReady } from "./launch.ts";
 import { type CheckedRequest, LaunchTemplates } from "./launch_templates.ts";
 import { type Deadlines, deadlines, Reaper } from "./lifetime.ts";
-import type { PortPool, Slot } from "./port_pool.ts";
+import type { SlotPool } from "./placement.ts";
+import type { Slot } from "./port_pool.ts";
+import { type Progress, ProgressBoard } from "./progress.ts";
 import {
   describeExit,
   newRecord,
@@ -31,7 +42,12 @@ import {
   type SessionInfo,
   type SessionRecord,
 } from "./record.ts";
-import type { SavedSession } from "./state_file.ts";
+import {
+  isJobEntry,
+  type SavedJobSession,
+  type SavedProcessSession,
+  type SavedSession,
+} from "./state_file.ts";
 import type { StopReason } from "./stop_reasons.ts";
 import { SessionTable } from "./table.ts";
 
@@ -40,7 +56,9 @@ export interface SessionManagerOptions {
   /** The loaded config. */
   config: LauncherConfig;
   /** Hands out host/port slots. */
-  pool: PortPool;
+  pool: SlotPool;
+  /** The batch system of the applications that run as jobs, when the config has a cluster. */
+  cluster?: ClusterParts;
   /** Starts and signals processes. */
   spawner: Spawner;
   /** Follows session logs for the ready line. */
@@ -71,6 +89,16 @@ export interface SessionManagerOptions {
 /** Told of a session that ended, once its port is free. */
 export type EndedListener = (session: SessionInfo, reason: StopReason) => void;
 
+/** How a launch is asked for, besides the client's body. */
+export interface LaunchOptions {
+  /**
+   * Called once the session has its id, before it is ready: the client is told the id now
+   * (`Prefer: respond-async`), so GET, DELETE and the progress stream find the session
+   * from then on.
+   */
+  onAccepted?: (session: SessionInfo) => void;
+}
+
 const logger = () => getLogger(["pvw-launcher", "sessions"]);
 
 /**
@@ -85,7 +113,9 @@ const logger = () => getLogger(["pvw-launcher", "sessions"]);
  */
 export class SessionManager {
   readonly #config: LauncherConfig;
-  readonly #pool: PortPool;
+  readonly #pool: SlotPool;
+  readonly #batch: BatchSessions | undefined;
+  readonly #failedProgress = new ProgressBoard();
   readonly #spawner: Spawner;
   readonly #follower: LogFollower;
   readonly #table: SessionTable;
@@ -117,6 +147,16 @@ export class SessionManager {
     this.#now = options.now ?? Date.now;
     this.#monotonic = options.monotonic ?? (() => performance.now());
     this.#templates = new LaunchTemplates(options.config);
+    this.#batch = options.cluster && new BatchSessions(options.cluster, {
+      templates: this.#templates,
+      follower: this.#follower,
+      baseEnv: this.#baseEnv,
+      hooks: {
+        closing: () => this.#closing,
+        save: () => this.#save(),
+        end: (rec, reason) => this.#end(rec, reason),
+      },
+    });
     this.#reaper = new Reaper({
       sessions: () => this.#table.records().filter((r) => r.state === "ready"),
       stop: (id, reason) => {
@@ -131,6 +171,8 @@ export class SessionManager {
       pool: this.#pool,
       spawner: this.#spawner,
       map: this.#map,
+      jobPool: this.#batch?.pool,
+      cancelJob: this.#batch && ((rec) => this.#batch!.cancel(rec)),
       times: { graceMs: this.#config.stopGraceMs, killWaitMs: options.killWaitMs ?? 5000 },
       save: () => this.#save(),
       ended: (session, reason) => {
@@ -164,49 +206,84 @@ export class SessionManager {
   }
 
   /**
-   * Starts a session and waits until its process printed a ready line.
+   * Starts a session and waits until its process printed a ready line: a local process, or
+   * a batch job for an application with `slurm`.
    *
    * @param body the client's POSTed object
+   * @param options told the session once it has its id, for clients that do not wait
    * @returns the ready session
    * @throws {UnknownApplicationError} for a missing or unknown `application`
    * @throws {MissingVariableError} when a template variable has no value
+   * @throws {JobLimitError} when a job's settings are beyond the admin's limits
    * @throws {NoCapacityError} when `max_session` is reached or no port is free
-   * @throws {LaunchError} when the process cannot start, exits or times out
+   * @throws {LaunchError} when the process or job cannot start, exits or times out
    * @throws {ShuttingDownError} once the launcher is shutting down
    */
-  async launch(body: Record<string, unknown>): Promise<SessionInfo> {
+  async launch(body: Record<string, unknown>, options: LaunchOptions = {}): Promise<SessionInfo> {
     if (this.#closing) throw new ShuttingDownError();
     const request = this.#templates.check(body);
     if (this.#table.size >= this.#config.maxSessions) {
       throw new NoCapacityError(`all ${this.#config.maxSessions} sessions (max_session) are taken`);
     }
-    const slot = this.#pool.acquire();
+    const batch = request.templates.app.slurm ? this.#batch : undefined;
+    const slot = (batch?.pool ?? this.#pool).acquire();
     // A client's own secret passes the sanitize rules like any other value (as in wslink).
     const secret = typeof body.secret === "string" && body.secret
       ? request.client.secret
       : randomToken(24);
     const rec = this.#register(request, slot, secret);
+    if (batch) Object.assign(rec, { batch: true, body });
+    if (options.onAccepted) {
+      rec.announced = true;
+      options.onAccepted(rec);
+    }
     try {
-      const { argv, answer } = this.#templates.render(request, { ...slot, id: rec.id, secret });
-      rec.answer = answer;
-      await spawnUntilReady(rec, request.templates.app, argv, {
-        spawner: this.#spawner,
-        follower: this.#follower,
-        baseEnv: this.#baseEnv,
-        closing: () => this.#closing,
-        onExit: (status) => this.#onExit(rec, status),
-        // Recorded at once, not only when ready: a launcher that dies now must not leave the
-        // process unknown to the next one. The launch does not wait for this write.
-        onSpawned: () => void this.#save(),
-      });
-      rec.readyMs = Math.round((this.#monotonic() - rec.startedMono) * 10) / 10;
-      await publish(rec, { map: this.#map, persist: this.#persist });
-      this.#ready(rec);
+      if (batch) await batch.start(rec, request);
+      else await this.#spawn(rec, request, slot, secret);
+      await this.#finish(rec);
       return rec;
     } catch (err) {
-      await this.#end(rec, "launch_failed");
+      await this.#failed(rec, err);
       throw err;
     }
+  }
+
+  /** Starts a local session's process and waits for its ready line. */
+  async #spawn(rec: SessionRecord, request: CheckedRequest, slot: Slot, secret: string) {
+    const { argv, answer } = this.#templates.render(request, { ...slot, id: rec.id, secret });
+    rec.answer = answer;
+    await spawnUntilReady(rec, request.templates.app, argv, {
+      spawner: this.#spawner,
+      follower: this.#follower,
+      baseEnv: this.#baseEnv,
+      closing: () => this.#closing,
+      onExit: (status) => this.#onExit(rec, status),
+      // Recorded at once, not only when ready: a launcher that dies now must not leave the
+      // process unknown to the next one. The launch does not wait for this write.
+      onSpawned: () => {
+        void this.#save();
+        const { id, host, port } = rec;
+        rec.progress.emit({ type: "starting", data: { id, host, port } });
+      },
+    });
+  }
+
+  /** A session printed its ready line: it is published, then ready. */
+  async #finish(rec: SessionRecord): Promise<void> {
+    const since = rec.adopted ? this.#now() - rec.startedAt : this.#monotonic() - rec.startedMono;
+    rec.readyMs = Math.round(since * 10) / 10;
+    await publish(rec, { map: this.#map, persist: this.#persist });
+    if (rec.batch) this.#batch?.checkRunning(rec);
+    rec.body = undefined;
+    this.#ready(rec);
+  }
+
+  /** A launch failed: its progress says why, and the session ends. */
+  async #failed(rec: SessionRecord, err: unknown): Promise<void> {
+    const status = err instanceof HttpError ? err.status : 500;
+    rec.progress.emit({ type: "failed", data: { id: rec.id, error: publicMessage(err), status } });
+    if (rec.announced) this.#failedProgress.keep(rec.id, rec.progress);
+    await this.#end(rec, "launch_failed");
   }
 
   #register(request: CheckedRequest, slot: Slot, secret: string): SessionRecord {
@@ -222,11 +299,13 @@ export class SessionManager {
   /** A published session is ready: GET, DELETE and the proxy find it from now on. */
   #ready(rec: SessionRecord): void {
     rec.state = "ready";
+    rec.progress.emit({ type: "ready", data: rec.answer });
     this.#reaper.watch(rec);
     const { id, application, host, port, pid, readyMs } = rec;
+    const where = rec.job ? `job ${rec.job.id} on ${rec.job.node}` : `pid ${pid}`;
     logger().info(
-      "session {id} ready: {application} on {host}:{port}, pid {pid}, ready in {readyMs} ms",
-      { id, application, host, port, pid, readyMs },
+      "session {id} ready: {application} on {host}:{port}, {where}, ready in {readyMs} ms",
+      { id, application, host, port, where, readyMs },
     );
   }
 
@@ -276,30 +355,49 @@ export class SessionManager {
   }
 
   /**
-   * The session's answer with its proxy counters and deadlines, for a GET.
+   * The session's answer with its proxy counters and deadlines, for a GET; for a session
+   * whose id was given out before it was ready, where it is in its start.
    *
    * @param id session id
    * @returns the answer plus `proxy` (connections, bytes each way, last activity) and `stops`
-   * @throws {UnknownSessionError} when no ready session has that id
+   *   (and `state` and `job` for a batch session); or the pending session's state
+   * @throws {UnknownSessionError} when no ready or announced session has that id
    */
-  describe(id: string): SessionDescription {
-    const rec = this.get(id);
-    return describeSession(rec, this.deadlines(rec));
+  describe(id: string): SessionDescription | PendingDescription {
+    const rec = this.#table.find(id);
+    if (rec?.state === "starting" && rec.announced) return describePending(rec);
+    const ready = this.get(id);
+    return describeSession(ready, this.deadlines(ready));
   }
 
   /**
-   * Stops a session's whole process group and waits until it is gone.
+   * A session's progress, for a client that follows its start: that of a ready session, of
+   * one whose id was given out before it was ready, or of such a session that failed lately.
+   *
+   * @param id session id
+   * @returns its progress, or undefined
+   */
+  progress(id: string): Progress | undefined {
+    const rec = this.#table.find(id);
+    if (rec && (rec.state === "ready" || (rec.state === "starting" && rec.announced))) {
+      return rec.progress;
+    }
+    return rec ? undefined : this.#failedProgress.find(id);
+  }
+
+  /**
+   * Stops a session's whole process group (or cancels its job) and waits until it is gone.
    *
    * @param id session id
    * @param reason why
    * @returns the stopped session
-   * @throws {UnknownSessionError} when no ready or stopping session has that id
+   * @throws {UnknownSessionError} when no ready, stopping or announced session has that id
    * @throws {StopIncompleteError} when the session ended but its map line could not be
-   *   removed yet, or its processes could not be signalled
+   *   removed yet, or its processes could not be signalled (or its job cancelled)
    */
   async stop(id: string, reason: StopReason = "deleted"): Promise<SessionInfo> {
     const rec = this.#table.find(id);
-    if (!rec || rec.state === "starting") throw new UnknownSessionError(id);
+    if (!rec || (rec.state === "starting" && !rec.announced)) throw new UnknownSessionError(id);
     await this.#end(rec, reason);
     if (rec.stopProblem) throw new StopIncompleteError(id, `session ${id} ${rec.stopProblem}`);
     return rec;
@@ -309,32 +407,36 @@ export class SessionManager {
   async stopAll(): Promise<void> {
     this.#closing = true;
     await Promise.all(this.#table.records().map((r) => this.#end(r, "shutdown")));
-    this.close();
+    await this.close();
   }
 
   /**
    * Refuses new sessions and lets the ready ones run on for the next launcher to adopt:
-   * starting sessions are stopped, and the state file is brought up to date.
+   * starting sessions are stopped (queued or starting jobs cancelled: their clients' requests
+   * end with the launcher), and the state file is brought up to date.
    */
   async detachAll(): Promise<void> {
     this.#closing = true;
     const starting = this.#table.records().filter((r) => r.state === "starting");
     await Promise.all(starting.map((r) => this.#end(r, "shutdown")));
     await this.#save(true);
-    this.close();
+    await this.close();
   }
 
-  /** Stops the timers (idle reaping, watching adopted processes). */
-  close(): void {
+  /** Stops the timers (idle reaping, watching adopted processes, polling the scheduler). */
+  async close(): Promise<void> {
     this.#reaper.close();
     this.#spawner.close();
+    await this.#batch?.close();
   }
 
   /**
    * Takes over the sessions a previous launcher left running. Sessions whose process is
    * gone (or whose pid now belongs to another process) are dropped; every adopted one gets
-   * its port and map line back. A session that was still starting has no client: it is
-   * stopped (its end is not awaited; it holds its port until it is gone).
+   * its port and map line back. A local session that was still starting has no client: it
+   * is stopped (its end is not awaited; it holds its port until it is gone). A batch session
+   * is adopted by its job, checked with the scheduler: queued or running, it is followed
+   * until ready (its client may follow its progress); ended, it is dropped.
    *
    * @param saved the previous launcher's state file
    * @returns how many were adopted, are being stopped, and were dropped
@@ -343,19 +445,27 @@ export class SessionManager {
     saved: SavedSession[],
   ): Promise<{ adopted: number; stopped: number; dropped: number }> {
     const fresh = saved.filter((s) => !this.#table.has(s.id));
-    const records = adoptRecords(fresh, {
+    const processes = fresh.filter((s): s is SavedProcessSession => !isJobEntry(s));
+    const records = adoptRecords(processes, {
       spawner: this.#spawner,
       pool: this.#pool,
       config: this.#config,
       now: this.#now,
       monotonic: this.#monotonic,
     });
+    const jobs = await this.#adoptJobs(fresh.filter(isJobEntry));
     const ready = records.filter((r) => r.state === "ready");
-    for (const rec of records) this.#table.add(rec);
+    for (const rec of [...records, ...jobs.map((j) => j.rec)]) this.#table.add(rec);
+    for (const rec of ready) rec.proc!.exited.then((status) => this.#onExit(rec, status));
+    for (const { rec, job, saved } of jobs) {
+      if (rec.state === "ready") {
+        ready.push(rec);
+        this.#batch!.watch(rec, job);
+      } else void this.#resume(rec, job, saved);
+    }
     for (const rec of ready) {
       rec.mapped = this.#map !== undefined;
       this.#reaper.watch(rec);
-      rec.proc!.exited.then((status) => this.#onExit(rec, status));
     }
     for (const rec of records) if (rec.state === "starting") this.#end(rec, "interrupted");
     await Promise.all([
@@ -366,8 +476,49 @@ export class SessionManager {
       ),
       this.#save(true),
     ]);
-    const stopped = records.length - ready.length;
-    return { adopted: ready.length, stopped, dropped: saved.length - records.length };
+    const adopted = ready.length + jobs.filter((j) => j.rec.state !== "ready").length;
+    const stopped = records.length - records.filter((r) => r.state === "ready").length;
+    return { adopted, stopped, dropped: saved.length - records.length - jobs.length };
+  }
+
+  /** Checks the saved batch sessions with the scheduler; none without a cluster. */
+  async #adoptJobs(saved: SavedJobSession[]) {
+    if (saved.length === 0) return [];
+    if (!this.#batch) {
+      logger().error(
+        "{count} saved sessions run as batch jobs, but the config has no cluster: they are " +
+          "not adopted, and their jobs are left alone",
+        { count: saved.length },
+      );
+      return [];
+    }
+    return await adoptJobs(saved, {
+      ...this.#batch.parts,
+      logDir: this.#config.logDir,
+      limits: (name) => {
+        const app = Object.hasOwn(this.#config.apps, name) ? this.#config.apps[name] : undefined;
+        return app ?? this.#config;
+      },
+      now: this.#now,
+      monotonic: this.#monotonic,
+    });
+  }
+
+  /** Follows an adopted batch session that was not ready yet until it is. */
+  async #resume(rec: SessionRecord, job: JobRef, saved: SavedJobSession): Promise<void> {
+    try {
+      rec.body = saved.body ?? {};
+      const request = this.#templates.check(rec.body);
+      await this.#batch!.resume(rec, request, job);
+      await this.#finish(rec);
+    } catch (err) {
+      logger().warn("adopted session {id} (job {job}) did not become ready: {error}", {
+        id: rec.id,
+        job: job.id,
+        error: publicMessage(err),
+      });
+      await this.#failed(rec, err);
+    }
   }
 
   #save(durable = false): Promise<void> {

@@ -5,14 +5,37 @@
  */
 
 import type { Slot } from "./port_pool.ts";
+import type { JobRef } from "../cluster/mod.ts";
 import type { ExitStatus, ProcessHandle } from "../os/mod.ts";
 import { join } from "node:path";
 import type { AppConfig } from "../config/mod.ts";
 import { randomId } from "./ids.ts";
+import { Progress } from "./progress.ts";
 import { Traffic } from "./traffic.ts";
 
 /** A session's life: starting (waiting for its ready line), ready, or stopping. */
 export type SessionState = "starting" | "ready" | "stopping";
+
+/** A session's life as clients see it: a starting batch job is first `queued`. */
+export type SessionStage = "queued" | SessionState;
+
+/** What the batch system says of the job a session runs as. */
+export interface JobInfo {
+  /** The job id. */
+  readonly id: string;
+  /** The job name (`pvw-<session id>`). */
+  readonly name: string;
+  /** Waiting in the queue, running on a node, or ended. */
+  readonly phase: "queued" | "running" | "ended";
+  /** Why it waits (queued), or how it ended (ended), in words. */
+  readonly reason?: string;
+  /** Its place in its partition's queue (1: next), when known. */
+  readonly position?: number;
+  /** Its partition, when known. */
+  readonly partition?: string;
+  /** The node it runs (or ran) on. */
+  readonly node?: string;
+}
 
 /** What the launcher knows of one session. */
 export interface SessionInfo {
@@ -44,10 +67,40 @@ export interface SessionInfo {
   readonly idleTimeoutMs: number | undefined;
   /** Stop this long after it started, in ms. */
   readonly maxLifetimeMs: number | undefined;
+  /** The batch job it runs as, for a session of an application with `slurm`. */
+  readonly job?: JobInfo;
+}
+
+/**
+ * Where a session is in its life, as a client sees it.
+ *
+ * @param session the session
+ * @returns `queued` for a batch job still waiting, else its state
+ */
+export function stageOf(session: SessionInfo): SessionStage {
+  return session.state === "starting" && session.job?.phase === "queued" ? "queued" : session.state;
 }
 
 /** The table's own, mutable view of a session. */
 export interface SessionRecord extends SessionInfo {
+  /** Host of its process: a batch job's, once the node it runs on is known. */
+  host: string;
+  /** Whether it runs as a batch job (its port is from the cluster's range). */
+  batch?: boolean;
+  /** Its batch job, once submitted. */
+  job?: JobInfo;
+  /** Settles with its job once submitting is over (undefined if it failed). */
+  submitted?: Promise<JobRef | undefined>;
+  /** Stops following its job (the batch system's poller). */
+  unwatch?: () => void;
+  /** Its progress while it starts (and its answer once ready), for clients that follow it. */
+  progress: Progress;
+  /** What its client POSTed, kept while a batch session starts (for the state file). */
+  body?: Record<string, unknown>;
+  /** Whether its id was given out before it was ready (`Prefer: respond-async`). */
+  announced?: boolean;
+  /** Aborted when its end begins: what waits for it to start stops waiting. */
+  halt: AbortController;
   /** Its process id, once spawned. */
   pid: number | undefined;
   /** Milliseconds to ready, once ready. */
@@ -138,5 +191,7 @@ export function newRecord(
     idleTimeoutMs: app.idleTimeoutMs,
     maxLifetimeMs: app.maxLifetimeMs,
     slot: { ...slot, pooled: true },
+    progress: new Progress(),
+    halt: new AbortController(),
   };
 }

@@ -61,8 +61,55 @@ export interface SavedStarting extends SavedProcess {
   state: "starting";
 }
 
+/** A session whose process this machine runs. */
+export type SavedProcessSession = SavedReady | SavedStarting;
+
+/**
+ * A session that runs as a batch job: known by its job, not by a process of this machine.
+ * Saved from its submission on, so that a launcher started after a crash takes over its job,
+ * queued or running.
+ */
+export interface SavedJobSession {
+  /** Session id. */
+  id: string;
+  /** Application name. */
+  application: string;
+  /** The host the proxy reaches it at, once its node is known; "" before. */
+  host: string;
+  /** Its port, from the cluster's range. */
+  port: number;
+  /** Its job: id and name (as the batch system knows it), its node once running. */
+  job: { id: string; name: string; node?: string; partition?: string };
+  /** Its log file. */
+  logFile: string;
+  /** When it was requested, ms since the epoch. */
+  startedAt: number;
+  /** Starting (queued or running, no ready line yet) or ready. */
+  state: "starting" | "ready";
+  /** Milliseconds from request to ready, once ready. */
+  readyMs?: number;
+  /** The answer given to its client, once ready. */
+  answer?: Record<string, unknown>;
+  /** Whether its id was given out before it was ready. */
+  announced?: boolean;
+  /** What its client POSTed, while it starts: its answer is made once its node is known. */
+  body?: Record<string, unknown>;
+  /** The secret its application was given, while it starts. */
+  secret?: string;
+}
+
 /** What the state file keeps of one session. */
-export type SavedSession = SavedReady | SavedStarting;
+export type SavedSession = SavedProcessSession | SavedJobSession;
+
+/**
+ * Whether a saved session runs as a batch job.
+ *
+ * @param s a saved session
+ * @returns true for a job's entry
+ */
+export function isJobEntry(s: SavedSession): s is SavedJobSession {
+  return "job" in s;
+}
 
 const VERSION = 1;
 
@@ -75,6 +122,7 @@ const VERSION = 1;
  * @returns its saved form, or undefined when it has no process yet
  */
 export function toSaved(r: SessionRecord): SavedSession | undefined {
+  if (r.job) return toSavedJob(r, r.job);
   if (r.pid === undefined || r.identity === undefined) return undefined;
   const process: SavedProcess = {
     id: r.id,
@@ -90,9 +138,47 @@ export function toSaved(r: SessionRecord): SavedSession | undefined {
   return { ...process, readyMs: r.readyMs, answer: r.answer };
 }
 
+/** A batch session's entry: saved from its submission on. */
+function toSavedJob(r: SessionRecord, job: NonNullable<SessionRecord["job"]>): SavedJobSession {
+  const { id, application, host, port, logFile, startedAt } = r;
+  const ready = r.readyMs !== undefined;
+  return {
+    id,
+    application,
+    host,
+    port,
+    job: {
+      id: job.id,
+      name: job.name,
+      ...(job.node === undefined ? {} : { node: job.node }),
+      ...(job.partition === undefined ? {} : { partition: job.partition }),
+    },
+    logFile,
+    startedAt,
+    state: ready ? "ready" : "starting",
+    ...(ready
+      ? { readyMs: r.readyMs, answer: r.answer }
+      : { body: r.body ?? {}, secret: String(r.answer.secret ?? "") }),
+    ...(r.announced ? { announced: true } : {}),
+  };
+}
+
+function isSavedJob(v: Record<string, unknown>): boolean {
+  const job = v.job as Record<string, unknown> | null;
+  const base = typeof v.id === "string" && typeof v.application === "string" &&
+    typeof v.host === "string" && Number.isInteger(v.port) && typeof v.logFile === "string" &&
+    typeof v.startedAt === "number" && job !== null && typeof job === "object" &&
+    typeof job.id === "string" && typeof job.name === "string" &&
+    (job.node === undefined || typeof job.node === "string");
+  if (!base || v.state === "starting") return base;
+  return v.state === "ready" && typeof v.readyMs === "number" && v.answer !== null &&
+    typeof v.answer === "object" && !Array.isArray(v.answer);
+}
+
 function isSaved(value: unknown): value is SavedSession {
   if (value === null || typeof value !== "object") return false;
   const v = value as Record<string, unknown>;
+  if ("job" in v) return isSavedJob(v);
   const process = typeof v.id === "string" && typeof v.application === "string" &&
     typeof v.host === "string" && Number.isInteger(v.port) && Number.isInteger(v.pid) &&
     typeof v.identity === "string" && typeof v.logFile === "string" &&

@@ -14,7 +14,8 @@ export type StopReason =
   | "lifetime"
   | "shutdown"
   | "dashboard"
-  | "interrupted";
+  | "interrupted"
+  | "job_ended";
 
 /** How each stop reason reads in the log. */
 export const STOP_REASONS: Record<StopReason, string> = {
@@ -26,4 +27,5 @@ export const STOP_REASONS: Record<StopReason, string> = {
   shutdown: "the launcher shut down",
   dashboard: "stopped from the dashboard",
   interrupted: "its launch was cut short by the launcher's end",
+  job_ended: "its batch job ended",
 };

@@ -163,7 +163,10 @@ Deno.test("a POST without Origin, from the launcher's own origin or an allowed o
       assert.equal(res.status, 200);
       assert.equal(res.headers.get("access-control-allow-origin"), origin);
       assert.equal(res.headers.get("vary"), "Origin");
-      assert.equal(res.headers.get("access-control-expose-headers"), "retry-after");
+      assert.equal(
+        res.headers.get("access-control-expose-headers"),
+        "retry-after, location, preference-applied",
+      );
       assert.equal(res.headers.get("access-control-allow-credentials"), null);
     });
   }
@@ -198,7 +201,7 @@ Deno.test("OPTIONS on the endpoint answers CORS preflights", async (t) => {
   }
   await t.step("the allowed methods and headers are the REST API's", () => {
     assert.equal(CORS_METHODS, "POST, GET, DELETE");
-    assert.equal(CORS_HEADERS, "content-type, authorization");
+    assert.equal(CORS_HEADERS, "content-type, authorization, prefer");
   });
   await t.step("from another origin: 403 JSON, no CORS headers", async () => {
     const res = await send("OPTIONS", "/paraview", {

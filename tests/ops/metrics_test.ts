@@ -19,6 +19,8 @@ const OUTCOMES = [
   "stopped",
   "map_error",
   "state_error",
+  "queue_timeout",
+  "job_ended",
   "error",
 ] as const satisfies readonly LaunchOutcome[];
 // Fails to type-check when http.ts grows an outcome this list (and the docs) do not know.
@@ -35,12 +37,14 @@ const REASONS = [
   "launch_failed",
   "dashboard",
   "interrupted",
+  "job_ended",
 ];
 
 /** Every family the launcher documents, in the order it writes them. */
 const DOCUMENTED: [string, string][] = [
   ["pvw_launcher_up", "gauge"],
   ["pvw_launcher_sessions", "gauge"],
+  ["pvw_launcher_batch_sessions", "gauge"],
   ["pvw_launcher_launches_total", "counter"],
   ["pvw_launcher_time_to_ready_seconds", "histogram"],
   ["pvw_launcher_session_stops_total", "counter"],
@@ -82,7 +86,10 @@ Deno.test("LauncherMetrics.render() writes every documented metric after some la
   const parsed = scrape(
     m,
     snapshot({
-      sessions: [{ application: "visualizer", state: "ready" }],
+      sessions: [
+        { application: "visualizer", state: "ready" },
+        { application: "gpu", state: "ready", job: { phase: "running", node: "n1" } },
+      ],
       files: [{ file: "state", stale: false, failures: 0 }],
     }),
   );
@@ -94,6 +101,47 @@ Deno.test("LauncherMetrics.render() writes every documented metric after some la
     );
     assert.ok(parsed.help.get(name), `${name} has no HELP`);
   }
+});
+
+Deno.test("LauncherMetrics.render() counts batch sessions queued and running, by partition and node", () => {
+  const m = metrics();
+  const job = (phase: string, partition: string, node?: string) => ({ phase, partition, node });
+  const parsed = scrape(
+    m,
+    snapshot({
+      sessions: [
+        { application: "viz", state: "starting", job: job("queued", "tiny") },
+        { application: "viz", state: "starting", job: job("queued", "tiny") },
+        { application: "viz", state: "starting", job: job("running", "viz", "n2") },
+        { application: "viz", state: "ready", job: job("running", "viz", "n2") },
+        { application: "viz", state: "ready", job: job("running", "viz", "n1") },
+        { application: "viz", state: "stopping", job: job("ended", "viz", "n3") },
+        { application: "local", state: "ready" },
+      ],
+    }),
+  );
+  const batch = (state: string, partition: string, node: string) =>
+    sampleValue(parsed, "pvw_launcher_batch_sessions", { state, partition, node });
+  assert.deepEqual(
+    [batch("queued", "tiny", ""), batch("running", "viz", "n2"), batch("running", "viz", "n1")],
+    [2, 2, 1],
+  );
+  const sessions = (state: string) =>
+    sampleValue(parsed, "pvw_launcher_sessions", { application: "viz", state });
+  assert.deepEqual(
+    [sessions("queued"), sessions("starting"), sessions("ready"), sessions("stopping")],
+    [2, 1, 2, 1],
+  );
+  const later = scrape(m, snapshot({ sessions: [] }));
+  assert.equal(
+    sampleValue(later, "pvw_launcher_batch_sessions", {
+      state: "queued",
+      partition: "tiny",
+      node: "",
+    }),
+    0,
+    "an emptied series reads 0",
+  );
 });
 
 Deno.test("LauncherMetrics names follow the Prometheus conventions", () => {

@@ -329,7 +329,9 @@ Deno.test("a session is stopped at max_lifetime, connected or not", async () => 
   const { sessions, launchReady } = setUp({ apps: config.apps }, { now: () => now, ended });
   const s = await launchReady({ application: "viz", node: 1 });
   s.traffic.opened();
-  assert.equal(sessions.describe(s.id).stops.lifetimeAt, new Date(3_605_000).toISOString());
+  const about = sessions.describe(s.id);
+  assert.ok("stops" in about);
+  assert.equal(about.stops.lifetimeAt, new Date(3_605_000).toISOString());
   now += 3_600_000;
   await ended.next(1);
   assert.deepEqual(ended.list, [[s.id, "lifetime"]]);

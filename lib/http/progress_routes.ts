@@ -1,0 +1,174 @@
+/**
+ * Launches that do not wait, and their progress. A POST with `Prefer: respond-async`
+ * (RFC 7240) is answered `202 Accepted` as soon as the session has its id, with the id and a
+ * `Location` (`<endpoint>/<id>`, whose GET says where the session is in its start);
+ * `GET <endpoint>/<id>/events` streams the session's progress as server-sent events:
+ * `queued` (a batch job waiting, with the scheduler's reason and the job's place in the
+ * queue), `starting` (its process runs, on a node for a job), then `ready` with the answer a
+ * waiting POST would have got, or `failed` with its error and status. The stream ends after
+ * `ready` or `failed`. Without the header a POST waits as the spec says.
+ *
+ * @module
+ */
+
+import { jsonResponse } from "../errors/mod.ts";
+import type { LaunchObserver, LaunchOutcome } from "./rest_routes.ts";
+import type { FailureHandler, FrontDoor } from "./front_door.ts";
+import type { Route } from "./route_types.ts";
+import {
+  type Progress,
+  type ProgressEvent,
+  type SessionInfo,
+  type SessionManager,
+  UnknownSessionError,
+} from "../sessions/mod.ts";
+
+/**
+ * Whether a request asks not to wait for the outcome (`Prefer: respond-async`).
+ *
+ * @param req the request
+ * @returns true when one of its `Prefer` headers holds the `respond-async` preference
+ */
+export function prefersAsync(req: Request): boolean {
+  const prefer = req.headers.get("prefer");
+  if (prefer === null) return false;
+  return prefer.split(",").some((p) => p.split(";")[0].trim().toLowerCase() === "respond-async");
+}
+
+/** What an accepted launch is answered with and reported to. */
+export interface AcceptDeps {
+  /** The session table. */
+  sessions: Pick<SessionManager, "launch">;
+  /** Told the outcome of the launch once it is known. */
+  observer?: LaunchObserver;
+  /** Classifies what a failed launch threw. */
+  outcome: (err: unknown) => LaunchOutcome;
+  /** The endpoint's path, for `Location`. */
+  endpoint: string;
+}
+
+/**
+ * Starts a session without waiting for it: answers 202 once it has its id; the launch goes
+ * on, and its outcome is told to the observer when known. A launch that fails before the
+ * session has an id (a bad request, no capacity) is thrown, as a waiting POST's would be.
+ *
+ * @param req the POST
+ * @param body its parsed body
+ * @param application the application, as the observer names it
+ * @param deps the session table, observer and endpoint
+ * @returns the 202 answer: `{id, events}` (the progress stream's path) with `Location`
+ */
+export async function acceptLaunch(
+  req: Request,
+  body: Record<string, unknown>,
+  application: string,
+  deps: AcceptDeps,
+): Promise<Response> {
+  const accepted = Promise.withResolvers<SessionInfo>();
+  const launching = deps.sessions.launch(body, { onAccepted: accepted.resolve });
+  launching.then(
+    (s) => {
+      const seconds = s.readyMs === undefined ? undefined : s.readyMs / 1000;
+      deps.observer?.launched(application, "ready", seconds);
+    },
+    (err) => deps.observer?.launched(application, deps.outcome(err), undefined, err),
+  );
+  const session = await Promise.race([accepted.promise, launching]);
+  const location = sessionLocation(req, deps.endpoint, session.id);
+  return jsonResponse({ id: session.id, events: `${location}/events` }, 202, {
+    location,
+    "preference-applied": "respond-async",
+  });
+}
+
+/** Where a session's state is read: `<endpoint>/<id>`, as a path unless that is ambiguous. */
+function sessionLocation(req: Request, endpoint: string, id: string): string {
+  const path = `${endpoint === "/" ? "" : endpoint}/${encodeURIComponent(id)}`;
+  // `//id` (the root endpoint of a wslink config) would read as a host: make it absolute.
+  return path.startsWith("//") ? new URL(path.slice(1), new URL("/", req.url)).href : path;
+}
+
+/** What the progress route is built from. */
+export interface ProgressRoutesDeps {
+  /** The endpoint's path. */
+  endpoint: string;
+  /** The session table. */
+  sessions: Pick<SessionManager, "progress">;
+  /** Guards the route as the REST routes are guarded. */
+  door: FrontDoor;
+  /** Turns what a guarded handler threw into its answer. */
+  fail: FailureHandler;
+  /** Longest silence before a comment line keeps the stream open, in ms. @default 15000 */
+  heartbeatMs?: number;
+}
+
+/**
+ * The route of `GET <endpoint>/<id>/events`.
+ *
+ * @param deps the endpoint, sessions, front door and failure handler
+ * @returns the route
+ */
+export function progressRoutes(deps: ProgressRoutesDeps): Route[] {
+  const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  return [{
+    pattern: new URLPattern({ pathname: `${deps.endpoint}/:id/events` }),
+    methods: deps.door.guard({
+      GET: (_req, p) => {
+        const progress = deps.sessions.progress(p.id!);
+        if (!progress) throw new UnknownSessionError(p.id!);
+        return Promise.resolve(
+          new Response(eventStream(progress, heartbeatMs), {
+            headers: {
+              "content-type": "text/event-stream; charset=utf-8",
+              "cache-control": "no-store",
+              "x-accel-buffering": "no",
+            },
+          }),
+        );
+      },
+    }, deps.fail),
+  }];
+}
+
+const encoder = new TextEncoder();
+
+/** One event as `text/event-stream` writes it. */
+function sseEvent(event: ProgressEvent): Uint8Array {
+  return encoder.encode(`event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+}
+
+/**
+ * A session's progress as server-sent events: what happened so far, then each change; it
+ * ends after `ready` or `failed`, or when the client goes.
+ *
+ * @param progress the session's progress
+ * @param heartbeatMs longest silence before a comment line
+ * @returns the stream
+ */
+export function eventStream(progress: Progress, heartbeatMs: number): ReadableStream<Uint8Array> {
+  let stop = () => {};
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const event of progress.events()) controller.enqueue(sseEvent(event));
+      if (progress.done) return controller.close();
+      const beat = setInterval(
+        () => controller.enqueue(encoder.encode(": waiting\n\n")),
+        heartbeatMs,
+      );
+      const unfollow = progress.follow((event) => {
+        controller.enqueue(sseEvent(event));
+        if (progress.done) {
+          stop();
+          controller.close();
+        }
+      });
+      stop = () => {
+        clearInterval(beat);
+        unfollow();
+      };
+    },
+    cancel() {
+      stop();
+    },
+  });
+}
