@@ -22,7 +22,7 @@ import type { ProgressEvent } from "../../lib/sessions/progress.ts";
 import type { SessionInfo } from "../../lib/sessions/record.ts";
 import type { StopReason } from "../../lib/sessions/stop_reasons.ts";
 import { SessionTable } from "../../lib/sessions/table.ts";
-import { type SavedSession } from "../../lib/sessions/state_file.ts";
+import type { SavedSession } from "../../lib/sessions/state_file.ts";
 import { within } from "../integration/harness.ts";
 import { type FakeJob, FakeSlurm } from "../cluster/fake_slurm.ts";
 import { FakeFollower, FakeMap, FakeSpawner, testConfig } from "../fakes.ts";
