@@ -99,6 +99,9 @@ function notReady(
   closing: boolean,
 ): LaunchError {
   if (closing) return new LaunchError("the launcher is shutting down", "stopped");
+  if (rec.halt.signal.aborted) {
+    return new LaunchError("the session was stopped before it was ready", "stopped");
+  }
   const name = `application "${rec.application}"`;
   if (outcome === "timeout") {
     const lines = app.readyLines.map((l) => JSON.stringify(l)).join(" or ");
