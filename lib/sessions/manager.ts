@@ -11,15 +11,13 @@ import { getLogger } from "@logtape/logtape";
 import type { LauncherConfig } from "../config/mod.ts";
 import { HttpError, publicMessage } from "../errors/mod.ts";
 import type { ExitStatus, LogFollower, SessionMap, Spawner } from "../os/mod.ts";
-import { adoptRecords } from "./adoption.ts";
 import {
   describePending,
   describeSession,
   type PendingDescription,
   type SessionDescription,
 } from "./answer.ts";
-import { adoptJobs } from "./batch_adoption.ts";
-import { BatchSessions, type ClusterParts } from "./batch_sessions.ts";
+import { BatchSessions } from "./batch_sessions.ts";
 import type { JobRef } from "../cluster/mod.ts";
 import { type EndingDeps, endSession } from "./ending.ts";
 import {
@@ -42,62 +40,13 @@ import {
   type SessionInfo,
   type SessionRecord,
 } from "./record.ts";
-import {
-  isJobEntry,
-  type SavedJobSession,
-  type SavedProcessSession,
-  type SavedSession,
-} from "./state_file.ts";
+import type { SavedJobSession, SavedSession } from "./state_file.ts";
+import { takeOver } from "./takeover.ts";
 import type { StopReason } from "./stop_reasons.ts";
 import { SessionTable } from "./table.ts";
 
-/** What the session manager is built from. */
-export interface SessionManagerOptions {
-  /** The loaded config. */
-  config: LauncherConfig;
-  /** Hands out host/port slots. */
-  pool: SlotPool;
-  /** The batch system of the applications that run as jobs, when the config has a cluster. */
-  cluster?: ClusterParts;
-  /** Starts and signals processes. */
-  spawner: Spawner;
-  /** Follows session logs for the ready line. */
-  follower: LogFollower;
-  /** Where the sessions are kept. @default an empty table */
-  table?: SessionTable;
-  /** The Apache map file, if the config names one. */
-  map?: SessionMap;
-  /** The environment every session starts from (the launcher's own). */
-  baseEnv?: Record<string, string>;
-  /** How long to wait for a process group to go after SIGKILL, in ms. @default 5000 */
-  killWaitMs?: number;
-  /**
-   * Called after every change of the sessions, to save them (the state file): `durable`
-   * when the write must reach the disk (a session becoming ready, before its answer), not
-   * when a crash of the machine, which ends every session, makes the change moot (a spawn,
-   * an end).
-   */
-  persist?: (durable: boolean) => Promise<void>;
-  /** The wall clock, ms since the epoch. @default Date.now */
-  now?: () => number;
-  /** A monotonic clock in ms, for the time to ready. @default performance.now */
-  monotonic?: () => number;
-  /** How often idle and lifetime limits are checked, in ms. @default 1000 */
-  reapIntervalMs?: number;
-}
-
-/** Told of a session that ended, once its port is free. */
-export type EndedListener = (session: SessionInfo, reason: StopReason) => void;
-
-/** How a launch is asked for, besides the client's body. */
-export interface LaunchOptions {
-  /**
-   * Called once the session has its id, before it is ready: the client is told the id now
-   * (`Prefer: respond-async`), so GET, DELETE and the progress stream find the session
-   * from then on.
-   */
-  onAccepted?: (session: SessionInfo) => void;
-}
+import type { EndedListener, LaunchOptions, SessionManagerOptions } from "./manager_options.ts";
+export type { EndedListener, LaunchOptions, SessionManagerOptions } from "./manager_options.ts";
 
 const logger = () => getLogger(["pvw-launcher", "sessions"]);
 
@@ -431,76 +380,27 @@ export class SessionManager {
   }
 
   /**
-   * Takes over the sessions a previous launcher left running. Sessions whose process is
-   * gone (or whose pid now belongs to another process) are dropped; every adopted one gets
-   * its port and map line back. A local session that was still starting has no client: it
-   * is stopped (its end is not awaited; it holds its port until it is gone). A batch session
-   * is adopted by its job, checked with the scheduler: queued or running, it is followed
-   * until ready (its client may follow its progress); ended, it is dropped.
+   * Takes over the sessions a previous launcher left running (see {@linkcode takeOver}):
+   * local sessions by their processes, batch sessions by their jobs.
    *
    * @param saved the previous launcher's state file
    * @returns how many were adopted, are being stopped, and were dropped
    */
-  async adopt(
-    saved: SavedSession[],
-  ): Promise<{ adopted: number; stopped: number; dropped: number }> {
-    const fresh = saved.filter((s) => !this.#table.has(s.id));
-    const processes = fresh.filter((s): s is SavedProcessSession => !isJobEntry(s));
-    const records = adoptRecords(processes, {
-      spawner: this.#spawner,
+  adopt(saved: SavedSession[]): Promise<{ adopted: number; stopped: number; dropped: number }> {
+    return takeOver(saved.filter((s) => !this.#table.has(s.id)), {
+      table: this.#table,
       pool: this.#pool,
+      spawner: this.#spawner,
       config: this.#config,
+      map: this.#map,
+      batch: this.#batch,
       now: this.#now,
       monotonic: this.#monotonic,
-    });
-    const jobs = await this.#adoptJobs(fresh.filter(isJobEntry));
-    const ready = records.filter((r) => r.state === "ready");
-    for (const rec of [...records, ...jobs.map((j) => j.rec)]) this.#table.add(rec);
-    for (const rec of ready) rec.proc!.exited.then((status) => this.#onExit(rec, status));
-    for (const { rec, job, saved } of jobs) {
-      if (rec.state === "ready") {
-        ready.push(rec);
-        this.#batch!.watch(rec, job);
-      } else void this.#resume(rec, job, saved);
-    }
-    for (const rec of ready) {
-      rec.mapped = this.#map !== undefined;
-      this.#reaper.watch(rec);
-    }
-    for (const rec of records) if (rec.state === "starting") this.#end(rec, "interrupted");
-    await Promise.all([
-      ...ready.map((r) =>
-        this.#map?.set(r.id, `${r.host}:${r.port}`).catch((err) => {
-          logger().error("cannot write the map file: {error}", { error: String(err) });
-        })
-      ),
-      this.#save(true),
-    ]);
-    const adopted = ready.length + jobs.filter((j) => j.rec.state !== "ready").length;
-    const stopped = records.length - records.filter((r) => r.state === "ready").length;
-    return { adopted, stopped, dropped: saved.length - records.length - jobs.length };
-  }
-
-  /** Checks the saved batch sessions with the scheduler; none without a cluster. */
-  async #adoptJobs(saved: SavedJobSession[]) {
-    if (saved.length === 0) return [];
-    if (!this.#batch) {
-      logger().error(
-        "{count} saved sessions run as batch jobs, but the config has no cluster: they are " +
-          "not adopted, and their jobs are left alone",
-        { count: saved.length },
-      );
-      return [];
-    }
-    return await adoptJobs(saved, {
-      ...this.#batch.parts,
-      logDir: this.#config.logDir,
-      limits: (name) => {
-        const app = Object.hasOwn(this.#config.apps, name) ? this.#config.apps[name] : undefined;
-        return app ?? this.#config;
-      },
-      now: this.#now,
-      monotonic: this.#monotonic,
+      watchReady: (rec) => this.#reaper.watch(rec),
+      onExit: (rec, status) => this.#onExit(rec, status),
+      resume: (rec, job, entry) => void this.#resume(rec, job, entry),
+      end: (rec, reason) => this.#end(rec, reason),
+      save: (durable) => this.#save(durable),
     });
   }
 
