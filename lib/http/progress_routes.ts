@@ -83,9 +83,13 @@ export async function acceptLaunch(
 
 /** Where a session's state is read: `<endpoint>/<id>`, as a path unless that is ambiguous. */
 function sessionLocation(req: Request, endpoint: string, id: string): string {
-  const path = `${endpoint === "/" ? "" : endpoint}/${encodeURIComponent(id)}`;
+  const path = `${endpoint}/${encodeURIComponent(id)}`;
+  if (!path.startsWith("//")) return path;
   // `//id` (the root endpoint of a wslink config) would read as a host: make it absolute.
-  return path.startsWith("//") ? new URL(path.slice(1), new URL("/", req.url)).href : path;
+  const url = new URL(req.url);
+  url.pathname = path;
+  url.search = "";
+  return url.href;
 }
 
 /** What the progress route is built from. */

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import type { LauncherConfig } from "../../lib/config/mod.ts";
+import { createHandler } from "../../lib/http/handler.ts";
+import { prefersAsync } from "../../lib/http/progress_routes.ts";
+import type { LaunchObserver, LaunchOutcome } from "../../lib/http/mod.ts";
+import { PortPool, SessionManager } from "../../lib/sessions/mod.ts";
+import { FakeFollower, FakeMap, FakeSpawner, testConfig } from "../fakes.ts";
+
+Deno.test("prefersAsync() finds respond-async among the preferences, in any case", async (t) => {
+  const cases: [string | undefined, boolean][] = [
+    [undefined, false],
+    ["respond-async", true],
+    ["Respond-Async", true],
+    ["wait=10, respond-async", true],
+    ["respond-async; x=1", true],
+    ["handling=lenient", false],
+    ["respond-asynchronously", false],
+  ];
+  for (const [prefer, expected] of cases) {
+    await t.step(String(prefer), () => {
+      const headers: Record<string, string> = prefer === undefined ? {} : { prefer };
+      assert.equal(prefersAsync(new Request("http://l/", { headers })), expected);
+    });
+  }
+});
+
+/** A handler over fakes whose app prints its ready line when the test says. */
+function setUp(overrides: Partial<LauncherConfig> = {}) {
+  const config = testConfig({ properties: {}, ...overrides });
+  config.apps.viz.cmd = ["/opt/viz", "--port", "$port"];
+  const follower = new FakeFollower();
+  const spawner = new FakeSpawner({ "/opt/viz": () => {} });
+  const sessions = new SessionManager({
+    config,
+    pool: new PortPool(config.resources),
+    spawner,
+    follower,
+    map: new FakeMap(),
+  });
+  const outcomes: LaunchOutcome[] = [];
+  const observer: LaunchObserver = { launched: (_app, outcome) => outcomes.push(outcome) };
+  const handler = createHandler({ config, sessions, observer });
+  const ready = () => {
+    const p = spawner.processes.at(-1)!;
+    follower.write(p.request.logFile, "Starting factory\n");
+  };
+  return { handler, sessions, spawner, ready, outcomes };
+}
+
+Deno.test("a POST with Prefer: respond-async is answered 202 before the session is ready, told once to the observer when it is", async () => {
+  const { handler, sessions, ready, outcomes } = setUp();
+  const res = await handler(
+    new Request("http://l/paraview", {
+      method: "POST",
+      body: JSON.stringify({ application: "viz" }),
+      headers: { prefer: "respond-async" },
+    }),
+  );
+  assert.equal(res.status, 202);
+  const { id, events } = await res.json();
+  assert.equal(res.headers.get("location"), `/paraview/${id}`);
+  assert.equal(events, `/paraview/${id}/events`);
+  assert.deepEqual(outcomes, [], "not told before the outcome is known");
+  const stream = await handler(new Request(`http://l/paraview/${id}/events`));
+  const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const first = await reader.read();
+  assert.match(
+    first.value!,
+    /^event: starting\ndata: \{"id":"[a-z2-7]+","host":"localhost","port":9001\}\n\n$/,
+  );
+  ready();
+  let rest = "";
+  for (let r = await reader.read(); !r.done; r = await reader.read()) rest += r.value;
+  assert.match(
+    rest,
+    /^event: ready\ndata: \{.*"sessionURL":"ws:\/\/localhost:8080\/proxy\/[a-z2-7]+".*\}\n\n$/,
+  );
+  assert.deepEqual(outcomes, ["ready"]);
+  await sessions.stopAll();
+});
+
+Deno.test("a client that leaves the event stream leaves nothing running; an unknown id is a JSON 404", async () => {
+  const { handler, sessions, ready } = setUp();
+  const res = await handler(
+    new Request("http://l/paraview", {
+      method: "POST",
+      body: JSON.stringify({ application: "viz" }),
+      headers: { prefer: "respond-async" },
+    }),
+  );
+  const { id } = await res.json();
+  const stream = await handler(new Request(`http://l/paraview/${id}/events`));
+  await stream.body!.cancel();
+  const missing = await handler(new Request("http://l/paraview/nope/events"));
+  assert.equal(missing.status, 404);
+  assert.deepEqual(await missing.json(), { error: 'no session with id "nope"' });
+  ready();
+  await sessions.stopAll();
+});
+
+Deno.test("with the root endpoint of a wslink config, Location is an absolute URL, not //<id>", async () => {
+  const { handler, sessions, ready } = setUp({ endpoint: "/" });
+  const res = await handler(
+    new Request("http://launcher.test:8080//", {
+      method: "POST",
+      body: JSON.stringify({ application: "viz" }),
+      headers: { prefer: "respond-async" },
+    }),
+  );
+  const { id } = await res.json();
+  assert.equal(res.headers.get("location"), `http://launcher.test:8080//${id}`);
+  const get = await handler(new Request(res.headers.get("location")!));
+  assert.equal(get.status, 202);
+  assert.deepEqual(await get.json(), { id, application: "viz", state: "starting" });
+  ready();
+  await sessions.stopAll();
+});
