@@ -146,18 +146,34 @@ function put(row, key, text, title) {
   if (title !== undefined) row.cells[key].title = title;
 }
 
+/** Where a session runs: host:port, with its node for a batch job, or why it still waits. */
+function targetOf(s) {
+  const job = s.job;
+  if (!job) return { text: `${s.host}:${s.port}` };
+  if (job.phase === "queued") {
+    const place = job.position ? `, #${job.position} in ${job.partition}` : "";
+    return { text: `queued: ${job.reason}${place}`, title: `job ${job.id}, port ${s.port}` };
+  }
+  const where = s.host ? `${job.node} · ${s.host}:${s.port}` : `${job.node ?? "?"}:${s.port}`;
+  const title = `job ${job.id}${job.partition ? ` in ${job.partition}` : ""}` +
+    (job.phase === "ended" ? `: ${job.reason}` : "");
+  return { text: where, title };
+}
+
 function updateRow(row, s) {
   row.data = s;
   const { badge, adopted, stop } = row.parts;
-  if (badge.dataset.state !== s.state) {
-    badge.dataset.state = s.state;
-    badge.textContent = s.state;
-    row.tr.dataset.state = s.state;
+  const stage = s.stage ?? s.state;
+  if (badge.dataset.state !== stage) {
+    badge.dataset.state = stage;
+    badge.textContent = stage;
+    row.tr.dataset.state = stage;
   }
   adopted.hidden = !s.adopted;
   put(row, "application", s.application);
-  put(row, "target", `${s.host}:${s.port}`);
-  put(row, "pid", s.pid === null ? "–" : String(s.pid));
+  const target = targetOf(s);
+  put(row, "target", target.text, target.title ?? "");
+  put(row, "pid", s.job ? `job ${s.job.id}` : s.pid === null ? "–" : String(s.pid));
   put(row, "ready", readyTime(s.readyMs));
   put(row, "connections", String(s.connections));
   put(
@@ -195,7 +211,7 @@ const SORTERS = {
   id: (s) => s.id,
   application: (s) => s.application,
   target: (s) => `${s.host}:${String(s.port).padStart(5, "0")}`,
-  pid: (s) => s.pid ?? -1,
+  pid: (s) => s.pid ?? Number(s.job?.id ?? -1),
   startedAt: (s) => s.startedAt,
   readyMs: (s) => s.readyMs ?? -1,
   idle: (s) => idleOf(s) ?? -1,
@@ -223,7 +239,12 @@ function order() {
 
 function matches(s) {
   if (!filter) return true;
-  const text = `${s.id} ${s.application} ${s.host}:${s.port} ${s.pid ?? ""} ${s.state}`;
+  const job = s.job
+    ? `job ${s.job.id} ${s.job.node ?? ""} ${s.job.partition ?? ""} ${s.job.reason ?? ""}`
+    : "";
+  const text = `${s.id} ${s.application} ${s.host}:${s.port} ${s.pid ?? ""} ${
+    s.stage ?? s.state
+  } ${job}`;
   return filter.split(/\s+/).every((word) => text.toLowerCase().includes(word));
 }
 
@@ -266,12 +287,12 @@ function renderSessions() {
 
 function renderSummary() {
   const { sessions, capacity } = state;
-  const counts = { ready: 0, starting: 0, stopping: 0 };
+  const counts = { ready: 0, queued: 0, starting: 0, stopping: 0 };
   let connections = 0;
   let toSessions = 0;
   let fromSessions = 0;
   for (const s of sessions) {
-    counts[s.state] = (counts[s.state] ?? 0) + 1;
+    counts[s.stage ?? s.state] = (counts[s.stage ?? s.state] ?? 0) + 1;
     connections += s.connections;
     toSessions += s.bytesToSession;
     fromSessions += s.bytesFromSession;
@@ -281,6 +302,7 @@ function renderSummary() {
     .filter(([, n]) => n > 0)
     .map(([name, n]) => `${n} ${name}`)
     .join(" · ") || "none running";
+  renderCluster(sessions);
   const share = capacity.max > 0 ? capacity.used / capacity.max : 1;
   $("m-capacity").innerHTML = "";
   $("m-capacity").append(
@@ -294,6 +316,26 @@ function renderSummary() {
   $("m-ports-sub").textContent = `of ${capacity.totalPorts} ports`;
   $("m-connections").textContent = String(connections);
   $("m-traffic").textContent = `${bytes(toSessions)} in · ${bytes(fromSessions)} out`;
+}
+
+/** Batch jobs queued and running, per partition, and running per node. */
+function renderCluster(sessions) {
+  const partitions = new Map();
+  const nodes = new Map();
+  for (const { job } of sessions) {
+    if (!job || job.phase === "ended") continue;
+    const p = partitions.get(job.partition ?? "?") ?? { queued: 0, running: 0 };
+    p[job.phase]++;
+    partitions.set(job.partition ?? "?", p);
+    if (job.phase === "running") nodes.set(job.node, (nodes.get(job.node) ?? 0) + 1);
+  }
+  const line = $("m-cluster");
+  line.hidden = partitions.size === 0;
+  line.textContent =
+    [...partitions].map(([name, p]) => `${name}: ${p.running} running, ${p.queued} queued`).join(
+      " · ",
+    ) +
+    (nodes.size ? ` — ${[...nodes].sort().map(([n, k]) => `${n} ${k}`).join(", ")}` : "");
 }
 
 // Recent failures
@@ -382,7 +424,9 @@ function renderDrawer() {
     stop.textContent = "Stop";
     return;
   }
-  meta.textContent = `${s.id} · ${s.host}:${s.port} · pid ${s.pid ?? "–"} · ${s.state}`;
+  const where = targetOf(s).text;
+  const process = s.job ? `job ${s.job.id}` : `pid ${s.pid ?? "–"}`;
+  meta.textContent = `${s.id} · ${where} · ${process} · ${s.stage ?? s.state}`;
   if (stop.dataset.busy !== "1") {
     stop.disabled = s.state !== "ready";
     if (stop.dataset.armed !== "1") {

@@ -7,7 +7,13 @@
  */
 
 import type { LaunchFailureEntry } from "./recent_failures.ts";
-import type { SessionInfo, SessionManager } from "../sessions/mod.ts";
+import {
+  type JobInfo,
+  type SessionInfo,
+  type SessionManager,
+  type SessionStage,
+  stageOf,
+} from "../sessions/mod.ts";
 
 /** One session as the dashboard shows it. */
 export interface DashboardSession {
@@ -23,6 +29,10 @@ export interface DashboardSession {
   pid: number | null;
   /** Where it is in its life. */
   state: SessionInfo["state"];
+  /** Where it is as a client sees it: `queued` for a batch job waiting, else its state. */
+  stage: SessionStage;
+  /** Its batch job (id, phase, queue reason and position, partition, node), if it runs as one. */
+  job: JobInfo | null;
   /** When it was requested. */
   startedAt: number;
   /** Milliseconds from request to ready line, once ready. */
@@ -119,6 +129,8 @@ function describeSession(
     port: s.port,
     pid: s.pid ?? null,
     state: s.state,
+    stage: stageOf(s),
+    job: s.job ? { ...s.job } : null,
     startedAt: s.startedAt,
     readyMs: s.readyMs ?? null,
     idleMs: t.connections > 0 ? 0 : Math.max(0, now - t.lastActivityAt),

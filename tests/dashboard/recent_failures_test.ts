@@ -43,3 +43,14 @@ Deno.test("RecentFailures refuses a capacity below 1", () => {
   assert.throws(() => new RecentFailures({ capacity: 0 }), RangeError);
   assert.throws(() => new RecentFailures({ capacity: 1.5 }), RangeError);
 });
+
+Deno.test("RecentFailures.jobEnded() records a session whose batch job ended, with how", () => {
+  const failures = new RecentFailures({ now: () => 42, maxMessageLength: 40 });
+  failures.jobEnded("viz", "job 41 on n1 was killed at its time limit (1:00)");
+  assert.deepEqual(failures.list(), [{
+    at: 42,
+    application: "viz",
+    outcome: "job_ended",
+    error: "job 41 on n1 was killed at its time lim…",
+  }]);
+});

@@ -328,14 +328,17 @@ Deno.test("GET api/state lists the sessions, capacity and failures, and no secre
       "host",
       "id",
       "idleMs",
+      "job",
       "lastActivityAt",
       "pid",
       "port",
       "readyMs",
+      "stage",
       "startedAt",
       "state",
       "stops",
     ]);
+    assert.deepEqual([s.stage, s.job], ["ready", null], "a local session has no job");
     assert.equal(s.id, a.id);
     assert.equal(s.application, "viz");
     assert.equal(`${s.host}:${s.port}`, "localhost:9001");

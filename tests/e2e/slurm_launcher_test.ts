@@ -175,7 +175,8 @@ slurmTest("a drained node gets no session", async (launchers) => {
 slurmTest(
   "with its partition full a session is queued with a reason, in its event stream, and ready once another is deleted",
   async (launchers) => {
-    const launcher = await clusterLauncher({ tiny: TINY });
+    const token = "a-dashboard-token-for-the-test";
+    const launcher = await clusterLauncher({ tiny: TINY }, { admin_token: token });
     launchers.push(launcher);
     const first = await launcher.post({ application: "tiny" });
     assert.equal(first.status, 200, JSON.stringify(first.json));
@@ -196,6 +197,11 @@ slurmTest(
     assert.equal(pending.status, 202);
     assert.equal(pending.json.state, "queued");
     assert.equal((pending.json.job as Record<string, string>).reason, "waiting for resources");
+    const dashboard = await fetch(`${launcher.base}/_dashboard/api/state`, {
+      headers: { authorization: `Bearer ${token}` },
+    }).then((r) => r.json());
+    const stages = dashboard.sessions.map((s: Record<string, unknown>) => s.stage).sort();
+    assert.deepEqual(stages, ["queued", "ready"], "the dashboard tells queued from running");
 
     assert.equal(
       (await launcher.request("DELETE", `${launcher.endpoint}/${first.json.id}`)).status,
