@@ -47,6 +47,10 @@ Deno.test({
       assert.match(await text("target"), /^127\.0\.0\.1:\d+ \(pid \d+\)$/);
       assert.match(await text("echo"), /^\d+\.\d+ ms$/);
       assert.match(await text("url"), new RegExp(`/proxy/${id}$`));
+      const steps = await text("log");
+      assert.match(steps, new RegExp(`session ${id} accepted`), "the POST did not wait");
+      assert.match(steps, /starting at localhost:\d+/, "the start's progress, from its events");
+      assert.match(steps, new RegExp(`session ${id} ready`));
       const get = await launcher.request("GET", `${launcher.endpoint}/${id}`);
       assert.equal(
         (get.json.proxy as Record<string, number>).connections,
