@@ -12,6 +12,7 @@ import { getLogger } from "@logtape/logtape";
 import {
   cancelAndWait,
   type ClusterSettings,
+  type EndedStatus,
   JobNotGoneError,
   type JobRef,
   type JobResources,
@@ -65,6 +66,7 @@ const logger = () => getLogger(["pvw-launcher", "sessions"]);
 export class BatchSessions {
   readonly #parts: ClusterParts;
   readonly #options: BatchSessionsOptions;
+  readonly #ending = new WeakSet<SessionRecord>();
 
   /**
    * Makes the batch side of a session manager.
@@ -206,14 +208,31 @@ export class BatchSessions {
     } else if (job.phase === "running" && rec.host !== "") {
       const { id, host, port } = rec;
       rec.progress.emit({ type: "starting", data: { id, node: job.node, host, port } });
-    } else if (job.phase === "ended" && rec.state === "ready") this.#ended(rec, job);
+    } else if (status !== "submitted" && status.phase === "ended" && rec.state === "ready") {
+      void this.#ended(rec, status);
+    }
   }
 
-  /** A ready session's job ended: the session ends, saying how. */
-  #ended(rec: SessionRecord, job: NonNullable<SessionRecord["job"]>): void {
-    const facts = { id: rec.id, job: job.id, node: job.node ?? "?", reason: job.reason ?? "" };
-    logger().warn("session {id}: its job {job} on {node} ended: {reason}", facts);
-    void this.#options.hooks.end(rec, "job_ended");
+  /**
+   * A ready session's job ended: the session ends, saying how. Slurm shows COMPLETING while
+   * it kills the job's processes, and only then how the job ended: that is waited for.
+   */
+  async #ended(rec: SessionRecord, status: EndedStatus): Promise<void> {
+    if (this.#ending.has(rec)) return;
+    this.#ending.add(rec);
+    const timeoutMs = this.#parts.settings.cancelTimeoutMs;
+    const final = status.outcome === "ending"
+      ? await cancelAndWait(this.#parts.system, status.job, { timeoutMs }).catch(() => status)
+      : status;
+    rec.job = jobInfo(final.job, final, rec.job);
+    const { id, node = "?", reason = "" } = rec.job;
+    logger().warn("session {id}: its job {job} on {node} ended: {reason}", {
+      id: rec.id,
+      job: id,
+      node,
+      reason,
+    });
+    await this.#options.hooks.end(rec, "job_ended");
   }
 
   /**

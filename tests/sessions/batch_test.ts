@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { configure, type LogRecord, reset } from "@logtape/logtape";
 import {
   JobPoller,
   NodeHosts,
@@ -298,6 +299,33 @@ Deno.test("a session whose job Slurm ends (time limit, exit) ends, saying how", 
     assert.throws(() => h.sessions.describe(s.id), UnknownSessionError);
   } finally {
     await h.close();
+  }
+});
+
+Deno.test("a session whose job is seen completing first ends, and is logged, with how the job ended, not 'is ending'", async () => {
+  const records: LogRecord[] = [];
+  await configure({
+    sinks: { memory: (r: LogRecord) => void records.push(r) },
+    loggers: [{ category: ["pvw-launcher"], lowestLevel: "warning", sinks: ["memory"] }],
+  });
+  const h = setUp();
+  try {
+    const s = await launchReady(h, { application: "viz", partition: "viz", minutes: 5 });
+    const job = h.jobOf(s.id)!;
+    Object.assign(job, {
+      state: "COMPLETING",
+      then: "FAILED",
+      reason: "NonZeroExitCode",
+      exitStatus: 3 << 8,
+    });
+    await h.until("the session ends", () => h.ended.length === 1);
+    assert.deepEqual(h.ended, [[s.id, "job_ended"]]);
+    assert.equal(s.job?.reason, "exited with code 3");
+    const said = records.find((r) => r.properties.id === s.id && "reason" in r.properties);
+    assert.equal(said?.properties.reason, "exited with code 3", "the log says how");
+  } finally {
+    await h.close();
+    await reset();
   }
 });
 
