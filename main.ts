@@ -396,6 +396,7 @@ async function serve(config: LauncherConfig): Promise<number> {
   }
   guard?.start();
   core.logCap.start();
+  core.sessions.warmUp(); // once listening: a launcher that cannot listen starts nothing
   announce(config, served);
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();

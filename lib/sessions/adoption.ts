@@ -114,7 +114,9 @@ function adoptOne(s: SavedSession, proc: ProcessHandle, deps: AdoptionDeps): Ses
       facts,
     );
   }
-  if (s.state !== "starting") {
+  if (s.state === "waiting") {
+    logger().info("warm process {id} adopted: {application} on {host}:{port}, pid {pid}", facts);
+  } else if (s.state !== "starting") {
     logger().info("session {id} adopted: {application} on {host}:{port}, pid {pid}", facts);
   }
   return {
@@ -128,8 +130,9 @@ function adoptOne(s: SavedSession, proc: ProcessHandle, deps: AdoptionDeps): Ses
     startedAt: s.startedAt,
     startedMono: deps.monotonic(),
     readyMs: s.state === "starting" ? undefined : s.readyMs,
-    state: s.state === "starting" ? "starting" : "ready",
-    answer: s.state === "starting" ? {} : s.answer,
+    state: s.state ?? "ready",
+    answer: s.state === "starting" ? {} : s.state === "waiting" ? { secret: s.secret } : s.answer,
+    ...(s.state === "waiting" ? { warm: true } : {}),
     traffic: new Traffic(deps.now),
     adopted: true,
     idleTimeoutMs: app ? app.idleTimeoutMs : deps.config.idleTimeoutMs,

@@ -20,7 +20,7 @@ import {
   UnknownSessionError,
 } from "./errors.ts";
 import { randomToken } from "./ids.ts";
-import { publish, spawnUntilReady } from "./launch.ts";
+import { type LaunchContext, publish, spawnUntilReady } from "./launch.ts";
 import { type CheckedRequest, LaunchTemplates } from "./launch_templates.ts";
 import { type Deadlines, deadlines, Reaper } from "./lifetime.ts";
 import type { PortPool, Slot } from "./port_pool.ts";
@@ -34,6 +34,8 @@ import {
 import type { SavedSession } from "./state_file.ts";
 import type { StopReason } from "./stop_reasons.ts";
 import { SessionTable } from "./table.ts";
+import { Traffic } from "./traffic.ts";
+import { type WarmCounts, WarmPool, type WarmPoolOptions } from "./warm_pool.ts";
 
 /** What the session manager is built from. */
 export interface SessionManagerOptions {
@@ -66,6 +68,8 @@ export interface SessionManagerOptions {
   monotonic?: () => number;
   /** How often idle and lifetime limits are checked, in ms. @default 1000 */
   reapIntervalMs?: number;
+  /** How the warm pools space their retries. @default WarmPool's */
+  warm?: WarmPoolOptions;
 }
 
 /** Told of a session that ended, once its port is free. */
@@ -98,6 +102,11 @@ export class SessionManager {
   readonly #templates: LaunchTemplates;
   readonly #ending: EndingDeps;
   readonly #endedListeners = new Set<EndedListener>();
+  readonly #warm: WarmPool;
+  /** Warm processes stopped while starting, to make room: their launch failing is no failure. */
+  readonly #evicted = new WeakSet<SessionRecord>();
+  /** Launches waiting for a warm process to give its place. */
+  #wantingRoom = 0;
   #closing = false;
 
   /**
@@ -134,9 +143,24 @@ export class SessionManager {
       times: { graceMs: this.#config.stopGraceMs, killWaitMs: options.killWaitMs ?? 5000 },
       save: () => this.#save(),
       ended: (session, reason) => {
-        for (const listener of this.#endedListeners) listener(session, reason);
+        if (!(session as SessionRecord).warm) {
+          for (const listener of this.#endedListeners) listener(session, reason);
+        }
+        this.#warm.fill(); // its place may be a warm process's now
       },
     };
+    this.#warm = new WarmPool(
+      new Map(Object.values(this.#config.apps).map((app) => [app.name, app.warm])),
+      {
+        start: (application) => this.#startWarm(application),
+        // Never a place a launch is waiting for (a warm process would take it back at once).
+        hasRoom: () =>
+          !this.#closing && this.#wantingRoom === 0 &&
+          this.#table.size < this.#config.maxSessions && this.#pool.available > 0,
+        now: this.#monotonic,
+      },
+      options.warm,
+    );
   }
 
   /** Number of sessions holding a port (starting, ready or stopping). */
@@ -149,9 +173,24 @@ export class SessionManager {
     return this.#closing;
   }
 
-  /** Every session, in the order they were requested. */
+  /** Every session, in the order they were requested; warm processes not handed out are not. */
   list(): SessionInfo[] {
-    return this.#table.records();
+    return this.#table.records().filter((r) => !r.warm);
+  }
+
+  /** The warm processes not handed out yet (waiting, or starting to wait). */
+  warmProcesses(): SessionInfo[] {
+    return this.#table.records().filter((r) => r.warm);
+  }
+
+  /** What each application's warm pool holds, and its hits and misses. */
+  warmCounts(): WarmCounts[] {
+    return this.#warm.counts();
+  }
+
+  /** Starts the warm processes the applications ask for (after any adoption). */
+  warmUp(): void {
+    this.#warm.fill();
   }
 
   /**
@@ -177,28 +216,116 @@ export class SessionManager {
   async launch(body: Record<string, unknown>): Promise<SessionInfo> {
     if (this.#closing) throw new ShuttingDownError();
     const request = this.#templates.check(body);
-    if (this.#table.size >= this.#config.maxSessions) {
-      throw new NoCapacityError(`all ${this.#config.maxSessions} sessions (max_session) are taken`);
+    const application = request.templates.app.name;
+    if (this.#warm.has(application)) {
+      // A client's own secret needs a process started with it: a cold start.
+      const waiting = ownSecret(body) ? this.#warm.miss(application) : this.#warm.take(application);
+      if (waiting) return await this.#handOut(waiting, request);
     }
+    // Synchronous unless a warm process must give its place: the check and the registration
+    // below happen in one turn, so concurrent launches never overshoot max_session.
+    if (this.#full()) await this.#makeRoom();
     const slot = this.#pool.acquire();
     // A client's own secret passes the sanitize rules like any other value (as in wslink).
-    const secret = typeof body.secret === "string" && body.secret
-      ? request.client.secret
-      : randomToken(24);
+    const secret = ownSecret(body) ? request.client.secret : randomToken(24);
     const rec = this.#register(request, slot, secret);
     try {
       const { argv, answer } = this.#templates.render(request, { ...slot, id: rec.id, secret });
       rec.answer = answer;
-      await spawnUntilReady(rec, request.templates.app, argv, {
-        spawner: this.#spawner,
-        follower: this.#follower,
-        baseEnv: this.#baseEnv,
-        closing: () => this.#closing,
-        onExit: (status) => this.#onExit(rec, status),
-        // Recorded at once, not only when ready: a launcher that dies now must not leave the
-        // process unknown to the next one. The launch does not wait for this write.
-        onSpawned: () => void this.#save(),
+      await spawnUntilReady(rec, request.templates.app, argv, this.#launchContext(rec));
+      rec.readyMs = Math.round((this.#monotonic() - rec.startedMono) * 10) / 10;
+      await publish(rec, { map: this.#map, persist: this.#persist });
+      this.#ready(rec);
+      return rec;
+    } catch (err) {
+      await this.#end(rec, "launch_failed");
+      throw err;
+    }
+  }
+
+  #launchContext(rec: SessionRecord): LaunchContext {
+    return {
+      spawner: this.#spawner,
+      follower: this.#follower,
+      baseEnv: this.#baseEnv,
+      closing: () => this.#closing,
+      onExit: (status) => this.#onExit(rec, status),
+      // Recorded at once, not only when ready: a launcher that dies now must not leave the
+      // process unknown to the next one. The launch does not wait for this write.
+      onSpawned: () => void this.#save(),
+    };
+  }
+
+  /**
+   * Frees a place for a cold start when `max_session` or the ports are all taken: a warm
+   * process, waiting or else starting, is stopped (a warm process never makes a POST fail).
+   *
+   * @throws {NoCapacityError} when every place is a session's
+   */
+  async #makeRoom(): Promise<void> {
+    this.#wantingRoom++;
+    try {
+      while (this.#full()) {
+        const victim = this.#warm.evict() ??
+          this.#table.records().find((r) => r.warm && r.state === "starting");
+        if (!victim) {
+          if (this.#pool.available === 0) this.#pool.acquire(); // throws its own NoCapacityError
+          throw new NoCapacityError(
+            `all ${this.#config.maxSessions} sessions (max_session) are taken`,
+          );
+        }
+        this.#evicted.add(victim);
+        await this.#end(victim, "evicted");
+      }
+    } finally {
+      this.#wantingRoom--;
+    }
+  }
+
+  #full(): boolean {
+    return this.#table.size >= this.#config.maxSessions || this.#pool.available === 0;
+  }
+
+  /** Starts a warm process; it waits, ready, until a POST takes it. */
+  async #startWarm(application: string): Promise<SessionRecord | undefined> {
+    const request = this.#templates.check({ application });
+    const slot = this.#pool.acquire();
+    const secret = randomToken(24);
+    const rec = this.#register(request, slot, secret);
+    rec.warm = true;
+    try {
+      const { argv } = this.#templates.render(request, { ...slot, id: rec.id, secret });
+      await spawnUntilReady(rec, request.templates.app, argv, this.#launchContext(rec));
+      if (rec.ending || rec.exitStatus) throw new Error(`it ended as it became ready`);
+      rec.readyMs = Math.round((this.#monotonic() - rec.startedMono) * 10) / 10;
+      rec.state = "waiting";
+      await this.#save();
+      logger().info("warm process {id} of {application} waits on {host}:{port}, pid {pid}", {
+        id: rec.id,
+        application,
+        host: rec.host,
+        port: rec.port,
+        pid: rec.pid,
       });
+      return rec;
+    } catch (err) {
+      await this.#end(rec, "launch_failed");
+      if (this.#evicted.has(rec)) return undefined;
+      throw err;
+    }
+  }
+
+  /** A waiting warm process becomes the client's session: its clocks start now. */
+  async #handOut(rec: SessionRecord, request: CheckedRequest): Promise<SessionRecord> {
+    const secret = String(rec.answer.secret);
+    rec.warm = false;
+    rec.state = "starting"; // not found by GET or the proxy until it is published
+    rec.startedAt = this.#now();
+    rec.startedMono = this.#monotonic();
+    rec.traffic = new Traffic(this.#now);
+    try {
+      const assigned = { id: rec.id, host: rec.host, port: rec.port, secret };
+      rec.answer = this.#templates.render(request, assigned).answer;
       rec.readyMs = Math.round((this.#monotonic() - rec.startedMono) * 10) / 10;
       await publish(rec, { map: this.#map, persist: this.#persist });
       this.#ready(rec);
@@ -231,6 +358,16 @@ export class SessionManager {
   }
 
   #onExit(rec: SessionRecord, status: ExitStatus): void {
+    if (rec.state === "waiting") {
+      logger().warn("warm process {id} of {application} {how} while it waited", {
+        id: rec.id,
+        application: rec.application,
+        how: describeExit(status),
+      });
+      this.#warm.lost(rec);
+      this.#end(rec, "exited");
+      return;
+    }
     if (rec.state !== "ready") {
       rec.exitStatus = status;
       return;
@@ -299,7 +436,7 @@ export class SessionManager {
    */
   async stop(id: string, reason: StopReason = "deleted"): Promise<SessionInfo> {
     const rec = this.#table.find(id);
-    if (!rec || rec.state === "starting") throw new UnknownSessionError(id);
+    if (!rec || rec.state === "starting" || rec.warm) throw new UnknownSessionError(id);
     await this.#end(rec, reason);
     if (rec.stopProblem) throw new StopIncompleteError(id, `session ${id} ${rec.stopProblem}`);
     return rec;
@@ -308,6 +445,7 @@ export class SessionManager {
   /** Refuses new sessions and stops every session, starting ones included. */
   async stopAll(): Promise<void> {
     this.#closing = true;
+    this.#warm.close();
     await Promise.all(this.#table.records().map((r) => this.#end(r, "shutdown")));
     this.close();
   }
@@ -318,14 +456,16 @@ export class SessionManager {
    */
   async detachAll(): Promise<void> {
     this.#closing = true;
+    this.#warm.close();
     const starting = this.#table.records().filter((r) => r.state === "starting");
     await Promise.all(starting.map((r) => this.#end(r, "shutdown")));
     await this.#save(true);
     this.close();
   }
 
-  /** Stops the timers (idle reaping, watching adopted processes). */
+  /** Stops the timers (idle reaping, watching adopted processes, warm retries). */
   close(): void {
+    this.#warm.close();
     this.#reaper.close();
     this.#spawner.close();
   }
@@ -352,6 +492,13 @@ export class SessionManager {
     });
     const ready = records.filter((r) => r.state === "ready");
     for (const rec of records) this.#table.add(rec);
+    for (const rec of records.filter((r) => r.state === "waiting")) {
+      if (!this.#warm.adopt(rec)) {
+        this.#end(rec, "surplus");
+        continue;
+      }
+      rec.proc!.exited.then((status) => this.#onExit(rec, status));
+    }
     for (const rec of ready) {
       rec.mapped = this.#map !== undefined;
       this.#reaper.watch(rec);
@@ -380,4 +527,9 @@ export class SessionManager {
   #end(rec: SessionRecord, reason: StopReason): Promise<void> {
     return endSession(rec, reason, this.#ending);
   }
+}
+
+/** Whether the client sent a secret of its own (its process must be started with it). */
+function ownSecret(body: Record<string, unknown>): boolean {
+  return typeof body.secret === "string" && body.secret !== "";
 }

@@ -14,7 +14,9 @@ export type StopReason =
   | "lifetime"
   | "shutdown"
   | "dashboard"
-  | "interrupted";
+  | "interrupted"
+  | "evicted"
+  | "surplus";
 
 /** How each stop reason reads in the log. */
 export const STOP_REASONS: Record<StopReason, string> = {
@@ -26,4 +28,6 @@ export const STOP_REASONS: Record<StopReason, string> = {
   shutdown: "the launcher shut down",
   dashboard: "stopped from the dashboard",
   interrupted: "its launch was cut short by the launcher's end",
+  evicted: "a waiting warm process gave its place to a session",
+  surplus: "a warm process no longer wanted (its application keeps fewer waiting)",
 };

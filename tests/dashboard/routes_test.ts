@@ -34,6 +34,7 @@ function makeConfig(logDir: string, overrides: Partial<LauncherConfig>): Launche
         readyLines: ["Starting factory"],
         timeoutMs: 10_000,
         wsPath: "/ws",
+        warm: 0,
       },
     },
     stateFile: `${logDir}/state.json`,
