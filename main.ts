@@ -252,6 +252,7 @@ function buildRoutes(
         ...(map ? [{ file: "map", ...fileHealth(map.health) }] : []),
         { file: "state", ...fileHealth(stateFile.health) },
       ],
+      warm: sessions.warmCounts(),
     }),
   });
   // Without an admin_token a token is made now, and the log says where to log in with it.

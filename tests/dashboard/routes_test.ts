@@ -561,6 +561,7 @@ Deno.test("DashboardEvents sends a heartbeat comment while nothing changes", asy
     sessions: [],
     capacity: { used: 0, max: 1, freePorts: 1, totalPorts: 1 },
     failures: [],
+    warm: [],
   };
   let now = 0;
   const events = new DashboardEvents(() => ({ ...state, now: now++ }), {
