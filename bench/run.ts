@@ -29,6 +29,7 @@ import { controlPlane, memory } from "./scenarios/fleet.ts";
 import { launch, slowApp } from "./scenarios/launch.ts";
 import { proxyFanIn, proxyLatency, proxyThroughput } from "./scenarios/proxy.ts";
 import { restart } from "./scenarios/restart.ts";
+import { warm } from "./scenarios/warm.ts";
 
 interface Scenario {
   name: string;
@@ -46,6 +47,7 @@ const SCENARIOS: Scenario[] = [
   { name: "control", run: controlPlane, uses: ["fleet"] },
   { name: "memory", run: memory, uses: ["fleet"] },
   { name: "restart", run: restart, uses: [] },
+  { name: "warm", run: warm, uses: [] },
   { name: "latency", run: proxyLatency, uses: ["proxy"] },
   { name: "throughput", run: proxyThroughput, uses: ["proxy"] },
   { name: "fanin", run: proxyFanIn, uses: ["proxy"] },

@@ -333,6 +333,9 @@ export class SessionManager {
     } catch (err) {
       await this.#end(rec, "launch_failed");
       throw err;
+    } finally {
+      // Its replacement, once this answer is on its way.
+      setTimeout(() => this.#warm.fill(), 0);
     }
   }
 

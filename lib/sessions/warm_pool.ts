@@ -128,7 +128,9 @@ export class WarmPool {
   }
 
   /**
-   * Hands out the longest-waiting process of an application, and starts its replacement.
+   * Hands out the longest-waiting process of an application. Its replacement starts with
+   * {@linkcode WarmPool.fill}, once the hand-out is answered: a spawn and its state-file write
+   * would delay the answer.
    *
    * @param application the application
    * @returns the process's record, or undefined when none waits (counted as a miss)
@@ -143,7 +145,6 @@ export class WarmPool {
     } else {
       pool.misses++;
     }
-    this.#refill(application);
     return entry?.rec;
   }
 
