@@ -334,8 +334,7 @@ export class SessionManager {
       await this.#end(rec, "launch_failed");
       throw err;
     } finally {
-      // Its replacement, once this answer is on its way.
-      setTimeout(() => this.#warm.fill(), 0);
+      this.#warm.fillSoon(); // its replacement, once this answer is on its way
     }
   }
 

@@ -86,6 +86,7 @@ export class WarmPool {
   readonly #maxRetryMs: number;
   readonly #stableMs: number;
   #closed = false;
+  #soon: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Makes the pools; nothing starts before {@linkcode WarmPool.fill}.
@@ -125,6 +126,15 @@ export class WarmPool {
   /** Starts processes wherever a pool is short and there is room (after a session ended). */
   fill(): void {
     for (const application of this.#apps.keys()) this.#refill(application);
+  }
+
+  /** Fills the pools on the next turn of the event loop, after what is being answered now. */
+  fillSoon(): void {
+    if (this.#closed || this.#soon !== undefined) return;
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined;
+      this.fill();
+    }, 0);
   }
 
   /**
@@ -222,6 +232,7 @@ export class WarmPool {
   /** Stops starting processes (those started go on to their end) and cancels retries. */
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#soon);
     for (const pool of this.#apps.values()) clearTimeout(pool.retry);
   }
 
