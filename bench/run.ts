@@ -29,6 +29,7 @@ import { controlPlane, memory } from "./scenarios/fleet.ts";
 import { launch, slowApp } from "./scenarios/launch.ts";
 import { proxyFanIn, proxyLatency, proxyThroughput } from "./scenarios/proxy.ts";
 import { restart } from "./scenarios/restart.ts";
+import { trame } from "./scenarios/trame.ts";
 import { warm } from "./scenarios/warm.ts";
 
 interface Scenario {
@@ -48,6 +49,7 @@ const SCENARIOS: Scenario[] = [
   { name: "memory", run: memory, uses: ["fleet"] },
   { name: "restart", run: restart, uses: [] },
   { name: "warm", run: warm, uses: [] },
+  { name: "trame", run: trame, uses: [] },
   { name: "latency", run: proxyLatency, uses: ["proxy"] },
   { name: "throughput", run: proxyThroughput, uses: ["proxy"] },
   { name: "fanin", run: proxyFanIn, uses: ["proxy"] },

@@ -20,7 +20,7 @@ import { ms, summarize, times } from "../lib/stats.ts";
 const START_MS = 2000;
 
 /** Reads the waiting warm processes of `application` from `/metrics`. */
-async function waiting(launcher: Launcher, application: string): Promise<number> {
+export async function waiting(launcher: Launcher, application: string): Promise<number> {
   const text = await (await fetch(`${launcher.base}/metrics`)).text();
   const m = text.match(
     new RegExp(
@@ -31,7 +31,7 @@ async function waiting(launcher: Launcher, application: string): Promise<number>
 }
 
 /** Waits until `n` processes of `application` wait; returns how long that took, in ms. */
-async function filled(
+export async function filled(
   launcher: Launcher,
   application: string,
   n: number,
