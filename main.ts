@@ -304,6 +304,7 @@ function buildRoutes(
         ...(map ? [{ file: "map", ...fileHealth(map.health) }] : []),
         { file: "state", ...fileHealth(stateFile.health) },
       ],
+      warm: sessions.warmCounts(),
     }),
   });
   // Without an admin_token a token is made now, and the log says where to log in with it.
@@ -448,6 +449,7 @@ async function serve(config: LauncherConfig): Promise<number> {
   }
   guard?.start();
   core.logCap.start();
+  core.sessions.warmUp(); // once listening: a launcher that cannot listen starts nothing
   announce(config, served);
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();

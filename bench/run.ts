@@ -30,6 +30,8 @@ import { launch, slowApp } from "./scenarios/launch.ts";
 import { proxyFanIn, proxyLatency, proxyThroughput } from "./scenarios/proxy.ts";
 import { restart } from "./scenarios/restart.ts";
 import { slurm } from "./scenarios/slurm.ts";
+import { trame } from "./scenarios/trame.ts";
+import { warm } from "./scenarios/warm.ts";
 
 interface Scenario {
   name: string;
@@ -47,6 +49,8 @@ const SCENARIOS: Scenario[] = [
   { name: "control", run: controlPlane, uses: ["fleet"] },
   { name: "memory", run: memory, uses: ["fleet"] },
   { name: "restart", run: restart, uses: [] },
+  { name: "warm", run: warm, uses: [] },
+  { name: "trame", run: trame, uses: [] },
   { name: "latency", run: proxyLatency, uses: ["proxy"] },
   { name: "throughput", run: proxyThroughput, uses: ["proxy"] },
   { name: "fanin", run: proxyFanIn, uses: ["proxy"] },

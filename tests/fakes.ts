@@ -166,6 +166,7 @@ export function testConfig(overrides: Partial<LauncherConfig> = {}): LauncherCon
         readyLines: ["Starting factory"],
         timeoutMs: 10_000,
         wsPath: "/ws",
+        warm: 0,
       },
     },
     fields: [],

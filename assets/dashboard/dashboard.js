@@ -316,6 +316,25 @@ function renderSummary() {
   $("m-ports-sub").textContent = `of ${capacity.totalPorts} ports`;
   $("m-connections").textContent = String(connections);
   $("m-traffic").textContent = `${bytes(toSessions)} in · ${bytes(fromSessions)} out`;
+  renderWarm();
+}
+
+// Warm processes: waiting to be handed out, not sessions yet
+
+function renderWarm() {
+  const warm = state.warm ?? [];
+  $("warm-card").hidden = warm.length === 0;
+  if (warm.length === 0) return;
+  const waiting = warm.reduce((n, w) => n + w.waiting, 0);
+  const target = warm.reduce((n, w) => n + w.target, 0);
+  $("m-warm").innerHTML = "";
+  $("m-warm").append(String(waiting), el("small", "", ` / ${target} waiting`));
+  $("m-warm-sub").textContent = warm
+    .map((w) =>
+      `${w.application}: ${w.waiting} waiting` + (w.starting ? `, ${w.starting} starting` : "") +
+      ` · ${w.hits} hits, ${w.misses} misses`
+    )
+    .join(" — ");
 }
 
 /** Batch jobs queued and running, per partition, and running per node. */

@@ -34,8 +34,11 @@ export function wsAppCmd(): string[] {
 
 /** What the launchers of a scenario serve. */
 export interface LauncherSpec {
-  /** Applications by name: their argv (templates) and how long to wait for them, in s. */
-  apps: Record<string, { cmd: string[]; timeout?: number }>;
+  /**
+   * Applications by name: their argv (templates), how long to wait for them (in s), and how
+   * many processes pvw-launcher keeps warm (the wslink launcher has no such thing).
+   */
+  apps: Record<string, { cmd: string[]; timeout?: number; warm?: number }>;
   /** Number of ports (the capacity). */
   ports: number;
 }
@@ -61,7 +64,12 @@ function wslinkConfig(dir: string, port: number, spec: LauncherSpec): Record<str
     apps: Object.fromEntries(
       Object.entries(spec.apps).map(([name, app]) => [
         name,
-        { cmd: app.cmd, ready_line: READY_LINE, ...(app.timeout ? { timeout: app.timeout } : {}) },
+        {
+          cmd: app.cmd,
+          ready_line: READY_LINE,
+          ...(app.timeout ? { timeout: app.timeout } : {}),
+          ...(app.warm ? { warm: app.warm } : {}),
+        },
       ]),
     ),
   };
@@ -297,9 +305,10 @@ export async function startBoth(
   ctx: Context,
   name: string,
   spec: LauncherSpec,
+  options: { wslink?: boolean } = {},
 ): Promise<{ pvw: Launcher; wslink: Launcher | undefined }> {
   const pvw = await startPvw(ctx.cleanup, ctx.root, `pvw-${name}`, spec);
-  const wslink = ctx.tools.python
+  const wslink = ctx.tools.python && options.wslink !== false
     ? await startWslink(ctx.cleanup, ctx.root, `wslink-${name}`, spec, ctx.tools.python)
     : undefined;
   return { pvw, wslink };

@@ -34,6 +34,7 @@ const APP_KEYS = [
   "idle_timeout",
   "max_lifetime",
   "ws_path",
+  "warm",
   ...APP_SCHEDULING_KEYS,
 ];
 
@@ -54,6 +55,8 @@ export interface AppDefaults {
    * the wslink format passes it on as written unless the client sends it.
    */
   provided?: ReadonlySet<string>;
+  /** What the launcher and the properties give values to (a warm app's cmd may use only these). */
+  known?: ReadonlySet<string>;
   /**
    * The config's `cluster` settings, which applications that run as jobs need: `null` when
    * the config has none, undefined when it has invalid ones (already reported).
@@ -108,17 +111,19 @@ export function readSharedSections(
   const resources = resourcesValue ? readResources(resourcesValue, keys.port) : [];
   const appsValue = top.require(keys.apps);
   const properties = top.read("properties", readProperties) ?? {};
-  const provided = keys.warnUnprovided
-    ? new Set([...ASSIGNED_NAMES, ...Object.keys(properties)])
-    : undefined;
-  const apps = appsValue ? readApps(appsValue, { ...defaults, provided }) : {};
+  const known = new Set([...ASSIGNED_NAMES, ...Object.keys(properties)]);
+  const provided = keys.warnUnprovided ? known : undefined;
+  const maxSessions = readMaxSessions(keys.maxSession, portCount(resources) + clusterPorts);
+  const apps = appsValue ? readApps(appsValue, { ...defaults, provided, known }) : {};
   if (!resourcesValue && clusterPorts > 0) requireLocalPorts(apps, appsValue);
-  return {
-    resources,
-    maxSessions: readMaxSessions(keys.maxSession, portCount(resources) + clusterPorts),
-    apps,
-    properties,
-  };
+  const warm = Object.values(apps).reduce((n, app) => n + app.warm, 0);
+  if (appsValue && warm > maxSessions) {
+    appsValue.warn(
+      `the applications ask for ${warm} warm processes, more than the ${maxSessions} sessions ` +
+        `that can run: fewer wait, and cold starts take their places`,
+    );
+  }
+  return { resources, maxSessions, apps, properties };
 }
 
 /** Without `resources`, every application must run as a job: a local one has no port. */
@@ -190,7 +195,7 @@ export function readMaxSessions(value: Value | undefined, capacity: number): num
 
 /**
  * Reads the applications: an object of `{cmd, dir, env, timeout, wait_line or ready_line,
- * idle_timeout, max_lifetime, ws_path}` by name. An empty one is only a warning (the trame
+ * idle_timeout, max_lifetime, ws_path, warm}` by name. An empty one is only a warning (the trame
  * image's base config has `"apps": {}` until its apps are merged in).
  *
  * @param value the `applications` or `apps` value
@@ -276,7 +281,14 @@ function readApp(name: string, value: Value, defaults: AppDefaults): AppConfig |
   const idleTimeoutMs = fields.read("idle_timeout", readSeconds) ?? defaults.idleTimeoutMs;
   const maxLifetimeMs = fields.read("max_lifetime", readSeconds) ?? defaults.maxLifetimeMs;
   const wsPath = fields.read("ws_path", readUrlPath) ?? DEFAULTS.wsPath;
+  const warm = fields.read("warm", (v) => readWarm(v, cmd, defaults.known)) ?? 0;
   const scheduling = readAppScheduling(fields, defaults.cluster);
+  if (scheduling.slurm && warm > 0) {
+    fields.get("warm")!.error(
+      "an application that runs as a Slurm job keeps no warm processes: a job would hold the " +
+        "cluster's resources while it waits",
+    );
+  }
   if (!cmd) return undefined;
   return withoutUndefined({
     name,
@@ -286,10 +298,35 @@ function readApp(name: string, value: Value, defaults: AppDefaults): AppConfig |
     readyLines: readyLines ?? [...defaults.readyLines],
     timeoutMs,
     wsPath,
+    warm,
     idleTimeoutMs,
     maxLifetimeMs,
     ...scheduling,
   });
+}
+
+/**
+ * Reads `warm`: how many started processes of the app wait for clients. A warm process is
+ * started before any client asks, so its cmd may use only what the launcher and the
+ * properties give.
+ */
+function readWarm(
+  value: Value,
+  cmd: string[] | undefined,
+  known: ReadonlySet<string> | undefined,
+): number | undefined {
+  const n = value.integer();
+  if (n === undefined) return undefined;
+  if (n < 0) return value.error(`expected a number of processes, 0 or more, found ${n}`);
+  const used = new Set((cmd ?? []).flatMap((arg) => compileTemplate(arg).variables));
+  const clientKey = [...used].find((name) => known && !known.has(name));
+  if (n > 0 && clientKey !== undefined) {
+    return value.error(
+      `a warm process starts before any client asks, but the cmd uses "${clientKey}", which ` +
+        `no property gives (only a client could): remove "warm" or make "${clientKey}" a property`,
+    );
+  }
+  return n;
 }
 
 function readUrlPath(value: Value): string | undefined {

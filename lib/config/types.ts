@@ -52,6 +52,8 @@ export interface AppConfig {
   timeoutMs: number;
   /** Path a WebSocket to the bare session URL is proxied to, starting with `/`. */
   wsPath: string;
+  /** How many started processes of the app wait, ready, to be handed out at once on a POST. */
+  warm: number;
   /** Stop the session after this long with no proxied connection and no traffic, in ms. */
   idleTimeoutMs?: number;
   /** Stop the session this long after it started, in ms. */

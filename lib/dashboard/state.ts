@@ -13,6 +13,7 @@ import {
   type SessionManager,
   type SessionStage,
   stageOf,
+  type WarmCounts,
 } from "../sessions/mod.ts";
 
 /** One session as the dashboard shows it. */
@@ -55,7 +56,7 @@ export interface DashboardSession {
 
 /** How full the launcher is. */
 export interface DashboardCapacity {
-  /** Sessions holding a port (starting, ready or stopping). */
+  /** Places taken: sessions (starting, ready or stopping) and warm processes. */
   used: number;
   /** The most sessions at once: `max_session`, or the number of ports if that is lower. */
   max: number;
@@ -75,12 +76,14 @@ export interface DashboardState {
   capacity: DashboardCapacity;
   /** Recent failed launches, newest first. */
   failures: LaunchFailureEntry[];
+  /** The warm pools: processes waiting to be handed out, apart from the sessions. */
+  warm: WarmCounts[];
 }
 
 /** Where the state is read from; the real session table, port pool and ring fit. */
 export interface DashboardSources {
   /** The session table. */
-  sessions: Pick<SessionManager, "list" | "deadlines">;
+  sessions: Pick<SessionManager, "list" | "deadlines" | "warmCounts">;
   /** The port pool. */
   ports: { readonly available: number; readonly size: number };
   /** The recent failed launches. */
@@ -102,16 +105,19 @@ export function stateReader(sources: DashboardSources): () => DashboardState {
   return () => {
     const now = clock();
     const list = sources.sessions.list();
+    const warm = sources.sessions.warmCounts();
+    const warmPlaces = warm.reduce((n, w) => n + w.waiting + w.starting, 0);
     return {
       now,
       sessions: list.map((s) => describeSession(s, sources.sessions.deadlines(s), now)),
       capacity: {
-        used: list.length,
+        used: list.length + warmPlaces,
         max: Math.min(sources.maxSessions, sources.ports.size),
         freePorts: sources.ports.available,
         totalPorts: sources.ports.size,
       },
       failures: sources.failures.list(),
+      warm,
     };
   };
 }

@@ -54,6 +54,22 @@ export interface MetricsSnapshot {
   };
   /** The files the launcher keeps (the map file, the state file), if any. */
   files?: KeptFileHealth[];
+  /** The warm pools of the applications that keep processes waiting, if any. */
+  warm?: WarmPoolHealth[];
+}
+
+/** What one application's warm pool holds, and how often it served. */
+export interface WarmPoolHealth {
+  /** The application. */
+  application: string;
+  /** Processes waiting to be handed out. */
+  waiting: number;
+  /** Processes starting, to wait. */
+  starting: number;
+  /** POSTs that got a waiting process. */
+  hits: number;
+  /** POSTs that found none waiting (or sent their own secret) and started cold. */
+  misses: number;
 }
 
 /** Whether a file the launcher keeps is as it should be. */
@@ -175,6 +191,18 @@ export class LauncherMetrics implements Metrics {
       ["file"],
     ),
   );
+  readonly #warm = this.#gauge(
+    "pvw_launcher_warm_processes",
+    "Warm processes not handed out, by application and state (waiting, starting).",
+    ["application", "state"],
+  );
+  readonly #warmRequests = this.#registry.register(
+    new Counter(
+      "pvw_launcher_warm_requests_total",
+      "Launch requests for applications with warm processes, by result (hit, miss).",
+      ["application", "result"],
+    ),
+  );
   readonly #rss = this.#gauge("process_resident_memory_bytes", "Resident memory size in bytes.");
   readonly #startTime = this.#gauge(
     "process_start_time_seconds",
@@ -249,6 +277,12 @@ export class LauncherMetrics implements Metrics {
     for (const { file, stale, failures } of snapshot.files ?? []) {
       this.#fileStale.set({ file }, stale ? 1 : 0);
       this.#fileErrors.setTotal({ file }, failures);
+    }
+    for (const { application, waiting, starting, hits, misses } of snapshot.warm ?? []) {
+      this.#warm.set({ application, state: "waiting" }, waiting);
+      this.#warm.set({ application, state: "starting" }, starting);
+      this.#warmRequests.setTotal({ application, result: "hit" }, hits);
+      this.#warmRequests.setTotal({ application, result: "miss" }, misses);
     }
     this.#rss.set({}, this.#residentMemory());
     return this.#registry.render();

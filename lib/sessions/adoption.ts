@@ -115,11 +115,15 @@ function adoptOne(s: SavedProcessSession, proc: ProcessHandle, deps: AdoptionDep
       facts,
     );
   }
-  if (s.state !== "starting") {
+  if (s.state === "waiting") {
+    logger().info("warm process {id} adopted: {application} on {host}:{port}, pid {pid}", facts);
+  } else if (s.state !== "starting") {
     logger().info("session {id} adopted: {application} on {host}:{port}, pid {pid}", facts);
   }
   const progress = new Progress();
-  if (s.state !== "starting") progress.emit({ type: "ready", data: s.answer });
+  if (s.state === undefined || s.state === "ready") {
+    progress.emit({ type: "ready", data: s.answer });
+  }
   return {
     id: s.id,
     application: s.application,
@@ -131,8 +135,9 @@ function adoptOne(s: SavedProcessSession, proc: ProcessHandle, deps: AdoptionDep
     startedAt: s.startedAt,
     startedMono: deps.monotonic(),
     readyMs: s.state === "starting" ? undefined : s.readyMs,
-    state: s.state === "starting" ? "starting" : "ready",
-    answer: s.state === "starting" ? {} : s.answer,
+    state: s.state ?? "ready",
+    answer: s.state === "starting" ? {} : s.state === "waiting" ? { secret: s.secret } : s.answer,
+    ...(s.state === "waiting" ? { warm: true } : {}),
     traffic: new Traffic(deps.now),
     adopted: true,
     idleTimeoutMs: app ? app.idleTimeoutMs : deps.config.idleTimeoutMs,

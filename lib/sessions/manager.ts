@@ -8,6 +8,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import type { JobRef } from "../cluster/mod.ts";
 import type { LauncherConfig } from "../config/mod.ts";
 import { HttpError, publicMessage } from "../errors/mod.ts";
 import type { ExitStatus, LogFollower, SessionMap, Spawner } from "../os/mod.ts";
@@ -18,7 +19,6 @@ import {
   type SessionDescription,
 } from "./answer.ts";
 import { BatchSessions } from "./batch_sessions.ts";
-import type { JobRef } from "../cluster/mod.ts";
 import { type EndingDeps, endSession } from "./ending.ts";
 import {
   NoCapacityError,
@@ -27,7 +27,7 @@ import {
   UnknownSessionError,
 } from "./errors.ts";
 import { randomToken } from "./ids.ts";
-import { publish, spawnUntilReady } from "./launch.ts";
+import { type LaunchContext, publish, spawnUntilReady } from "./launch.ts";
 import { type CheckedRequest, LaunchTemplates } from "./launch_templates.ts";
 import { type Deadlines, deadlines, Reaper } from "./lifetime.ts";
 import type { SlotPool } from "./placement.ts";
@@ -41,10 +41,11 @@ import {
   type SessionRecord,
 } from "./record.ts";
 import type { SavedJobSession, SavedSession } from "./state_file.ts";
-import { takeOver } from "./takeover.ts";
 import type { StopReason } from "./stop_reasons.ts";
 import { SessionTable } from "./table.ts";
-
+import { takeOver } from "./takeover.ts";
+import { Traffic } from "./traffic.ts";
+import { type WarmCounts, WarmPool } from "./warm_pool.ts";
 import type { EndedListener, LaunchOptions, SessionManagerOptions } from "./manager_options.ts";
 export type { EndedListener, LaunchOptions, SessionManagerOptions } from "./manager_options.ts";
 
@@ -77,6 +78,11 @@ export class SessionManager {
   readonly #templates: LaunchTemplates;
   readonly #ending: EndingDeps;
   readonly #endedListeners = new Set<EndedListener>();
+  readonly #warm: WarmPool;
+  /** Warm processes stopped while starting, to make room: their launch failing is no failure. */
+  readonly #evicted = new WeakSet<SessionRecord>();
+  /** Launches waiting for a warm process to give its place. */
+  #wantingRoom = 0;
   #closing = false;
 
   /**
@@ -125,9 +131,24 @@ export class SessionManager {
       times: { graceMs: this.#config.stopGraceMs, killWaitMs: options.killWaitMs ?? 5000 },
       save: () => this.#save(),
       ended: (session, reason) => {
-        for (const listener of this.#endedListeners) listener(session, reason);
+        if (!(session as SessionRecord).warm) {
+          for (const listener of this.#endedListeners) listener(session, reason);
+        }
+        this.#warm.fill(); // its place may be a warm process's now
       },
     };
+    this.#warm = new WarmPool(
+      new Map(Object.values(this.#config.apps).map((app) => [app.name, app.warm])),
+      {
+        start: (application) => this.#startWarm(application),
+        // Never a place a launch is waiting for (a warm process would take it back at once).
+        hasRoom: () =>
+          !this.#closing && this.#wantingRoom === 0 &&
+          this.#table.size < this.#config.maxSessions && this.#pool.available > 0,
+        now: this.#monotonic,
+      },
+      options.warm,
+    );
   }
 
   /** Number of sessions holding a port (starting, ready or stopping). */
@@ -140,9 +161,24 @@ export class SessionManager {
     return this.#closing;
   }
 
-  /** Every session, in the order they were requested. */
+  /** Every session, in the order they were requested; warm processes not handed out are not. */
   list(): SessionInfo[] {
-    return this.#table.records();
+    return this.#table.records().filter((r) => !r.warm);
+  }
+
+  /** The warm processes not handed out yet (waiting, or starting to wait). */
+  warmProcesses(): SessionInfo[] {
+    return this.#table.records().filter((r) => r.warm);
+  }
+
+  /** What each application's warm pool holds, and its hits and misses. */
+  warmCounts(): WarmCounts[] {
+    return this.#warm.counts();
+  }
+
+  /** Starts the warm processes the applications ask for (after any adoption). */
+  warmUp(): void {
+    this.#warm.fill();
   }
 
   /**
@@ -155,8 +191,8 @@ export class SessionManager {
   }
 
   /**
-   * Starts a session and waits until its process printed a ready line: a local process, or
-   * a batch job for an application with `slurm`.
+   * Starts a session and waits until its process printed a ready line: a local process (or
+   * a warm one, handed out at once), or a batch job for an application with `slurm`.
    *
    * @param body the client's POSTed object
    * @param options told the session once it has its id, for clients that do not wait
@@ -171,15 +207,20 @@ export class SessionManager {
   async launch(body: Record<string, unknown>, options: LaunchOptions = {}): Promise<SessionInfo> {
     if (this.#closing) throw new ShuttingDownError();
     const request = this.#templates.check(body);
-    if (this.#table.size >= this.#config.maxSessions) {
-      throw new NoCapacityError(`all ${this.#config.maxSessions} sessions (max_session) are taken`);
+    const application = request.templates.app.name;
+    if (this.#warm.has(application)) {
+      // A client's own secret needs a process started with it: a cold start.
+      const waiting = ownSecret(body) ? this.#warm.miss(application) : this.#warm.take(application);
+      if (waiting) return await this.#handOut(waiting, request);
     }
     const batch = request.templates.app.slurm ? this.#batch : undefined;
-    const slot = (batch?.pool ?? this.#pool).acquire();
+    const pool = batch?.pool ?? this.#pool;
+    // Synchronous unless a warm process must give its place: the check and the registration
+    // below happen in one turn, so concurrent launches never overshoot max_session.
+    if (this.#full(pool)) await this.#makeRoom(pool);
+    const slot = pool.acquire();
     // A client's own secret passes the sanitize rules like any other value (as in wslink).
-    const secret = typeof body.secret === "string" && body.secret
-      ? request.client.secret
-      : randomToken(24);
+    const secret = ownSecret(body) ? request.client.secret : randomToken(24);
     const rec = this.#register(request, slot, secret);
     if (batch) Object.assign(rec, { batch: true, body });
     if (options.onAccepted) {
@@ -188,33 +229,17 @@ export class SessionManager {
     }
     try {
       if (batch) await batch.start(rec, request);
-      else await this.#spawn(rec, request, slot, secret);
+      else {
+        const { argv, answer } = this.#templates.render(request, { ...slot, id: rec.id, secret });
+        rec.answer = answer;
+        await spawnUntilReady(rec, request.templates.app, argv, this.#launchContext(rec));
+      }
       await this.#finish(rec);
       return rec;
     } catch (err) {
       await this.#failed(rec, err);
       throw err;
     }
-  }
-
-  /** Starts a local session's process and waits for its ready line. */
-  async #spawn(rec: SessionRecord, request: CheckedRequest, slot: Slot, secret: string) {
-    const { argv, answer } = this.#templates.render(request, { ...slot, id: rec.id, secret });
-    rec.answer = answer;
-    await spawnUntilReady(rec, request.templates.app, argv, {
-      spawner: this.#spawner,
-      follower: this.#follower,
-      baseEnv: this.#baseEnv,
-      closing: () => this.#closing,
-      onExit: (status) => this.#onExit(rec, status),
-      // Recorded at once, not only when ready: a launcher that dies now must not leave the
-      // process unknown to the next one. The launch does not wait for this write.
-      onSpawned: () => {
-        void this.#save();
-        const { id, host, port } = rec;
-        rec.progress.emit({ type: "starting", data: { id, host, port } });
-      },
-    });
   }
 
   /** A session printed its ready line: it is published, then ready. */
@@ -233,6 +258,107 @@ export class SessionManager {
     rec.progress.emit({ type: "failed", data: { id: rec.id, error: publicMessage(err), status } });
     if (rec.announced) this.#failedProgress.keep(rec.id, rec.progress);
     await this.#end(rec, "launch_failed");
+  }
+
+  #launchContext(rec: SessionRecord): LaunchContext {
+    return {
+      spawner: this.#spawner,
+      follower: this.#follower,
+      baseEnv: this.#baseEnv,
+      closing: () => this.#closing,
+      onExit: (status) => this.#onExit(rec, status),
+      // Recorded at once, not only when ready: a launcher that dies now must not leave the
+      // process unknown to the next one. The launch does not wait for this write.
+      onSpawned: () => {
+        void this.#save();
+        const { id, host, port } = rec;
+        rec.progress.emit({ type: "starting", data: { id, host, port } });
+      },
+    };
+  }
+
+  /**
+   * Frees a place for a cold start when `max_session` or the ports are all taken: a warm
+   * process, waiting or else starting, is stopped (a warm process never makes a POST fail).
+   *
+   * @throws {NoCapacityError} when every place is a session's
+   */
+  async #makeRoom(pool: SlotPool): Promise<void> {
+    // A warm process holds no port of the cluster's: none can give its place there.
+    if (pool !== this.#pool && pool.available === 0) pool.acquire(); // throws NoCapacityError
+    this.#wantingRoom++;
+    try {
+      while (this.#full(pool)) {
+        const victim = this.#warm.evict() ??
+          this.#table.records().find((r) => r.warm && r.state === "starting");
+        if (!victim) {
+          if (pool.available === 0) pool.acquire(); // throws its own NoCapacityError
+          throw new NoCapacityError(
+            `all ${this.#config.maxSessions} sessions (max_session) are taken`,
+          );
+        }
+        this.#evicted.add(victim);
+        await this.#end(victim, "evicted");
+      }
+    } finally {
+      this.#wantingRoom--;
+    }
+  }
+
+  #full(pool: SlotPool): boolean {
+    return this.#table.size >= this.#config.maxSessions || pool.available === 0;
+  }
+
+  /** Starts a warm process; it waits, ready, until a POST takes it. */
+  async #startWarm(application: string): Promise<SessionRecord | undefined> {
+    const request = this.#templates.check({ application });
+    const slot = this.#pool.acquire();
+    const secret = randomToken(24);
+    const rec = this.#register(request, slot, secret);
+    rec.warm = true;
+    try {
+      const { argv } = this.#templates.render(request, { ...slot, id: rec.id, secret });
+      await spawnUntilReady(rec, request.templates.app, argv, this.#launchContext(rec));
+      if (rec.ending || rec.exitStatus) throw new Error(`it ended as it became ready`);
+      rec.readyMs = Math.round((this.#monotonic() - rec.startedMono) * 10) / 10;
+      rec.state = "waiting";
+      await this.#save();
+      logger().info("warm process {id} of {application} waits on {host}:{port}, pid {pid}", {
+        id: rec.id,
+        application,
+        host: rec.host,
+        port: rec.port,
+        pid: rec.pid,
+      });
+      return rec;
+    } catch (err) {
+      await this.#end(rec, "launch_failed");
+      if (this.#evicted.has(rec)) return undefined;
+      throw err;
+    }
+  }
+
+  /** A waiting warm process becomes the client's session: its clocks start now. */
+  async #handOut(rec: SessionRecord, request: CheckedRequest): Promise<SessionRecord> {
+    const secret = String(rec.answer.secret);
+    rec.warm = false;
+    rec.state = "starting"; // not found by GET or the proxy until it is published
+    rec.startedAt = this.#now();
+    rec.startedMono = this.#monotonic();
+    rec.traffic = new Traffic(this.#now);
+    try {
+      const assigned = { id: rec.id, host: rec.host, port: rec.port, secret };
+      rec.answer = this.#templates.render(request, assigned).answer;
+      rec.readyMs = Math.round((this.#monotonic() - rec.startedMono) * 10) / 10;
+      await publish(rec, { map: this.#map, persist: this.#persist });
+      this.#ready(rec);
+      return rec;
+    } catch (err) {
+      await this.#end(rec, "launch_failed");
+      throw err;
+    } finally {
+      this.#warm.fillSoon(); // its replacement, once this answer is on its way
+    }
   }
 
   #register(request: CheckedRequest, slot: Slot, secret: string): SessionRecord {
@@ -259,6 +385,16 @@ export class SessionManager {
   }
 
   #onExit(rec: SessionRecord, status: ExitStatus): void {
+    if (rec.state === "waiting") {
+      logger().warn("warm process {id} of {application} {how} while it waited", {
+        id: rec.id,
+        application: rec.application,
+        how: describeExit(status),
+      });
+      this.#warm.lost(rec);
+      this.#end(rec, "exited");
+      return;
+    }
     if (rec.state !== "ready") {
       rec.exitStatus = status;
       return;
@@ -346,7 +482,9 @@ export class SessionManager {
    */
   async stop(id: string, reason: StopReason = "deleted"): Promise<SessionInfo> {
     const rec = this.#table.find(id);
-    if (!rec || (rec.state === "starting" && !rec.announced)) throw new UnknownSessionError(id);
+    if (!rec || rec.warm || (rec.state === "starting" && !rec.announced)) {
+      throw new UnknownSessionError(id);
+    }
     await this.#end(rec, reason);
     if (rec.stopProblem) throw new StopIncompleteError(id, `session ${id} ${rec.stopProblem}`);
     return rec;
@@ -355,6 +493,7 @@ export class SessionManager {
   /** Refuses new sessions and stops every session, starting ones included. */
   async stopAll(): Promise<void> {
     this.#closing = true;
+    this.#warm.close();
     await Promise.all(this.#table.records().map((r) => this.#end(r, "shutdown")));
     await this.close();
   }
@@ -366,14 +505,19 @@ export class SessionManager {
    */
   async detachAll(): Promise<void> {
     this.#closing = true;
+    this.#warm.close();
     const starting = this.#table.records().filter((r) => r.state === "starting");
     await Promise.all(starting.map((r) => this.#end(r, "shutdown")));
     await this.#save(true);
     await this.close();
   }
 
-  /** Stops the timers (idle reaping, watching adopted processes, polling the scheduler). */
+  /**
+   * Stops the timers (idle reaping, watching adopted processes, warm retries, polling the
+   * scheduler).
+   */
   async close(): Promise<void> {
+    this.#warm.close();
     this.#reaper.close();
     this.#spawner.close();
     await this.#batch?.close();
@@ -381,7 +525,7 @@ export class SessionManager {
 
   /**
    * Takes over the sessions a previous launcher left running (see {@linkcode takeOver}):
-   * local sessions by their processes, batch sessions by their jobs.
+   * local sessions and warm processes by their processes, batch sessions by their jobs.
    *
    * @param saved the previous launcher's state file
    * @returns how many were adopted, are being stopped, and were dropped
@@ -396,6 +540,7 @@ export class SessionManager {
       batch: this.#batch,
       now: this.#now,
       monotonic: this.#monotonic,
+      adoptWaiting: (rec) => this.#warm.adopt(rec),
       watchReady: (rec) => this.#reaper.watch(rec),
       onExit: (rec, status) => this.#onExit(rec, status),
       resume: (rec, job, entry) => void this.#resume(rec, job, entry),
@@ -431,4 +576,9 @@ export class SessionManager {
   #end(rec: SessionRecord, reason: StopReason): Promise<void> {
     return endSession(rec, reason, this.#ending);
   }
+}
+
+/** Whether the client sent a secret of its own (its process must be started with it). */
+function ownSecret(body: Record<string, unknown>): boolean {
+  return typeof body.secret === "string" && body.secret !== "";
 }

@@ -12,6 +12,7 @@ import type { SlotPool } from "./placement.ts";
 import type { SessionInfo } from "./record.ts";
 import type { StopReason } from "./stop_reasons.ts";
 import type { SessionTable } from "./table.ts";
+import type { WarmPoolOptions } from "./warm_pool.ts";
 
 /** What the session manager is built from. */
 export interface SessionManagerOptions {
@@ -46,6 +47,8 @@ export interface SessionManagerOptions {
   monotonic?: () => number;
   /** How often idle and lifetime limits are checked, in ms. @default 1000 */
   reapIntervalMs?: number;
+  /** How the warm pools space their retries. @default WarmPool's */
+  warm?: WarmPoolOptions;
 }
 
 /** Told of a session that ended, once its port is free. */

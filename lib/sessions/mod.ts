@@ -38,6 +38,7 @@ export { SessionTable } from "./table.ts";
 export { resumeSessions } from "./resume.ts";
 export { readState, type SavedSession, StateFile } from "./state_file.ts";
 export { Traffic } from "./traffic.ts";
+export { type WarmCounts, type WarmPoolOptions } from "./warm_pool.ts";
 export {
   JobLimitError,
   NoCapacityError,

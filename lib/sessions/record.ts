@@ -13,8 +13,11 @@ import { randomId } from "./ids.ts";
 import { Progress } from "./progress.ts";
 import { Traffic } from "./traffic.ts";
 
-/** A session's life: starting (waiting for its ready line), ready, or stopping. */
-export type SessionState = "starting" | "ready" | "stopping";
+/**
+ * A session's life: starting (waiting for its ready line), ready, or stopping; a warm
+ * process is `waiting` between its ready line and the POST it is handed out to.
+ */
+export type SessionState = "starting" | "waiting" | "ready" | "stopping";
 
 /** A session's life as clients see it: a starting batch job is first `queued`. */
 export type SessionStage = "queued" | SessionState;
@@ -109,6 +112,10 @@ export interface SessionRecord extends SessionInfo {
   state: SessionState;
   /** The answer given to the client. */
   answer: Record<string, unknown>;
+  /** What the proxy saw of it (new when a warm process is handed out). */
+  traffic: Traffic;
+  /** Wall-clock time it was requested (a warm process: handed out), in ms since the epoch. */
+  startedAt: number;
   /** The port it holds; `pooled` is false for a port outside today's resources. */
   slot: Slot & { pooled: boolean };
   /** The monotonic clock when it was requested, in ms. */
@@ -129,6 +136,8 @@ export interface SessionRecord extends SessionInfo {
   exitStatus?: ExitStatus;
   /** What its end could not do (remove its map line, signal its processes), if anything. */
   stopProblem?: string;
+  /** True for a warm process, until it is handed out to a client. */
+  warm?: boolean;
 }
 
 /**

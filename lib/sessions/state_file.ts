@@ -61,8 +61,21 @@ export interface SavedStarting extends SavedProcess {
   state: "starting";
 }
 
+/**
+ * A warm process waiting to be handed out: no client knows it yet, and a next launcher keeps
+ * it waiting (its secret is what it was started with).
+ */
+export interface SavedWaiting extends SavedProcess {
+  /** Waiting to be handed out. */
+  state: "waiting";
+  /** Milliseconds from its start to its ready line. */
+  readyMs: number;
+  /** The secret its process was started with. */
+  secret: string;
+}
+
 /** A session whose process this machine runs. */
-export type SavedProcessSession = SavedReady | SavedStarting;
+export type SavedProcessSession = SavedReady | SavedStarting | SavedWaiting;
 
 /**
  * A session that runs as a batch job: known by its job, not by a process of this machine.
@@ -135,6 +148,9 @@ export function toSaved(r: SessionRecord): SavedSession | undefined {
     startedAt: r.startedAt,
   };
   if (r.readyMs === undefined) return { ...process, state: "starting" };
+  if (r.warm) {
+    return { ...process, state: "waiting", readyMs: r.readyMs, secret: String(r.answer.secret) };
+  }
   return { ...process, readyMs: r.readyMs, answer: r.answer };
 }
 
@@ -185,6 +201,7 @@ function isSaved(value: unknown): value is SavedSession {
     typeof v.startedAt === "number";
   if (!process) return false;
   if (v.state === "starting") return true;
+  if (v.state === "waiting") return typeof v.readyMs === "number" && typeof v.secret === "string";
   return (v.state === undefined || v.state === "ready") && typeof v.readyMs === "number" &&
     v.answer !== null && typeof v.answer === "object" && !Array.isArray(v.answer);
 }

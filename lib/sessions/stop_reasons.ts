@@ -15,7 +15,9 @@ export type StopReason =
   | "shutdown"
   | "dashboard"
   | "interrupted"
-  | "job_ended";
+  | "job_ended"
+  | "evicted"
+  | "surplus";
 
 /** How each stop reason reads in the log. */
 export const STOP_REASONS: Record<StopReason, string> = {
@@ -28,4 +30,6 @@ export const STOP_REASONS: Record<StopReason, string> = {
   dashboard: "stopped from the dashboard",
   interrupted: "its launch was cut short by the launcher's end",
   job_ended: "its batch job ended",
+  evicted: "a waiting warm process gave its place to a session",
+  surplus: "a warm process no longer wanted (its application keeps fewer waiting)",
 };

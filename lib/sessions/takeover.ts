@@ -1,8 +1,8 @@
 /**
  * Taking over, at start, the sessions of the previous launcher's state file: local sessions
- * by their processes (see `adoption.ts`), batch sessions by their jobs, checked with the
- * scheduler (see `batch_adoption.ts`). Adopted ready sessions get their map lines back and
- * are watched again; a local session that was still starting has no client and is stopped; a
+ * and warm processes by their processes (see `adoption.ts`), batch sessions by their jobs,
+ * checked with the scheduler (see `batch_adoption.ts`). Adopted ready sessions get their map
+ * lines back and are watched again; a warm process waits again, if its pool wants it; a local session that was still starting has no client and is stopped; a
  * batch session still queued or starting is followed until ready, as its client (told its id
  * with a 202) may follow its progress.
  *
@@ -45,6 +45,8 @@ export interface TakeoverContext {
   now: () => number;
   /** A monotonic clock in ms. */
   monotonic: () => number;
+  /** Takes an adopted warm process into its application's pool; false when it wants none. */
+  adoptWaiting(rec: SessionRecord): boolean;
   /** Watches a ready session's idle and lifetime limits. */
   watchReady(rec: SessionRecord): void;
   /** Told when a local session's process exits. */
@@ -77,6 +79,10 @@ export async function takeOver(
   const ready = records.filter((r) => r.state === "ready");
   for (const rec of [...records, ...jobs.map((j) => j.rec)]) ctx.table.add(rec);
   for (const rec of ready) rec.proc!.exited.then((status) => ctx.onExit(rec, status));
+  for (const rec of records.filter((r) => r.state === "waiting")) {
+    if (!ctx.adoptWaiting(rec)) ctx.end(rec, "surplus");
+    else rec.proc!.exited.then((status) => ctx.onExit(rec, status));
+  }
   for (const { rec, job, saved: entry } of jobs) {
     if (rec.state === "ready") {
       ready.push(rec);
@@ -96,9 +102,10 @@ export async function takeOver(
     ),
     ctx.save(true),
   ]);
-  const stopped = records.length - records.filter((r) => r.state === "ready").length;
+  const local = records.filter((r) => r.state === "ready").length;
+  const stopped = records.filter((r) => r.state === "starting").length;
   return {
-    adopted: records.length - stopped + jobs.length,
+    adopted: local + jobs.length,
     stopped,
     dropped: saved.length - records.length - jobs.length,
   };

@@ -88,6 +88,15 @@ Deno.test("an application that runs as a job needs the cluster and its port rang
       [["4:44 error applications.viz.slurm", /needs "cluster.port_range"/]],
     );
   });
+  await t.step("no warm processes for a job", () => {
+    assertProblems(
+      problemsOf(`{
+  "cluster": { "port_range": [9101, 9110] },
+  "applications": { "viz": { "cmd": ["x"], "slurm": {}, "warm": 2 } }
+}`),
+      [["3:65 error applications.viz.warm", /runs as a Slurm job keeps no warm processes/]],
+    );
+  });
   await t.step("a local application without resources", () => {
     assertProblems(
       problemsOf(`{

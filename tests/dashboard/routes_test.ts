@@ -34,6 +34,7 @@ function makeConfig(logDir: string, overrides: Partial<LauncherConfig>): Launche
         readyLines: ["Starting factory"],
         timeoutMs: 10_000,
         wsPath: "/ws",
+        warm: 0,
       },
     },
     stateFile: `${logDir}/state.json`,
@@ -563,6 +564,7 @@ Deno.test("DashboardEvents sends a heartbeat comment while nothing changes", asy
     sessions: [],
     capacity: { used: 0, max: 1, freePorts: 1, totalPorts: 1 },
     failures: [],
+    warm: [],
   };
   let now = 0;
   const events = new DashboardEvents(() => ({ ...state, now: now++ }), {

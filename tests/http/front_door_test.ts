@@ -26,6 +26,7 @@ function makeConfig(overrides: Partial<LauncherConfig>): LauncherConfig {
         readyLines: ["Starting factory"],
         timeoutMs: 10_000,
         wsPath: "/ws",
+        warm: 0,
       },
     },
     allowedOrigins: [ALLOWED],

@@ -175,3 +175,34 @@ Deno.test("DELETE of an accepted session that is still starting stops it", async
     await Deno.remove(launcher.dir, { recursive: true });
   }
 });
+
+Deno.test("Prefer: respond-async with a warm process waiting: 202, and the stream says ready at once", async () => {
+  const launcher = await startLauncher((dir) =>
+    specConfig(dir, {
+      warm: { cmd: ["sh", "-c", "echo Starting factory; exec sleep 600"], warm: 1 },
+    })
+  );
+  try {
+    await within(
+      10_000,
+      "a warm process waiting",
+      (async () => {
+        const waiting = /pvw_launcher_warm_processes\{application="warm",state="waiting"\} 1\n/;
+        while (!waiting.test(await (await fetch(`${launcher.base}/metrics`)).text())) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })(),
+    );
+    const accepted = await postAsync(launcher, { application: "warm" });
+    assert.equal(accepted.status, 202);
+    const location = `${launcher.base}${accepted.headers.get("location")}`;
+    const events = await (await EventReader.open(`${location}/events`)).rest();
+    assert.equal(events.at(-1)?.event, "ready");
+    assert.equal(events.at(-1)?.data.id, accepted.json.id);
+    assert.equal((await launcher.request("GET", location)).status, 200);
+    assert.equal((await launcher.request("DELETE", location)).status, 200);
+  } finally {
+    await launcher.stop();
+    await Deno.remove(launcher.dir, { recursive: true });
+  }
+});

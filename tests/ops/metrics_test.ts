@@ -38,6 +38,8 @@ const REASONS = [
   "dashboard",
   "interrupted",
   "job_ended",
+  "evicted",
+  "surplus",
 ];
 
 /** Every family the launcher documents, in the order it writes them. */
@@ -55,6 +57,8 @@ const DOCUMENTED: [string, string][] = [
   ["pvw_launcher_proxy_bytes_total", "counter"],
   ["pvw_launcher_file_stale", "gauge"],
   ["pvw_launcher_file_write_errors_total", "counter"],
+  ["pvw_launcher_warm_processes", "gauge"],
+  ["pvw_launcher_warm_requests_total", "counter"],
   ["process_resident_memory_bytes", "gauge"],
   ["process_start_time_seconds", "gauge"],
 ];
@@ -91,6 +95,7 @@ Deno.test("LauncherMetrics.render() writes every documented metric after some la
         { application: "gpu", state: "ready", job: { phase: "running", node: "n1" } },
       ],
       files: [{ file: "state", stale: false, failures: 0 }],
+      warm: [{ application: "visualizer", waiting: 2, starting: 0, hits: 1, misses: 0 }],
     }),
   );
   assert.deepStrictEqual([...parsed.types], DOCUMENTED);
@@ -306,6 +311,27 @@ Deno.test("LauncherMetrics.render() reads ports, capacity and the proxy from the
     sampleValue(parsed, "pvw_launcher_proxy_bytes_total", { direction });
   assert.strictEqual(bytes("to_session"), 1234);
   assert.strictEqual(bytes("from_session"), 5_000_000_000);
+});
+
+Deno.test("LauncherMetrics.render() reads the warm pools: processes by state, hits and misses", () => {
+  const parsed = scrape(
+    metrics(),
+    snapshot({
+      warm: [
+        { application: "pv", waiting: 3, starting: 1, hits: 40, misses: 2 },
+        { application: "trame", waiting: 0, starting: 2, hits: 0, misses: 7 },
+      ],
+    }),
+  );
+  const warm = (application: string, state: string) =>
+    sampleValue(parsed, "pvw_launcher_warm_processes", { application, state });
+  const requests = (application: string, result: string) =>
+    sampleValue(parsed, "pvw_launcher_warm_requests_total", { application, result });
+  assert.deepStrictEqual(
+    [warm("pv", "waiting"), warm("pv", "starting"), warm("trame", "waiting")],
+    [3, 1, 0],
+  );
+  assert.deepStrictEqual([requests("pv", "hit"), requests("trame", "miss")], [40, 7]);
 });
 
 Deno.test("LauncherMetrics process metrics come from the injected clock and memory", () => {

@@ -35,6 +35,7 @@ const VIZ: AppConfig = {
   readyLines: ["Starting factory"],
   timeoutMs: 10_000,
   wsPath: "/ws",
+  warm: 0,
   queueTimeoutMs: 10_000,
   slurm: parseSlurmSettings({
     partition: "${partition}",

@@ -37,6 +37,7 @@ Deno.test("a stop whose group signalling throws takes the session out of the tab
         readyLines: ["Starting factory"],
         timeoutMs: 10_000,
         wsPath: "/ws",
+        warm: 0,
       },
     },
   });
