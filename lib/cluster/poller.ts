@@ -64,6 +64,8 @@ export class JobPoller {
   #wake?: () => void;
   #loop?: Promise<void>;
   #round: Promise<void> = Promise.resolve();
+  /** A poll asked for and not started yet, which later requests share. */
+  #next?: Promise<void>;
   #delay: number;
 
   /**
@@ -122,6 +124,24 @@ export class JobPoller {
   poll(): Promise<void> {
     this.#round = this.#round.then(() => this.#pollOnce());
     return this.#round;
+  }
+
+  /**
+   * Polls soon, after any poll under way: every call made before that poll starts shares it,
+   * so that many jobs wanting news at once (their apps printed their ready lines together)
+   * cost one scheduler call.
+   *
+   * @returns once that poll is done; a failure goes to `onError`, never thrown
+   */
+  pollSoon(): Promise<void> {
+    if (!this.#next) {
+      this.#next = this.#round.then(() => {
+        this.#next = undefined;
+        return this.#pollOnce();
+      });
+      this.#round = this.#next;
+    }
+    return this.#next;
   }
 
   async #pollOnce(): Promise<void> {

@@ -169,7 +169,6 @@ export async function awaitJobReady(
       launch.onStatus(status);
       feed.push(status);
     });
-    void parts.poller.poll();
     follow.drain().catch(() => {});
     const running = await untilRunning(launch, parts, job, feed, readyLine.promise, halted);
     rec.host = await parts.hosts.host(running.node);
@@ -252,10 +251,10 @@ async function untilRunning(
       const outcome = await Promise.race([feed.next, wait.promise, ...shortcuts]);
       if (outcome === "halted") throw stopped(launch);
       if (outcome === "timeout") throw queueTimeout(launch);
+      // One poll for every job whose ready line came at about the same time.
       if (outcome === "ready") {
         shortcuts = [halted];
-        const seen = (await parts.system.query([job]).catch(() => undefined))?.get(job.id);
-        if (seen && seen.phase !== "queued") feed.push(seen);
+        await parts.poller.pollSoon();
       }
     }
   } finally {

@@ -172,3 +172,17 @@ Deno.test("JobPoller polls only while jobs are watched; poll() asks at once", as
   await poller.close();
   assert.throws(() => poller.watch(job, () => {}), /closed/);
 });
+
+Deno.test("JobPoller.pollSoon(): the calls made before the poll starts share one squeue", async () => {
+  const { poller, submit, watch, squeues } = setup();
+  const jobs = [await submit(), await submit(), await submit()];
+  const watchers = jobs.map(watch);
+  await Promise.all([poller.pollSoon(), poller.pollSoon(), poller.pollSoon()]);
+  assert.equal(squeues().length, 1, "one call for the three");
+  assert.deepEqual(watchers.map((w) => w.heard.map(brief)), [["running n1"], ["running n2"], [
+    "running n3",
+  ]]);
+  await poller.pollSoon();
+  assert.equal(squeues().length, 2, "a call after that poll started gets one of its own");
+  await poller.close();
+});
