@@ -91,6 +91,7 @@ function setUp(
     spawner: new FakeSpawner(),
     follower,
     map,
+    reapIntervalMs: 5,
   });
   const ended: [string, StopReason][] = [];
   sessions.onEnded((s, reason) => ended.push([s.id, reason]));
@@ -327,6 +328,41 @@ Deno.test("a session whose job is seen completing first ends, and is logged, wit
   } finally {
     await h.close();
     await reset();
+  }
+});
+
+Deno.test("a job that runs but prints no ready line in time is cancelled: 503 timeout", async () => {
+  const h = setUp({ viz: { ...VIZ, timeoutMs: 50 } });
+  try {
+    const { session, launching } = await accepted(h, {
+      application: "viz",
+      partition: "viz",
+      minutes: 5,
+    });
+    const err = await launching.catch((e) => e);
+    assert.ok(err instanceof LaunchError, String(err));
+    assert.equal(err.reason, "timeout");
+    assert.match(
+      err.message,
+      /printed no ready line \("Starting factory"\) within 0.05 s of starting on n\d and was stopped/,
+    );
+    assert.equal(h.jobOf(session.id)!.state, "CANCELLED");
+    assert.deepEqual([h.cluster.available, h.sessions.size], [2, 0]);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a Slurm session past its max_lifetime is stopped: its job cancelled", async () => {
+  const h = setUp({ viz: { ...VIZ, maxLifetimeMs: 30 } });
+  try {
+    const s = await launchReady(h, { application: "viz", partition: "viz", minutes: 5 });
+    await h.until("the session ends", () => h.ended.length === 1);
+    assert.deepEqual(h.ended, [[s.id, "lifetime"]]);
+    assert.equal(h.jobOf(s.id)!.state, "CANCELLED");
+    assert.deepEqual([h.map.lines.size, h.cluster.available], [0, 2]);
+  } finally {
+    await h.close();
   }
 });
 
