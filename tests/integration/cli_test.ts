@@ -151,6 +151,22 @@ Deno.test("pvw-launcher --check warns about an unknown key with a suggestion and
   assert.match(run.stdout, /: valid \(spec format\)/);
 });
 
+Deno.test("pvw-launcher --check says which applications run as Slurm jobs, and on which ports", async () => {
+  await using config = await configFile((dir) =>
+    `{
+  "log": "${join(dir, "logs")}",
+  "cluster": { "port_range": [9101, 9110] },
+  "resources": [{ "host": "localhost", "port": [9001, 9002] }],
+  "applications": { "viz": { "cmd": ["viz"], "slurm": { "partition": "viz" } }, "demo": { "cmd": ["demo"] } },
+}
+`
+  );
+  const run = await cli("--check", config.file);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /\n {2}cluster: Slurm, ports 9101-9110 on any node; as jobs: viz\n/);
+  assert.match(run.stdout, /\n {2}capacity: 12 sessions\n/);
+});
+
 Deno.test("pvw-launcher --check changes nothing: a missing log folder is checked, not made", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "pvw-cli-test-" });
   const logs = join(dir, "new", "logs");
