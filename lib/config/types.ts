@@ -141,6 +141,10 @@ export interface LauncherConfig {
   dashboardListen?: { hostname?: string; port: number };
   /** Most bytes a session log keeps; older output is dropped. */
   maxLogBytes: number;
+  /** The certificate chain and private key files (PEM), when the launcher serves HTTPS itself. */
+  tls?: { cert: string; key: string };
+  /** Where the plain-HTTP listener that only redirects to HTTPS listens; no host: the launcher's. */
+  redirectHttp?: { hostname?: string; port: number };
 }
 
 /** Names whose values the launcher assigns to every session. */
