@@ -13,8 +13,10 @@ import { NoCapacityError, type SessionManager } from "../sessions/mod.ts";
 import { PayloadTooLargeError } from "./errors.ts";
 import type { FailureHandler, FrontDoor } from "./front_door.ts";
 import { parseLaunchBody, readBody, type RequestLimits } from "./request.ts";
-import type { Route, RouteHandler } from "./route_types.ts";
+import type { RequestContext, Route, RouteHandler } from "./route_types.ts";
 import { serveFile } from "./static_files.ts";
+import { sessionUrlForScheme } from "./session_url.ts";
+import { cameOverTls, TrustedProxies } from "../client/mod.ts";
 
 /** How a launch request ended. */
 export type LaunchOutcome =
@@ -84,16 +86,17 @@ export interface RestRoutesDeps {
  */
 export function restRoutes(deps: RestRoutesDeps): Route[] {
   const { config, sessions, door, fail } = deps;
+  const answer = answerer(config);
   const routes: Route[] = [
     {
       pattern: new URLPattern({ pathname: postPattern(config.endpoint) }),
-      methods: door.guard({ POST: launchHandler(deps) }, fail),
+      methods: door.guard({ POST: launchHandler(deps, answer) }, fail),
     },
     {
       pattern: new URLPattern({ pathname: `${config.endpoint}/:id` }),
       methods: door.guard({
-        GET: (_req, p) => Promise.resolve(jsonResponse(sessions.describe(p.id!))),
-        DELETE: async (_req, p) => jsonResponse((await sessions.stop(p.id!)).answer),
+        GET: (req, p, ctx) => Promise.resolve(answer(sessions.describe(p.id!), req, ctx)),
+        DELETE: async (req, p, ctx) => answer((await sessions.stop(p.id!)).answer, req, ctx),
       }, fail),
     },
   ];
@@ -101,10 +104,21 @@ export function restRoutes(deps: RestRoutesDeps): Route[] {
   return routes;
 }
 
+/** Answers a session's JSON, its `sessionURL` in the scheme the client's page used. */
+type Answerer = (body: Record<string, unknown>, req: Request, ctx: RequestContext) => Response;
+
+function answerer(config: LauncherConfig): Answerer {
+  const trusted = new TrustedProxies(config.trustedProxies);
+  return (body, req, ctx) => {
+    const overTls = cameOverTls(req, { tls: ctx.tls, peer: ctx.remoteAddr?.hostname }, trusted);
+    return jsonResponse(sessionUrlForScheme(body, overTls));
+  };
+}
+
 /** POST: reads the body, starts the session, and tells the observer how it went. */
-function launchHandler(deps: RestRoutesDeps): RouteHandler {
+function launchHandler(deps: RestRoutesDeps, answer: Answerer): RouteHandler {
   const { config, sessions, limits, observer } = deps;
-  return async (req) => {
+  return async (req, _params, ctx) => {
     let application = "";
     try {
       const body = parseLaunchBody(
@@ -117,7 +131,7 @@ function launchHandler(deps: RestRoutesDeps): RouteHandler {
       const session = await sessions.launch(body);
       const readyMs = session.readyMs;
       observer?.launched(application, "ready", readyMs === undefined ? undefined : readyMs / 1000);
-      return jsonResponse(session.answer);
+      return answer(session.answer, req, ctx);
     } catch (err) {
       observer?.launched(application, launchOutcome(err), undefined, err);
       throw err;
