@@ -50,6 +50,20 @@ export interface MetricsSnapshot {
   };
   /** The files the launcher keeps (the map file, the state file), if any. */
   files?: KeptFileHealth[];
+  /** The TLS certificate served, when the launcher serves HTTPS itself. */
+  tls?: TlsCertificateState;
+}
+
+/** The TLS certificate in service, and its reloads. */
+export interface TlsCertificateState {
+  /** The certificate's file: the gauge's label, the same across renewals. */
+  file: string;
+  /** Its end of validity, in seconds since the epoch. */
+  notAfterSeconds: number;
+  /** Pairs put in service by a reload (SIGHUP). */
+  reloads: number;
+  /** Reloads refused: the pair in service stayed. */
+  refused: number;
 }
 
 /** Whether a file the launcher keeps is as it should be. */
@@ -166,6 +180,19 @@ export class LauncherMetrics implements Metrics {
       ["file"],
     ),
   );
+  // Labelled by file so that a launcher without TLS has no series (0 would read as expired).
+  readonly #tlsExpiry = this.#gauge(
+    "pvw_launcher_tls_certificate_expiry_seconds",
+    "End of validity of the TLS certificate served to new connections, since the Unix epoch.",
+    ["file"],
+  );
+  readonly #tlsReloads = this.#registry.register(
+    new Counter(
+      "pvw_launcher_tls_reloads_total",
+      "Certificate reloads (SIGHUP), by outcome: reloaded, or refused (the old pair stays).",
+      ["outcome"],
+    ),
+  );
   readonly #rss = this.#gauge("process_resident_memory_bytes", "Resident memory size in bytes.");
   readonly #startTime = this.#gauge(
     "process_start_time_seconds",
@@ -240,6 +267,11 @@ export class LauncherMetrics implements Metrics {
     for (const { file, stale, failures } of snapshot.files ?? []) {
       this.#fileStale.set({ file }, stale ? 1 : 0);
       this.#fileErrors.setTotal({ file }, failures);
+    }
+    if (snapshot.tls) {
+      this.#tlsExpiry.set({ file: snapshot.tls.file }, snapshot.tls.notAfterSeconds);
+      this.#tlsReloads.setTotal({ outcome: "reloaded" }, snapshot.tls.reloads);
+      this.#tlsReloads.setTotal({ outcome: "refused" }, snapshot.tls.refused);
     }
     this.#rss.set({}, this.#residentMemory());
     return this.#registry.render();
