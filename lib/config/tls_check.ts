@@ -12,7 +12,17 @@ import { findNodeAtLocation, parseTree } from "jsonc-parser";
 import type { ConfigProblem } from "./problems.ts";
 import type { LauncherConfig } from "./types.ts";
 import { LineIndex, withoutBom } from "./source.ts";
-import { type CertificateInfo, loadPair, readPemFile, TlsPairError } from "../tls/mod.ts";
+import {
+  type CertificateInfo,
+  EncryptedKeyError,
+  KeyFileAccessError,
+  KeyMismatchError,
+  loadPair,
+  PrivateKeyFormatError,
+  readPemFile,
+  TlsFileError,
+  TlsPairError,
+} from "../tls/mod.ts";
 import { currentUid } from "../os/mod.ts";
 
 /** What {@linkcode checkTlsFiles} found. */
@@ -67,9 +77,15 @@ export async function checkTlsFiles(
     return { problems, certificate: info };
   } catch (err) {
     if (!(err instanceof TlsPairError)) throw err;
-    const which = err.file === config.tls.key ? "key" : "cert";
-    return { problems: [locate(which, "error", err.message)] };
+    return { problems: [locate(culprit(err, config.tls), "error", err.message)] };
   }
+}
+
+/** Which file a problem is the fault of: the key's problems are the key's, the rest the chain's. */
+function culprit(err: TlsPairError, files: { cert: string; key: string }): "cert" | "key" {
+  if (err instanceof TlsFileError) return err.file === files.cert ? "cert" : "key";
+  const ofKey = [EncryptedKeyError, PrivateKeyFormatError, KeyMismatchError, KeyFileAccessError];
+  return ofKey.some((kind) => err instanceof kind) ? "key" : "cert";
 }
 
 type Locate = (

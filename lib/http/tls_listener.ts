@@ -7,7 +7,8 @@
  * connection the front door made.
  *
  * A connection to the internal listener that the front door did not make (a local user
- * dialling its port, to skip TLS and pose as a loopback client) is refused, and closed.
+ * dialling its port, to skip TLS and pose as a loopback client) has every request refused
+ * (403); the guard closes it at the header timeout, since none of its requests counts.
  *
  * The connection guard watches both ports: the public one (a client that never completes its
  * handshake, or that idles; the first to be shed when descriptors run short) and the internal
@@ -18,12 +19,7 @@
  * @module
  */
 
-import {
-  type AcceptStatus,
-  type CertificateInfo,
-  type TlsPair,
-  TlsTerminator,
-} from "../tls/mod.ts";
+import { type CertificateInfo, type TlsPair, TlsTerminator } from "../tls/mod.ts";
 import { jsonResponse } from "../errors/mod.ts";
 import type { ConnectionGuard } from "./connection_guard.ts";
 import type { RequestContext } from "./route_types.ts";
@@ -111,12 +107,12 @@ export class TlsListener {
     return this.#inner.addr;
   }
 
-  /** Whether both the public port and the internal listener accept connections. */
+  /**
+   * Whether the internal listener accepts connections. (The public one cannot say: Deno's
+   * `node:net` listener reports no `accept(2)` error; the front door re-arms it instead.)
+   */
   get status(): ListenerStatus {
-    const inner = this.#inner.status;
-    const outer: AcceptStatus = this.#terminator?.acceptStatus ?? { accepting: false };
-    if (!inner.accepting || outer.accepting) return inner;
-    return { accepting: false, since: outer.since, error: outer.error };
+    return this.#inner.status;
   }
 
   /** What the certificate served to new connections holds (after start). */
@@ -154,6 +150,7 @@ export class TlsListener {
     guard: ConnectionGuard | undefined,
   ): Promise<Response> {
     const client = this.#terminator?.clientOf(info.remoteAddr);
+    // Not under the guard: such a connection stays "fresh", and is closed at the header timeout.
     if (!client) {
       return req.body?.cancel().catch(() => {}).then(refused) ?? Promise.resolve(refused());
     }
@@ -168,5 +165,5 @@ export class TlsListener {
 }
 
 function refused(): Response {
-  return jsonResponse({ error: NOT_THROUGH_TLS }, 403, { connection: "close" });
+  return jsonResponse({ error: NOT_THROUGH_TLS }, 403);
 }

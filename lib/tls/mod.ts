@@ -46,7 +46,6 @@ export {
   type ReloaderOptions,
 } from "./reloader.ts";
 export {
-  type AcceptStatus,
   type TerminatorCounts,
   type TlsClient,
   TlsTerminator,

@@ -65,16 +65,6 @@ export interface TlsClient {
   servername?: string;
 }
 
-/** Whether the public listener accepts connections, and if not, since when and why. */
-export interface AcceptStatus {
-  /** False from an `accept(2)` error (EMFILE) until a connection is accepted again. */
-  accepting: boolean;
-  /** Since when it is not, in ms since the epoch. */
-  since?: number;
-  /** The error. */
-  error?: string;
-}
-
 /** What the front door has done since it started. */
 export interface TerminatorCounts {
   /** Public connections open now, handshake done or not. */
@@ -123,7 +113,6 @@ export class TlsTerminator {
   #certificate: CertificateInfo;
   #addr: Deno.NetAddr;
   #rearm: ReturnType<typeof setInterval> | undefined;
-  #accept: AcceptStatus = { accepting: true };
 
   private constructor(options: TlsTerminatorOptions, certificate: CertificateInfo) {
     this.#upstream = options.upstream;
@@ -137,10 +126,7 @@ export class TlsTerminator {
       ALPNProtocols: ["http/1.1"], // the internal server speaks HTTP/1.1 WebSockets
       handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
     }, (client) => this.#forward(client));
-    this.#server.on("connection", (socket: net.Socket) => {
-      if (!this.#accept.accepting) this.#accept = { accepting: true };
-      this.#track(socket, this.#sockets);
-    });
+    this.#server.on("connection", (socket: net.Socket) => this.#track(socket, this.#sockets));
     this.#server.on("tlsClientError", (_err: Error, socket: tls.TLSSocket) => {
       this.#counts.handshakeFailures++;
       socket.destroy(); // not done for us, not even on a handshake timeout
@@ -166,12 +152,8 @@ export class TlsTerminator {
         resolve();
       });
     });
-    // An accept error (EMFILE) must not become an uncaught exception; it is reported instead.
-    server.on("error", (err: Error) => {
-      if (terminator.#accept.accepting) {
-        terminator.#accept = { accepting: false, since: Date.now(), error: err.message };
-      }
-    });
+    // An accept error (EMFILE) must not become an uncaught exception.
+    server.on("error", () => {});
     const { address, port } = server.address() as net.AddressInfo;
     terminator.#addr = { transport: "tcp", hostname: address, port };
     terminator.#rearm = setInterval(() => rearmAccept(server), REARM_INTERVAL_MS);
@@ -186,11 +168,6 @@ export class TlsTerminator {
   /** What the certificate served to new connections holds. */
   get certificate(): CertificateInfo {
     return this.#certificate;
-  }
-
-  /** Whether it accepts connections now, as far as its listener has said. */
-  get acceptStatus(): AcceptStatus {
-    return { ...this.#accept };
   }
 
   /** Open connections and failures so far. */
