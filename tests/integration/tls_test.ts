@@ -57,6 +57,7 @@ Deno.test({
     const launcher = await startTlsLauncher(pki, live, { echo: { cmd: ECHO_APP } }, {
       content: await content(pki.dir),
       redirect_http: "127.0.0.1:0",
+      dashboard_listen: "127.0.0.1:0",
     });
     const client = launcher.client!;
     const port = portOf(launcher);
@@ -110,6 +111,18 @@ Deno.test({
         const seen = await http.json();
         assert.equal(seen.headers["x-forwarded-proto"], "https");
       });
+
+      await t.step(
+        "the dashboard's own listener serves HTTPS; its login cookie is Secure",
+        async () => {
+          const m = await launcher.waitForLog(/log in at (https:\/\/127\.0\.0\.1:(\d+)\/\S+)/);
+          assert.notEqual(Number(m[2]), port);
+          const login = await fetch(m[1], { client, redirect: "manual" });
+          await login.body?.cancel();
+          assert.equal(login.status, 303);
+          assert.match(login.headers.get("set-cookie") ?? "", /; Secure$/);
+        },
+      );
 
       await t.step("plain HTTP on the TLS port gets no HTTP answer", async () => {
         const conn = await RawConnection.open(port);
@@ -237,6 +250,72 @@ Deno.test({
         new RegExp(`${bad.file}:4:3: error: tls_key: .*the private key does not match`),
       );
     } finally {
+      await pki.remove();
+    }
+  },
+});
+
+/** Waits until the file at `path` matches `pattern`, woken by file events. */
+async function waitForFile(path: string, pattern: RegExp): Promise<RegExpMatchArray> {
+  const read = () => Deno.readTextFile(path).catch(() => "");
+  const watcher = Deno.watchFs(join(path, ".."));
+  try {
+    return await within(
+      10_000,
+      `${pattern} in ${path}`,
+      (async () => {
+        const first = (await read()).match(pattern);
+        if (first) return first;
+        for await (const _ of watcher) {
+          const m = (await read()).match(pattern);
+          if (m) return m;
+        }
+        throw new Error("the watcher ended");
+      })(),
+    );
+  } finally {
+    watcher.close();
+  }
+}
+
+Deno.test({
+  name: "with --log-file, SIGHUP both re-opens the log file and reloads the certificate",
+  ignore: PKI_NEEDS.ignore,
+  async fn() {
+    PKI_NEEDS.check();
+    const pki = await TestPki.create();
+    const leaf = await pki.leaf();
+    const config = join(pki.dir, "launcher.config");
+    const logFile = join(pki.dir, "launcher.log");
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify({
+        url: "https://127.0.0.1:0/paraview",
+        tls_cert: leaf.certFile,
+        tls_key: leaf.keyFile,
+        log: join(pki.dir, "logs"),
+        resources: [{ host: "127.0.0.1", port: [9001, 9002] }],
+        applications: { viz: { cmd: ["viz"] } },
+      }),
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", ENTRY, config, "--log-file", logFile],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      const [, port] = await waitForFile(logFile, /listening on https:\/\/127\.0\.0\.1:(\d+)/);
+      await Deno.rename(logFile, `${logFile}.1`);
+      const renewed = await pki.leaf();
+      await Deno.writeTextFile(leaf.certFile, renewed.cert);
+      await Deno.writeTextFile(leaf.keyFile, renewed.key);
+      child.kill("SIGHUP");
+      await waitForFile(logFile, /SIGHUP: re-opened/);
+      await waitForFile(logFile, new RegExp(`reloaded: .*serial 0*${renewed.serial}`));
+      assert.equal((await peerCertificate(Number(port), pki.ca)).serial, renewed.serial);
+    } finally {
+      child.kill("SIGTERM");
+      await child.status;
       await pki.remove();
     }
   },
