@@ -29,6 +29,7 @@ import { controlPlane, memory } from "./scenarios/fleet.ts";
 import { launch, slowApp } from "./scenarios/launch.ts";
 import { proxyFanIn, proxyLatency, proxyThroughput } from "./scenarios/proxy.ts";
 import { restart } from "./scenarios/restart.ts";
+import { tlsOverhead } from "./scenarios/tls.ts";
 
 interface Scenario {
   name: string;
@@ -49,6 +50,7 @@ const SCENARIOS: Scenario[] = [
   { name: "latency", run: proxyLatency, uses: ["proxy"] },
   { name: "throughput", run: proxyThroughput, uses: ["proxy"] },
   { name: "fanin", run: proxyFanIn, uses: ["proxy"] },
+  { name: "tls", run: tlsOverhead, uses: [] },
 ];
 
 const USAGE = `deno task bench [SCENARIO...] [--write] [--quick] [--no-install]
