@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { configure, reset } from "@logtape/logtape";
 import type { CertificateInfo, LoadedPair, TlsPair } from "../../lib/tls/mod.ts";
 import { CertificateReloader, KeyMismatchError } from "../../lib/tls/mod.ts";
 
@@ -100,4 +101,50 @@ Deno.test("CertificateReloader.reload() runs reloads one after the other, in ord
   );
   assert.equal(most, 1);
   assert.equal(reloader.certificate.serial, "2");
+});
+
+Deno.test("CertificateReloader.start() logs the expiry, a warning within 14 days, and again each check", async () => {
+  const lines: { level: string; message: string }[] = [];
+  let heard = () => {};
+  await configure({
+    sinks: {
+      memory: (record) => {
+        lines.push({ level: record.level, message: record.message.join("") });
+        heard();
+      },
+    },
+    loggers: [{ category: ["pvw-launcher"], lowestLevel: "info", sinks: ["memory"] }],
+    reset: true,
+  });
+  try {
+    const soon = new CertificateReloader(pair("S", 10), { now: NOW, checkIntervalMs: 5 });
+    const twice = new Promise<void>((resolve) => heard = () => lines.length >= 2 && resolve());
+    soon.start();
+    await twice;
+    soon.close();
+    assert.deepEqual(lines.slice(0, 2).map((l) => l.level), ["warning", "warning"]);
+    assert.match(
+      lines[0].message,
+      /viz\.example\.org expires in 10 days .*renew it, then send SIGHUP; serial S, from \/etc\/pvw\/fullchain\.pem$/,
+    );
+
+    lines.length = 0;
+    // Each look at the expiry reads the clock: three looks after the start are enough.
+    let looks = 0;
+    const looked = Promise.withResolvers<void>();
+    const later = new CertificateReloader(pair("L", 60), {
+      now: () => {
+        if (++looks === 4) looked.resolve();
+        return NOW();
+      },
+      checkIntervalMs: 5,
+    });
+    later.start();
+    await looked.promise;
+    later.close();
+    assert.deepEqual(lines.map((l) => l.level), ["info"]);
+    assert.match(lines[0].message, /is valid until .* \(60 days left\); serial L/);
+  } finally {
+    await reset();
+  }
 });
