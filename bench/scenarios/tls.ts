@@ -12,7 +12,7 @@
 import { TestPki } from "../../tests/tls/pki.ts";
 import { type Context, interleave, verdict } from "../lib/context.ts";
 import { type Launcher, SLEEPER, startPvw, wsAppCmd } from "../lib/launchers.ts";
-import { ms, summarize, type Summary } from "../lib/stats.ts";
+import { ms, num, summarize, type Summary } from "../lib/stats.ts";
 import { closeWs, echoRoundTrips, openWs } from "../lib/ws.ts";
 
 /** The two launchers, and what the clients need. */
@@ -73,7 +73,7 @@ function addRows(ctx: Context, what: string, plain: number[], tls: number[], tar
   const row = (subject: string, s: Summary) => ({
     scenario: "tls",
     subject,
-    n: String(s.n),
+    n: num(s.n),
     p50: ms(s.p50),
     p90: ms(s.p90),
     p99: ms(s.p99),
