@@ -48,6 +48,7 @@ import {
   launchPath,
   type RequestContext,
   ServerKeeper,
+  startRedirectListener,
   TlsListener,
 } from "./lib/http/mod.ts";
 import { LauncherMetrics, opsRoutes, redact } from "./lib/ops/mod.ts";
@@ -74,13 +75,7 @@ import {
   SessionTable,
   StateFile,
 } from "./lib/sessions/mod.ts";
-import {
-  CertificateReloader,
-  createRedirectHandler,
-  describeCertificate,
-  loadPair,
-  TlsPairError,
-} from "./lib/tls/mod.ts";
+import { CertificateReloader, describeCertificate, loadPair, TlsPairError } from "./lib/tls/mod.ts";
 
 const VERSION: string = denoConfig.version;
 const USAGE = usage(VERSION);
@@ -287,7 +282,7 @@ function buildRoutes(
         ...(map ? [{ file: "map", ...fileHealth(map.health) }] : []),
         { file: "state", ...fileHealth(stateFile.health) },
       ],
-      ...(tls ? { tls: tlsState(tls) } : {}),
+      ...(tls ? { tls: tls.state() } : {}),
     }),
   });
   // Without an admin_token a token is made now, and the log says where to log in with it.
@@ -300,13 +295,6 @@ function buildRoutes(
     bodyTimeoutMs: config.headerTimeoutMs,
   });
   return { ops, dashboard, adminToken };
-}
-
-/** The certificate in service and its reloads, for `/metrics`. */
-function tlsState(tls: CertificateReloader) {
-  const { reloads, refused } = tls.counts;
-  const notAfterSeconds = Math.floor(tls.certificate.notAfter.getTime() / 1000);
-  return { file: tls.pair.files.cert, notAfterSeconds, reloads, refused };
 }
 
 /** The launcher, serving: what {@linkcode shutDown} stops. */
@@ -370,36 +358,19 @@ async function startServing(
       limits: { ...DEFAULT_LIMITS, bodyTimeoutMs: config.headerTimeoutMs },
     });
     await startListening(launcher, handler, guard);
-    redirect = startRedirect(config, launcher, guard);
+    const where = config.redirectHttp;
+    redirect = where && startRedirectListener({
+      serve: Deno.serve,
+      hostname: where.hostname ?? config.listen.hostname,
+      port: where.port,
+      httpsPort: launcher.addr.port,
+    }, guard);
   } catch (err) {
     await dashboard?.shutdown();
     await launcher.shutdown();
     throw err;
   }
   return { launcher, dashboard, redirect, adminToken: routes.adminToken };
-}
-
-/** `redirect_http`: a plain listener that answers every request 308 to the launcher's HTTPS. */
-function startRedirect(
-  config: LauncherConfig,
-  launcher: Listener,
-  guard: ConnectionGuard | undefined,
-): ServerKeeper | undefined {
-  if (!config.redirectHttp) return undefined;
-  const where = config.redirectHttp;
-  const redirect = new ServerKeeper({
-    serve: Deno.serve,
-    name: "the HTTP redirect",
-    hostname: where.hostname ?? config.listen.hostname,
-    port: where.port,
-  });
-  const answer = createRedirectHandler({ httpsPort: launcher.addr.port });
-  const addr = redirect.start((req, info) => {
-    const respond = () => Promise.resolve(answer(req));
-    return guard ? guard.serve(info, respond) : respond();
-  });
-  guard?.watch(addr.port);
-  return redirect;
 }
 
 /** What the log says once the launcher listens. */
@@ -410,13 +381,9 @@ function announce(config: LauncherConfig, served: Served): void {
   const where = `${scheme}://${hostPort(launcher.addr)}${launchPath(config.endpoint)}`;
   log.info(`pvw-launcher ${VERSION} listening on ${where}`);
   if (redirect) log.info(`redirecting http://${hostPort(redirect.addr)}/ to https`);
-  for (const listener of [launcher, dashboard]) {
-    if (listener instanceof TlsListener) {
-      log.debug("{name} behind TLS: internal listener on {address}", {
-        name: listener === launcher ? "the launcher" : "the dashboard",
-        address: hostPort(listener.internalAddr),
-      });
-    }
+  if (launcher instanceof TlsListener) {
+    const address = hostPort(launcher.internalAddr);
+    log.debug("the launcher behind TLS: internal listener on {address}", { address });
   }
   for (const line of describeConfig(config)) log.info(line);
   const addr = dashboard?.addr ?? { hostname: config.listen.hostname, port: launcher.addr.port };

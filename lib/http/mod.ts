@@ -29,3 +29,4 @@ export { DEFAULT_LIMITS, readBody } from "./request.ts";
 export { type RequestContext, type Route, type RouteHandler } from "./route_types.ts";
 export { hostPort, type ListenerStatus, ServerKeeper } from "./server_keeper.ts";
 export { type ContextHandler, TlsListener, type TlsListenerOptions } from "./tls_listener.ts";
+export { type RedirectListenerOptions, startRedirectListener } from "./redirect_listener.ts";

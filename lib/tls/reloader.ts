@@ -87,6 +87,16 @@ export class CertificateReloader {
   }
 
   /**
+   * What `/metrics` says of it: the certificate's file and end, and the reloads.
+   *
+   * @returns the end in seconds since the epoch, with the counts
+   */
+  state(): { file: string; notAfterSeconds: number } & ReloaderCounts {
+    const notAfterSeconds = Math.floor(this.certificate.notAfter.getTime() / 1000);
+    return { file: this.#files.cert, notAfterSeconds, ...this.#counts };
+  }
+
+  /**
    * Adds a listener that gets each reloaded pair.
    *
    * @param target the listener
