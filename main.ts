@@ -55,6 +55,8 @@ import {
   launchPath,
   type RequestContext,
   ServerKeeper,
+  startRedirectListener,
+  TlsListener,
 } from "./lib/http/mod.ts";
 import { LauncherMetrics, opsRoutes, redact } from "./lib/ops/mod.ts";
 import {
@@ -82,6 +84,7 @@ import {
   SessionTable,
   StateFile,
 } from "./lib/sessions/mod.ts";
+import { CertificateReloader, describeCertificate, loadPair, TlsPairError } from "./lib/tls/mod.ts";
 
 const VERSION: string = denoConfig.version;
 const USAGE = usage(VERSION);
@@ -159,17 +162,40 @@ function guardConnections(config: LauncherConfig, libc: Libc | undefined) {
   });
 }
 
-/** A listener that is not listening yet: its status can be read before it starts. */
-function listener(name: string, where: { hostname: string; port: number }): ServerKeeper {
-  return new ServerKeeper({ serve: Deno.serve, name, ...where });
+/** A listener, plain or behind TLS. */
+type Listener = ServerKeeper | TlsListener;
+
+/**
+ * A listener that is not listening yet: its status can be read before it starts. With a
+ * certificate it serves HTTPS only, and gets the certificate's reloads.
+ */
+function listener(
+  name: string,
+  where: { hostname: string; port: number },
+  tls?: { reloader: CertificateReloader; handshakeTimeoutMs: number },
+): Listener {
+  if (!tls) return new ServerKeeper({ serve: Deno.serve, name, ...where });
+  const secure = new TlsListener({
+    serve: Deno.serve,
+    name,
+    ...where,
+    pair: tls.reloader.pair,
+    handshakeTimeoutMs: tls.handshakeTimeoutMs,
+  });
+  tls.reloader.serve(secure);
+  return secure;
 }
 
 /** Starts a listener (one that listens again whenever it stops), its requests under the guard. */
-function startListening(
-  keeper: ServerKeeper,
+async function startListening(
+  keeper: Listener,
   handler: (req: Request, ctx: RequestContext) => Promise<Response>,
   guard: ConnectionGuard | undefined,
-): void {
+): Promise<void> {
+  if (keeper instanceof TlsListener) {
+    await keeper.start(handler, guard);
+    return;
+  }
   const addr = keeper.start((req, info) => {
     const answer = () => handler(req, { remoteAddr: info.remoteAddr });
     return guard ? guard.serve(info, answer) : answer();
@@ -286,9 +312,13 @@ type Observers = ReturnType<typeof buildObservers>;
 /** `/metrics` and `/healthz`, which read the launcher's listener, and the dashboard's routes. */
 function buildRoutes(
   config: LauncherConfig,
-  parts: Core & Observers & { guard?: ConnectionGuard; launcher: ServerKeeper },
+  parts: Core & Observers & {
+    guard?: ConnectionGuard;
+    launcher: Listener;
+    tls?: CertificateReloader;
+  },
 ) {
-  const { sessions, pool, map, stateFile, proxy, metrics, guard, launcher } = parts;
+  const { sessions, pool, map, stateFile, proxy, metrics, guard, launcher, tls } = parts;
   const ops = opsRoutes({
     metrics,
     shuttingDown: () => sessions.closing,
@@ -305,6 +335,7 @@ function buildRoutes(
         { file: "state", ...fileHealth(stateFile.health) },
       ],
       warm: sessions.warmCounts(),
+      ...(tls ? { tls: tls.state() } : {}),
     }),
   });
   // Without an admin_token a token is made now, and the log says where to log in with it.
@@ -325,34 +356,50 @@ interface Running {
   guard: ConnectionGuard | undefined;
   core: Core;
   events: DashboardEvents;
-  listeners: ServerKeeper[];
+  listeners: Listener[];
+  tls?: CertificateReloader;
+}
+
+/** What {@linkcode startServing} started. */
+interface Served {
+  launcher: Listener;
+  dashboard?: Listener;
+  redirect?: ServerKeeper;
+  adminToken: string;
 }
 
 /**
  * Starts serving: the dashboard's own listener (with `dashboard_listen`), then the
  * launcher's, which serves the REST API, the proxy, `/metrics`, `/healthz`, the dashboard
- * (without a listener of its own) and the content.
+ * (without a listener of its own) and the content; with a certificate both serve HTTPS only,
+ * and `redirect_http` adds a plain listener that redirects to the launcher's.
  *
  * @returns the listeners started
  * @throws what listening throws; the listeners started are shut down first
  */
 async function startServing(
   config: LauncherConfig,
-  parts: Core & Observers & { guard?: ConnectionGuard },
-): Promise<{ launcher: ServerKeeper; dashboard?: ServerKeeper; adminToken: string }> {
+  parts: Core & Observers & { guard?: ConnectionGuard; tls?: CertificateReloader },
+): Promise<Served> {
   const { guard } = parts;
-  const launcher = listener("the launcher", config.listen);
+  const tls = parts.tls && { reloader: parts.tls, handshakeTimeoutMs: config.headerTimeoutMs };
+  const launcher = listener("the launcher", config.listen, tls);
   const own = config.dashboardListen;
   const dashboard = own
     ? listener("the dashboard", {
       hostname: own.hostname ?? config.listen.hostname,
       port: own.port,
-    })
+    }, tls)
     : undefined;
   const routes = buildRoutes(config, { ...parts, launcher });
+  let redirect: ServerKeeper | undefined;
   try {
     if (dashboard) {
-      startListening(dashboard, createRoutesHandler([...routes.ops, ...routes.dashboard]), guard);
+      await startListening(
+        dashboard,
+        createRoutesHandler([...routes.ops, ...routes.dashboard]),
+        guard,
+      );
     }
     const handler = createHandler({
       config,
@@ -363,26 +410,39 @@ async function startServing(
       frontDoor: new FrontDoor(config),
       limits: { ...DEFAULT_LIMITS, bodyTimeoutMs: config.headerTimeoutMs },
     });
-    startListening(launcher, handler, guard);
+    await startListening(launcher, handler, guard);
+    const where = config.redirectHttp;
+    redirect = where && startRedirectListener({
+      serve: Deno.serve,
+      hostname: where.hostname ?? config.listen.hostname,
+      port: where.port,
+      httpsPort: launcher.addr.port,
+    }, guard);
   } catch (err) {
     await dashboard?.shutdown();
+    await launcher.shutdown();
     throw err;
   }
-  return { launcher, dashboard, adminToken: routes.adminToken };
+  return { launcher, dashboard, redirect, adminToken: routes.adminToken };
 }
 
 /** What the log says once the launcher listens. */
-function announce(
-  config: LauncherConfig,
-  served: { launcher: ServerKeeper; dashboard?: ServerKeeper; adminToken: string },
-): void {
+function announce(config: LauncherConfig, served: Served): void {
   const log = getLogger(["pvw-launcher"]);
-  const { launcher, dashboard, adminToken } = served;
-  const where = `http://${hostPort(launcher.addr)}${launchPath(config.endpoint)}`;
+  const { launcher, dashboard, redirect, adminToken } = served;
+  const scheme = launcher instanceof TlsListener ? "https" : "http";
+  const where = `${scheme}://${hostPort(launcher.addr)}${launchPath(config.endpoint)}`;
   log.info(`pvw-launcher ${VERSION} listening on ${where}`);
+  if (redirect) log.info(`redirecting http://${hostPort(redirect.addr)}/ to https`);
+  if (launcher instanceof TlsListener) {
+    const address = hostPort(launcher.internalAddr);
+    log.debug("the launcher behind TLS: internal listener on {address}", { address });
+  }
   for (const line of describeConfig(config)) log.info(line);
   const addr = dashboard?.addr ?? { hostname: config.listen.hostname, port: launcher.addr.port };
-  for (const line of dashboardAnnouncement(config, addr, !!dashboard, adminToken)) log.info(line);
+  for (const line of dashboardAnnouncement(config, addr, !!dashboard, adminToken, scheme)) {
+    log.info(line);
+  }
 }
 
 /**
@@ -393,6 +453,7 @@ async function shutDown(config: LauncherConfig, signal: string, running: Running
   const log = getLogger(["pvw-launcher"]);
   const { sessions, map, stateFile, follower, logCap } = running.core;
   running.guard?.close();
+  running.tls?.close();
   logCap.close();
   const closing = Promise.all(running.listeners.map((l) => l.shutdown()));
   running.events.close(); // the dashboards' event streams would hold the shutdown open
@@ -437,11 +498,15 @@ async function serve(config: LauncherConfig): Promise<number> {
   }
   const observers = buildObservers(config, core);
   let served;
+  let tls;
   try {
-    served = await startServing(config, { ...core, ...observers, guard });
+    tls = config.tls && new CertificateReloader(await loadPair(config.tls));
+    served = await startServing(config, { ...core, ...observers, guard, tls });
   } catch (err) {
     // Nothing was started for a client yet: adopted sessions run on for the next launcher.
-    log.error("cannot listen: {error}", { error: listenProblem(err) });
+    if (err instanceof TlsPairError) {
+      log.error("cannot serve the TLS certificate: {error}", { error: err.message });
+    } else log.error("cannot listen: {error}", { error: listenProblem(err) });
     await core.sessions.detachAll();
     guard?.close();
     core.follower.close();
@@ -451,6 +516,11 @@ async function serve(config: LauncherConfig): Promise<number> {
   core.logCap.start();
   core.sessions.warmUp(); // once listening: a launcher that cannot listen starts nothing
   announce(config, served);
+  if (tls) {
+    tls.start();
+    // Next to the log file's re-opening (setUpLogging): certbot's deploy hook sends one SIGHUP.
+    Deno.addSignalListener("SIGHUP", () => void tls.reload());
+  }
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
     log.error("unexpected error: {error}", { error: String(e.reason?.stack ?? e.reason) });
@@ -459,8 +529,10 @@ async function serve(config: LauncherConfig): Promise<number> {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     Deno.addSignalListener(signal, () => stop(signal));
   }
-  const listeners = [served.launcher, ...served.dashboard ? [served.dashboard] : []];
-  await shutDown(config, await stopped, { libc, guard, core, events: observers.events, listeners });
+  const listeners = [served.launcher, served.dashboard, served.redirect]
+    .filter((l) => l !== undefined);
+  const running = { libc, guard, core, events: observers.events, listeners, tls };
+  await shutDown(config, await stopped, running);
   log.info("stopped");
   return 0;
 }
@@ -474,7 +546,7 @@ async function readConfig(options: Options & { config: string }) {
       create: !options.check, // --check changes nothing
     });
     for (const w of loaded.warnings) console.error(formatProblem(w));
-    return loaded.config;
+    return loaded;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) console.error(formatProblem(p));
@@ -509,11 +581,15 @@ export async function main(args: string[]): Promise<number> {
     console.error(`pvw-launcher: cannot open the log file: ${(err as Error).message}`);
     return 1;
   }
-  const config = await readConfig({ ...options, config: options.config });
-  if (!config) return 1;
+  const loaded = await readConfig({ ...options, config: options.config });
+  if (!loaded) return 1;
+  const { config, certificate } = loaded;
   if (options.check) {
     console.log(`${options.config}: valid (${config.format} format)`);
     for (const line of describeConfig(config)) console.log(`  ${line}`);
+    for (const line of certificate ? describeCertificate(certificate, new Date()) : []) {
+      console.log(`  ${line}`);
+    }
     if (!existsSync(config.logDir)) console.log(`  (the launcher will make ${config.logDir})`);
     return 0;
   }

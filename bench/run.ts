@@ -32,6 +32,7 @@ import { restart } from "./scenarios/restart.ts";
 import { slurm } from "./scenarios/slurm.ts";
 import { trame } from "./scenarios/trame.ts";
 import { warm } from "./scenarios/warm.ts";
+import { tlsOverhead } from "./scenarios/tls.ts";
 
 interface Scenario {
   name: string;
@@ -55,6 +56,7 @@ const SCENARIOS: Scenario[] = [
   { name: "throughput", run: proxyThroughput, uses: ["proxy"] },
   { name: "fanin", run: proxyFanIn, uses: ["proxy"] },
   { name: "slurm", run: slurm, uses: [] },
+  { name: "tls", run: tlsOverhead, uses: [] },
 ];
 
 const USAGE = `deno task bench [SCENARIO...] [--write] [--quick] [--no-install]

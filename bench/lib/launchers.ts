@@ -41,6 +41,10 @@ export interface LauncherSpec {
   apps: Record<string, { cmd: string[]; timeout?: number; warm?: number }>;
   /** Number of ports (the capacity). */
   ports: number;
+  /** More `configuration` keys (pvw-launcher's own, such as `tls_cert`). */
+  configuration?: Record<string, unknown>;
+  /** The HTTP client to reach it with (one that trusts a test CA, for HTTPS). */
+  client?: Deno.HttpClient;
 }
 
 /** A wslink-format config both launchers read. */
@@ -58,6 +62,7 @@ function wslinkConfig(dir: string, port: number, spec: LauncherSpec): Record<str
       fields: ["host", "port"],
       // pvw-launcher extensions; the wslink launcher ignores them.
       stop_grace: 5,
+      ...spec.configuration,
     },
     resources: [{ host: "127.0.0.1", port_range: [first, last] }],
     properties: {},
@@ -85,10 +90,12 @@ export interface Launcher {
   readonly dir: string;
   /** The config file. */
   readonly configFile: string;
-  /** `http://127.0.0.1:<port>`. */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls_cert`). */
   base: string;
   /** The REST client. */
   client: RestClient;
+  /** The HTTP client the REST client uses, if not the default one. */
+  httpClient?: Deno.HttpClient;
 }
 
 async function makeDir(cleanup: Cleanup, name: string, root: string): Promise<string> {
@@ -126,6 +133,7 @@ export async function startPvw(
     base: "",
     program: undefined as unknown as Program,
     client: undefined as unknown as RestClient,
+    httpClient: spec.client,
   };
   await runPvw(cleanup, launcher, name);
   return launcher;
@@ -154,10 +162,10 @@ export async function runPvw(cleanup: Cleanup, launcher: Launcher, name: string)
     "--port",
     "0",
   ], { cwd: ROOT });
-  const m = await launcher.program.waitFor(/listening on (http:\/\/[^/\s]+)(\/\S*)/);
+  const m = await launcher.program.waitFor(/listening on (https?:\/\/[^/\s]+)(\/\S*)/);
   const ms = performance.now() - t0;
   launcher.base = m[1];
-  launcher.client = new RestClient(m[1] + "/paraview/");
+  launcher.client = new RestClient(m[1] + "/paraview/", launcher.httpClient);
   return ms;
 }
 
@@ -207,9 +215,11 @@ export interface Answer {
 export class RestClient {
   /** The endpoint with its trailing slash, as the wslink launcher serves it. */
   readonly endpoint: string;
+  readonly #client: Deno.HttpClient | undefined;
 
-  constructor(endpoint: string) {
+  constructor(endpoint: string, client?: Deno.HttpClient) {
     this.endpoint = endpoint;
+    this.#client = client;
   }
 
   async #send(method: string, url: string, body?: string): Promise<Answer> {
@@ -218,6 +228,7 @@ export class RestClient {
       method,
       body,
       headers: body === undefined ? {} : { "content-type": "text/plain;charset=UTF-8" },
+      client: this.#client,
     });
     const text = await res.text();
     const ms = performance.now() - t0;

@@ -6,13 +6,13 @@
  */
 
 /**
- * Opens a WebSocket.
+ * Opens a WebSocket; `client` (one that trusts a test CA) for `wss://`.
  *
  * @throws Error when it fails or is not open after `ms`
  */
-export function openWs(url: string, ms = 20_000): Promise<WebSocket> {
+export function openWs(url: string, ms = 20_000, client?: Deno.HttpClient): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, client ? { client } : undefined);
     ws.binaryType = "arraybuffer";
     const timer = setTimeout(() => {
       ws.close();

@@ -8,5 +8,12 @@
  */
 
 export { isLoopback, LOOPBACK, type Network, parseNetwork, TrustedProxies } from "./network.ts";
-export { firstValue, isOwnOrigin, normaliseOrigin, ownOrigins, viaHttps } from "./origin.ts";
+export {
+  cameOverTls,
+  firstValue,
+  isOwnOrigin,
+  normaliseOrigin,
+  ownOrigins,
+  viaHttps,
+} from "./origin.ts";
 export { bearerToken, SecretToken } from "./token.ts";

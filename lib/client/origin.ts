@@ -8,8 +8,13 @@
  * preflight, which is refused for a foreign origin; and a client that is not a browser can
  * leave `Origin` out altogether, so forging the headers gains it nothing.
  *
+ * Behind the launcher's own TLS listener the request's URL still says `http:` (its internal
+ * server is plain HTTP): the callers then say that the request came over TLS.
+ *
  * @module
  */
+
+import type { TrustedProxies } from "./network.ts";
 
 /**
  * The first of a header's comma-separated values: what the outermost proxy was sent.
@@ -38,11 +43,12 @@ export function normaliseOrigin(value: string): string | undefined {
  * The origins a browser on the launcher's own pages sends: direct, and through a proxy.
  *
  * @param req the request
+ * @param tls whether it came over the launcher's own TLS listener (its URL says `http:`)
  * @returns one or two origins (the same one twice without forwarded headers)
  */
-export function ownOrigins(req: Request): string[] {
+export function ownOrigins(req: Request, tls = false): string[] {
   const url = new URL(req.url);
-  const scheme = url.protocol.slice(0, -1);
+  const scheme = tls ? "https" : url.protocol.slice(0, -1);
   const host = req.headers.get("host") ?? url.host;
   const forwardedHost = firstValue(req.headers.get("x-forwarded-host")) ?? host;
   const forwardedProto = firstValue(req.headers.get("x-forwarded-proto")) ?? scheme;
@@ -55,11 +61,12 @@ export function ownOrigins(req: Request): string[] {
  *
  * @param req the request
  * @param origin its `Origin` header
+ * @param tls whether it came over the launcher's own TLS listener
  * @returns false for any other origin, and for `null` or garbage
  */
-export function isOwnOrigin(req: Request, origin: string): boolean {
+export function isOwnOrigin(req: Request, origin: string, tls = false): boolean {
   const normalised = normaliseOrigin(origin);
-  return normalised !== undefined && ownOrigins(req).includes(normalised);
+  return normalised !== undefined && ownOrigins(req, tls).includes(normalised);
 }
 
 /**
@@ -67,11 +74,33 @@ export function isOwnOrigin(req: Request, origin: string): boolean {
  * that says so in `X-Forwarded-Proto`.
  *
  * @param req the request
+ * @param tls whether it came over the launcher's own TLS listener
  * @returns true when a cookie it is sent should be `Secure`
  */
-export function viaHttps(req: Request): boolean {
+export function viaHttps(req: Request, tls = false): boolean {
   const proto = firstValue(req.headers.get("x-forwarded-proto"))?.toLowerCase();
-  return new URL(req.url).protocol === "https:" || proto === "https";
+  return tls || new URL(req.url).protocol === "https:" || proto === "https";
+}
+
+/**
+ * Whether the browser reached the launcher over TLS, as far as the launcher can know: on its
+ * own TLS listener, or through a trusted proxy (a TLS terminator in front) whose
+ * `X-Forwarded-Proto` says `https` first. From any other peer that header is the client's own
+ * word, and what is decided here (the scheme of the `sessionURL` answered) must not be.
+ *
+ * @param req the request
+ * @param via whether it came over the launcher's own TLS listener, and the peer's address
+ * @param trusted the proxies whose forwarded headers are believed
+ * @returns true when the browser's page is an `https:` one
+ */
+export function cameOverTls(
+  req: Request,
+  via: { tls?: boolean; peer?: string },
+  trusted: TrustedProxies,
+): boolean {
+  if (via.tls || new URL(req.url).protocol === "https:") return true;
+  if (!trusted.trusts(via.peer)) return false;
+  return firstValue(req.headers.get("x-forwarded-proto"))?.toLowerCase() === "https";
 }
 
 function originOf(scheme: string, host: string): string | undefined {

@@ -31,5 +31,6 @@ export function describeConfig(config: LauncherConfig): string[] {
     `capacity: ${Math.min(config.maxSessions, ports)} sessions`,
     `session logs: ${config.logDir}`,
     `map file: ${config.mapFile ?? "none"}`,
+    ...(config.tls ? [`TLS: certificate ${config.tls.cert}, key ${config.tls.key}`] : []),
   ];
 }

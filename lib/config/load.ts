@@ -27,6 +27,8 @@ import { childPath, ProblemList, Value } from "./reader.ts";
 import { readSpecConfig } from "./spec_format.ts";
 import { readWslinkConfig } from "./wslink_format.ts";
 import { checkPaths, type CheckPathsOptions } from "./paths.ts";
+import { checkTlsFiles } from "./tls_check.ts";
+import type { CertificateInfo } from "../tls/mod.ts";
 import type { ConfigDefaults } from "./values.ts";
 
 export type { CheckPathsOptions } from "./paths.ts";
@@ -38,6 +40,8 @@ export interface LoadedConfig {
   config: LauncherConfig;
   /** Problems that do not stop the launcher (unknown keys, ...), in file order. */
   warnings: ConfigProblem[];
+  /** What the TLS certificate holds, once {@linkcode loadConfig} has checked its files. */
+  certificate?: CertificateInfo;
 }
 
 const SPEC_MARKERS = ["url", "applications"];
@@ -94,13 +98,13 @@ export interface LoadConfigOptions extends CheckPathsOptions {
 }
 
 /**
- * Reads, parses and checks a config file.
+ * Reads, parses and checks a config file, and the TLS certificate and key it names.
  *
  * @param file the config file's path
  * @param options the defaults, and whose folders the paths must be
- * @returns the model and the warnings
- * @throws {ConfigError} when the file cannot be read, or has any error, syntax, validation or
- *   path; the error lists every problem found
+ * @returns the model, the warnings, and what the certificate holds
+ * @throws {ConfigError} when the file cannot be read, or has any error, syntax, validation,
+ *   path or certificate; the error lists every problem found
  */
 export async function loadConfig(
   file: string,
@@ -113,11 +117,11 @@ export async function loadConfig(
     uid: options.uid,
     create: options.create,
   });
-  if (pathProblems.length > 0) {
-    const all = [...loaded.warnings, ...pathProblems];
-    throw new ConfigError(all.sort((a, b) => a.line - b.line || a.column - b.column));
-  }
-  return loaded;
+  const tls = await checkTlsFiles(loaded.config, text, { file, uid: options.uid });
+  const all = [...loaded.warnings, ...pathProblems, ...tls.problems]
+    .sort((a, b) => a.line - b.line || a.column - b.column);
+  if (all.some((p) => p.severity === "error")) throw new ConfigError(all);
+  return { ...loaded, warnings: all, ...(tls.certificate ? { certificate: tls.certificate } : {}) };
 }
 
 async function readConfigText(file: string): Promise<string> {

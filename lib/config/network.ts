@@ -91,8 +91,14 @@ function readNetworks(value: Value): string[] | undefined {
   return networks;
 }
 
-/** Reads `dashboard_listen`: a port, or `"host:port"` (`"[::1]:9090"` for IPv6). */
-function readListen(value: Value): { hostname?: string; port: number } | undefined {
+/**
+ * Reads a listener's address (`dashboard_listen`, `redirect_http`): a port, or `"host:port"`
+ * (`"[::1]:9090"` for IPv6).
+ *
+ * @param value the value to read
+ * @returns the port, and the host when one is given; undefined after recording an error
+ */
+export function readListen(value: Value): { hostname?: string; port: number } | undefined {
   const example = 'a port such as 9090, or "127.0.0.1:9090"';
   if (value.node.type === "number") {
     const port = value.integer();

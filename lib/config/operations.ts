@@ -12,6 +12,7 @@ import type { LauncherConfig } from "./types.ts";
 import type { Fields, Value } from "./reader.ts";
 import { readOrigins, readRateLimit, readToken } from "./access.ts";
 import { NETWORK_KEYS, type NetworkSettings, readNetwork } from "./network.ts";
+import { readTlsSettings, TLS_KEYS, type TlsSettings } from "./tls_settings.ts";
 import { DEFAULTS, readBoolean, readPath, readSeconds, withoutUndefined } from "./values.ts";
 
 /** The operating keys, in both formats. */
@@ -26,6 +27,7 @@ export const OPERATION_KEYS: readonly string[] = [
   "allowed_origins",
   "rate_limit",
   ...NETWORK_KEYS,
+  ...TLS_KEYS,
 ];
 
 /** The part of the model that {@linkcode readOperations} reads. */
@@ -42,7 +44,8 @@ export type OperationSettings =
     | "allowedOrigins"
     | "rateLimit"
   >
-  & NetworkSettings;
+  & NetworkSettings
+  & TlsSettings;
 
 /** What the operating settings are checked against, read from the rest of the config. */
 export interface OperationContext {
@@ -101,6 +104,12 @@ export function readOperations(
       "api_token is the same as admin_token: every API client could also use the dashboard",
     );
   }
+  const network = readNetwork(fields, context.listenPort);
+  const tls = readTlsSettings(fields, {
+    baseDir: context.baseDir,
+    listenPort: context.listenPort,
+    dashboardPort: network.dashboardListen?.port,
+  });
   return withoutUndefined({
     idleTimeoutMs: fields?.read("idle_timeout", readSeconds),
     maxLifetimeMs: fields?.read("max_lifetime", readSeconds),
@@ -112,7 +121,8 @@ export function readOperations(
     apiToken,
     allowedOrigins: fields?.read("allowed_origins", readOrigins) ?? [],
     rateLimit: fields?.read("rate_limit", readRateLimit),
-    ...readNetwork(fields, context.listenPort),
+    ...network,
+    ...tls,
   });
 }
 

@@ -58,6 +58,8 @@ interface Listen {
   hostname: string;
   port: number;
   endpoint: string;
+  /** The url says `https://`: the launcher serves TLS itself. */
+  https?: boolean;
 }
 
 /**
@@ -91,6 +93,7 @@ export function readSpecConfig(
   });
   const { idleTimeoutMs, maxLifetimeMs } = operations;
   const scheduling = readScheduling(top);
+  checkScheme(top, listen, operations.tls !== undefined);
   const shared = readSharedSections(
     top,
     {
@@ -138,23 +141,46 @@ function readPaths(top: Fields, baseDir: string, defaults: ConfigDefaults) {
   };
 }
 
+/**
+ * An `https://` url needs the certificate and key; with them, the url must say `https://`,
+ * since that is what the launcher then serves (and nothing in the clear).
+ */
+function checkScheme(top: Fields, listen: Listen, tls: boolean): void {
+  const url = top.get("url");
+  if (!url || tls === !!listen.https) return;
+  const tlsGiven = ["tls", "tls_cert", "tls_key"].some((key) => top.get(key));
+  if (listen.https && !tlsGiven) {
+    url.error('an "https://" url needs the certificate and key: set "tls_cert" and "tls_key"');
+  } else if (!listen.https && tls) {
+    url.error(
+      'with "tls_cert" and "tls_key" the launcher serves HTTPS only: write the url as ' +
+        `"https://${String(url.node.value).replace(/^http:\/\//i, "")}"`,
+    );
+  }
+}
+
 function readListenUrl(value: Value): Listen | undefined {
   const text = value.string();
   if (text === undefined) return undefined;
   const example = '"http://localhost:8080/paraview"';
   if (!URL.canParse(text)) return value.error(`expected a URL such as ${example}`);
   const url = new URL(text);
-  if (url.protocol !== "http:") {
-    return value.error(`the launcher serves plain HTTP: expected a URL such as ${example}`);
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return value.error(
+      `the launcher serves HTTP, or HTTPS with tls_cert and tls_key: expected a URL such as ` +
+        example,
+    );
   }
   const endpoint = url.pathname.replace(/\/+$/, "");
   if (endpoint === "") {
     return value.error(`expected a path after the host for the endpoint, as in ${example}`);
   }
   if (url.search || url.hash) value.warn("the query and fragment of the url are ignored");
+  const https = url.protocol === "https:";
   return {
     hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-    port: url.port === "" ? 80 : Number(url.port),
+    port: url.port === "" ? (https ? 443 : 80) : Number(url.port),
     endpoint,
+    ...(https ? { https } : {}),
   };
 }

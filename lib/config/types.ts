@@ -156,6 +156,10 @@ export interface LauncherConfig {
    * sessions first) or `pack` (the ranges' order). Undefined: spread with several hosts.
    */
   placement?: "spread" | "pack";
+  /** The certificate chain and private key files (PEM), when the launcher serves HTTPS itself. */
+  tls?: { cert: string; key: string };
+  /** Where the plain-HTTP listener that only redirects to HTTPS listens; no host: the launcher's. */
+  redirectHttp?: { hostname?: string; port: number };
 }
 
 /** Names whose values the launcher assigns to every session. */

@@ -110,22 +110,24 @@ export class DashboardAuth {
    * The `Set-Cookie` value that logs a browser in.
    *
    * @param req the login request (an HTTPS one gets a `Secure` cookie)
+   * @param tls whether it came over the launcher's own TLS listener
    * @returns the header value
    */
-  loginCookie(req: Request): string {
+  loginCookie(req: Request, tls = false): string {
     const expires = Math.floor(this.#now() / 1000) + this.#loginSeconds;
     const value = `${expires}.${this.#mac(expires)}`;
-    return this.#cookie(req, value, this.#loginSeconds);
+    return this.#cookie(req, value, this.#loginSeconds, tls);
   }
 
   /**
    * The `Set-Cookie` value that logs a browser out.
    *
    * @param req the logout request
+   * @param tls whether it came over the launcher's own TLS listener
    * @returns the header value
    */
-  logoutCookie(req: Request): string {
-    return this.#cookie(req, "", 0);
+  logoutCookie(req: Request, tls = false): string {
+    return this.#cookie(req, "", 0, tls);
   }
 
   /**
@@ -135,14 +137,20 @@ export class DashboardAuth {
    * @param credential how it proved it may use the dashboard
    * @param needHeader whether it must carry {@linkcode CSRF_HEADER} (the page's own fetches do;
    *   a login form cannot)
+   * @param tls whether it came over the launcher's own TLS listener
    * @throws {DashboardForbiddenError} when it may come from another site
    */
-  checkSameSite(req: Request, credential: Credential | "none", needHeader: boolean): void {
+  checkSameSite(
+    req: Request,
+    credential: Credential | "none",
+    needHeader: boolean,
+    tls = false,
+  ): void {
     if (credential === "bearer") return;
     const site = req.headers.get("sec-fetch-site");
     const origin = req.headers.get("origin");
     const crossSite = (site !== null && site !== "same-origin") ||
-      (origin !== null && !isOwnOrigin(req, origin)) ||
+      (origin !== null && !isOwnOrigin(req, origin, tls)) ||
       (needHeader && req.headers.get(CSRF_HEADER) === null);
     if (crossSite) throw new DashboardForbiddenError();
   }
@@ -163,8 +171,8 @@ export class DashboardAuth {
     return createHmac("sha256", this.#key).update(`login:${expires}`).digest("base64url");
   }
 
-  #cookie(req: Request, value: string, maxAge: number): string {
-    const secure = viaHttps(req) ? "; Secure" : "";
+  #cookie(req: Request, value: string, maxAge: number, tls: boolean): string {
+    const secure = viaHttps(req, tls) ? "; Secure" : "";
     return `${COOKIE_NAME}=${value}; Path=${this.#path}; Max-Age=${maxAge}; HttpOnly; ` +
       `SameSite=Strict${secure}`;
   }

@@ -58,6 +58,7 @@ type Guarded = (
   req: Request,
   params: Record<string, string | undefined>,
   credential: Credential,
+  ctx: RequestContext,
 ) => Promise<Response>;
 
 const NO_STORE = { "cache-control": "no-store" };
@@ -77,8 +78,8 @@ export function dashboardRoutes(deps: DashboardDeps): Route[] {
     login: loginPage(false),
     retry: loginPage(true),
   };
-  const guard = (handler: Guarded): RouteHandler => (req, params) =>
-    handler(req, params, auth.check(req));
+  const guard = (handler: Guarded): RouteHandler => (req, params, ctx) =>
+    handler(req, params, auth.check(req), ctx);
   const route = (path: string, methods: Record<string, RouteHandler>): Route => ({
     pattern: new URLPattern({ pathname: `${base}${path}` }),
     methods,
@@ -90,7 +91,7 @@ export function dashboardRoutes(deps: DashboardDeps): Route[] {
       GET: (req, _p, ctx) => Promise.resolve(loginForm(req, ctx, auth, pages, base)),
       POST: (req, _p, ctx) => login(req, ctx, auth, base, deps.bodyTimeoutMs),
     }),
-    route("/logout", { POST: (req) => Promise.resolve(logout(req, auth, base)) }),
+    route("/logout", { POST: (req, _p, ctx) => Promise.resolve(logout(req, ctx, auth, base)) }),
     route("/api/state", {
       GET: guard(() => Promise.resolve(jsonResponse(deps.state(), 200, NO_STORE))),
     }),
@@ -99,8 +100,8 @@ export function dashboardRoutes(deps: DashboardDeps): Route[] {
       GET: guard((req, p) => logTail(req, sessionById(deps.sessions, p.id!))),
     }),
     route("/api/sessions/:id/stop", {
-      POST: guard(async (req, p, credential) => {
-        auth.checkSameSite(req, credential, true);
+      POST: guard(async (req, p, credential, ctx) => {
+        auth.checkSameSite(req, credential, true, ctx.tls);
         await req.body?.cancel();
         const session = await deps.sessions.stop(sessionById(deps.sessions, p.id!).id, "dashboard");
         return jsonResponse({ id: session.id, stopped: true }, 200, NO_STORE);
@@ -117,6 +118,7 @@ export function dashboardRoutes(deps: DashboardDeps): Route[] {
  * @param addr where the dashboard is served
  * @param own whether that is a listener of its own (`dashboard_listen`)
  * @param token the token in use
+ * @param scheme how it is served: `https` behind the launcher's own TLS
  * @returns the lines to log
  */
 export function dashboardAnnouncement(
@@ -124,6 +126,7 @@ export function dashboardAnnouncement(
   addr: { hostname: string; port: number },
   own: boolean,
   token: string,
+  scheme: "http" | "https" = "http",
 ): string[] {
   const wildcard = ["0.0.0.0", "::", ""].includes(addr.hostname);
   const host = wildcard
@@ -131,7 +134,7 @@ export function dashboardAnnouncement(
     : addr.hostname.includes(":")
     ? `[${addr.hostname}]`
     : addr.hostname;
-  const base = `http://${host}:${addr.port}${config.dashboardPath}`;
+  const base = `${scheme}://${host}:${addr.port}${config.dashboardPath}`;
   const lines = own ? [`dashboard listening on ${base}/`] : [];
   if (config.adminToken) lines.push(`dashboard: ${base}/ (log in with the admin_token)`);
   else {
@@ -193,7 +196,7 @@ async function login(
   base: string,
   bodyTimeoutMs?: number,
 ): Promise<Response> {
-  auth.checkSameSite(req, "none", false);
+  auth.checkSameSite(req, "none", false, ctx.tls);
   const token = new URLSearchParams(await readBody(req, 4096, bodyTimeoutMs)).get("token");
   return loggedIn(req, ctx, auth, base, token);
 }
@@ -213,13 +216,18 @@ function loggedIn(
     return redirect(`${base}/login?failed`, headers);
   }
   logger().info("dashboard login from {client}", { client });
-  return redirect(`${base}/`, { ...headers, "set-cookie": auth.loginCookie(req) });
+  return redirect(`${base}/`, { ...headers, "set-cookie": auth.loginCookie(req, ctx.tls) });
 }
 
-async function logout(req: Request, auth: DashboardAuth, base: string): Promise<Response> {
-  auth.checkSameSite(req, "none", false);
+async function logout(
+  req: Request,
+  ctx: RequestContext,
+  auth: DashboardAuth,
+  base: string,
+): Promise<Response> {
+  auth.checkSameSite(req, "none", false, ctx.tls);
   await req.body?.cancel();
-  return redirect(`${base}/login`, { "set-cookie": auth.logoutCookie(req) });
+  return redirect(`${base}/login`, { "set-cookie": auth.logoutCookie(req, ctx.tls) });
 }
 
 function eventStream(events: DashboardEvents): Response {

@@ -97,13 +97,14 @@ export class FrontDoor {
    * Checks the request's `Origin`.
    *
    * @param req the request
+   * @param tls whether it came over the launcher's own TLS listener
    * @returns the CORS headers its answer carries
    * @throws {ForbiddenOriginError} when a page of another origin sent it
    */
-  cors(req: Request): Record<string, string> {
+  cors(req: Request, tls = false): Record<string, string> {
     const origin = req.headers.get("origin");
     if (origin === null) return { vary: "Origin" };
-    if (!this.#allows(origin, req)) throw new ForbiddenOriginError(origin);
+    if (!this.#allows(origin, req, tls)) throw new ForbiddenOriginError(origin);
     return {
       vary: "Origin",
       "access-control-allow-origin": origin,
@@ -136,14 +137,15 @@ export class FrontDoor {
    *
    * @param req the request
    * @param allow the methods of the path, for `Allow`
+   * @param tls whether it came over the launcher's own TLS listener
    * @returns the 204 answer
    * @throws {ForbiddenOriginError} when a page of another origin sent it
    */
-  preflight(req: Request, allow: string[]): Response {
+  preflight(req: Request, allow: string[], tls = false): Response {
     const headers: Record<string, string> = { allow: [...allow, "OPTIONS"].join(", ") };
     const origin = req.headers.get("origin");
     if (origin !== null) {
-      if (!this.#allows(origin, req)) throw new ForbiddenOriginError(origin);
+      if (!this.#allows(origin, req, tls)) throw new ForbiddenOriginError(origin);
       Object.assign(headers, {
         vary: "Origin",
         "access-control-allow-origin": origin,
@@ -176,7 +178,7 @@ export class FrontDoor {
     const guarded: Record<string, RouteHandler> = {};
     for (const [method, handle] of Object.entries(methods)) {
       guarded[method] = async (req, params, ctx) => {
-        const cors = this.cors(req);
+        const cors = this.cors(req, ctx.tls);
         let answer: Response;
         try {
           this.admit(req, ctx.remoteAddr);
@@ -187,13 +189,15 @@ export class FrontDoor {
         return withHeaders(answer, cors);
       };
     }
-    guarded.OPTIONS = (req) => Promise.resolve().then(() => this.preflight(req, allow));
+    guarded.OPTIONS = (req, _params, ctx) =>
+      Promise.resolve().then(() => this.preflight(req, allow, ctx.tls));
     return guarded;
   }
 
-  #allows(origin: string, req: Request): boolean {
+  #allows(origin: string, req: Request, tls: boolean): boolean {
     const normalised = normaliseOrigin(origin); // undefined for `null` (sandboxed pages, files)
-    return (normalised !== undefined && this.#allowed.has(normalised)) || isOwnOrigin(req, origin);
+    return (normalised !== undefined && this.#allowed.has(normalised)) ||
+      isOwnOrigin(req, origin, tls);
   }
 }
 

@@ -71,7 +71,8 @@ export function createHandler(
       } catch {
         throw new BadRequestError("the request URL is not valid");
       }
-      return await (deps.proxy?.handle(req, url, ctx.remoteAddr) ?? route(routes, req, ctx, url));
+      return await (deps.proxy?.handle(req, url, ctx.remoteAddr, ctx.tls) ??
+        route(routes, req, ctx, url));
     } catch (err) {
       return await failure(req, err);
     }

@@ -1,8 +1,9 @@
 /**
  * The launcher's HTTP layer: the handler and its route table (404 and 405 told apart), the
  * REST routes of the process-launcher spec, reading a request's body, the front door (origins,
- * CORS, `api_token`, `rate_limit`), the static content, and the listener that keeps accepting
- * (with its connection guard).
+ * CORS, `api_token`, `rate_limit`), the static content, the `sessionURL` in the client's
+ * scheme, and the listeners that keep accepting (with their connection guard): plain, and
+ * HTTPS through the TLS front door.
  *
  * @module
  */
@@ -27,3 +28,5 @@ export {
 export { DEFAULT_LIMITS, readBody } from "./request.ts";
 export { type RequestContext, type Route, type RouteHandler } from "./route_types.ts";
 export { hostPort, type ListenerStatus, ServerKeeper } from "./server_keeper.ts";
+export { type ContextHandler, TlsListener, type TlsListenerOptions } from "./tls_listener.ts";
+export { type RedirectListenerOptions, startRedirectListener } from "./redirect_listener.ts";

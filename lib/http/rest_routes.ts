@@ -15,8 +15,10 @@ import { PayloadTooLargeError } from "./errors.ts";
 import type { FailureHandler, FrontDoor } from "./front_door.ts";
 import { acceptLaunch, prefersAsync, progressRoutes } from "./progress_routes.ts";
 import { parseLaunchBody, readBody, type RequestLimits } from "./request.ts";
-import type { Route, RouteHandler } from "./route_types.ts";
+import type { RequestContext, Route, RouteHandler } from "./route_types.ts";
 import { serveFile } from "./static_files.ts";
+import { sessionUrlForScheme } from "./session_url.ts";
+import { cameOverTls, TrustedProxies } from "../client/mod.ts";
 
 /** How a launch request ended. */
 export type LaunchOutcome =
@@ -88,21 +90,22 @@ export interface RestRoutesDeps {
  */
 export function restRoutes(deps: RestRoutesDeps): Route[] {
   const { config, sessions, door, fail } = deps;
+  const answer = answerer(config);
   const routes: Route[] = [
     {
       pattern: new URLPattern({ pathname: postPattern(config.endpoint) }),
-      methods: door.guard({ POST: launchHandler(deps) }, fail),
+      methods: door.guard({ POST: launchHandler(deps, answer) }, fail),
     },
     {
       pattern: new URLPattern({ pathname: `${config.endpoint}/:id` }),
       methods: door.guard({
         // A session whose id was given out before it was ready: 202 and where it is.
-        GET: (_req, p) =>
+        GET: (req, p, ctx) =>
           Promise.resolve().then(() => {
             const about = sessions.describe(p.id!);
-            return jsonResponse(about, "proxy" in about ? 200 : 202);
+            return "proxy" in about ? answer(about, req, ctx) : jsonResponse(about, 202); // no sessionURL yet: nothing to rewrite
           }),
-        DELETE: async (_req, p) => jsonResponse((await sessions.stop(p.id!)).answer),
+        DELETE: async (req, p, ctx) => answer((await sessions.stop(p.id!)).answer, req, ctx),
       }, fail),
     },
     ...progressRoutes({ endpoint: config.endpoint, sessions, door, fail }),
@@ -111,10 +114,26 @@ export function restRoutes(deps: RestRoutesDeps): Route[] {
   return routes;
 }
 
+/** Answers a session's JSON, its `sessionURL` in the scheme the client's page used. */
+type Answerer = (
+  body: Record<string, unknown>,
+  req: Request,
+  ctx: RequestContext,
+  status?: number,
+) => Response;
+
+function answerer(config: LauncherConfig): Answerer {
+  const trusted = new TrustedProxies(config.trustedProxies);
+  return (body, req, ctx, status = 200) => {
+    const overTls = cameOverTls(req, { tls: ctx.tls, peer: ctx.remoteAddr?.hostname }, trusted);
+    return jsonResponse(sessionUrlForScheme(body, overTls), status);
+  };
+}
+
 /** POST: reads the body, starts the session, and tells the observer how it went. */
-function launchHandler(deps: RestRoutesDeps): RouteHandler {
+function launchHandler(deps: RestRoutesDeps, answer: Answerer): RouteHandler {
   const { config, sessions, limits, observer } = deps;
-  return async (req) => {
+  return async (req, _params, ctx) => {
     let application = "";
     let accepting = false;
     try {
@@ -139,7 +158,7 @@ function launchHandler(deps: RestRoutesDeps): RouteHandler {
       const session = await sessions.launch(body);
       const readyMs = session.readyMs;
       observer?.launched(application, "ready", readyMs === undefined ? undefined : readyMs / 1000);
-      return jsonResponse(session.answer);
+      return answer(session.answer, req, ctx);
     } catch (err) {
       if (!accepting) observer?.launched(application, launchOutcome(err), undefined, err);
       throw err;

@@ -10,6 +10,11 @@
 export interface RequestContext {
   /** The client's address. */
   remoteAddr?: Deno.NetAddr;
+  /**
+   * It came over the launcher's own TLS listener: the browser's scheme is `https` (`wss`),
+   * though the request's URL says `http:`, as the internal server behind TLS sees it.
+   */
+  tls?: boolean;
 }
 
 /** Answers a request that matched a route; `params` are the pattern's path groups. */

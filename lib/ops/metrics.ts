@@ -56,6 +56,8 @@ export interface MetricsSnapshot {
   files?: KeptFileHealth[];
   /** The warm pools of the applications that keep processes waiting, if any. */
   warm?: WarmPoolHealth[];
+  /** The TLS certificate served, when the launcher serves HTTPS itself. */
+  tls?: TlsCertificateState;
 }
 
 /** What one application's warm pool holds, and how often it served. */
@@ -70,6 +72,18 @@ export interface WarmPoolHealth {
   hits: number;
   /** POSTs that found none waiting (or sent their own secret) and started cold. */
   misses: number;
+}
+
+/** The TLS certificate in service, and its reloads. */
+export interface TlsCertificateState {
+  /** The certificate's file: the gauge's label, the same across renewals. */
+  file: string;
+  /** Its end of validity, in seconds since the epoch. */
+  notAfterSeconds: number;
+  /** Pairs put in service by a reload (SIGHUP). */
+  reloads: number;
+  /** Reloads refused: the pair in service stayed. */
+  refused: number;
 }
 
 /** Whether a file the launcher keeps is as it should be. */
@@ -203,6 +217,19 @@ export class LauncherMetrics implements Metrics {
       ["application", "result"],
     ),
   );
+  // Labelled by file so that a launcher without TLS has no series (0 would read as expired).
+  readonly #tlsExpiry = this.#gauge(
+    "pvw_launcher_tls_certificate_expiry_seconds",
+    "End of validity of the TLS certificate served to new connections, since the Unix epoch.",
+    ["file"],
+  );
+  readonly #tlsReloads = this.#registry.register(
+    new Counter(
+      "pvw_launcher_tls_reloads_total",
+      "Certificate reloads (SIGHUP), by outcome: reloaded, or refused (the old pair stays).",
+      ["outcome"],
+    ),
+  );
   readonly #rss = this.#gauge("process_resident_memory_bytes", "Resident memory size in bytes.");
   readonly #startTime = this.#gauge(
     "process_start_time_seconds",
@@ -283,6 +310,11 @@ export class LauncherMetrics implements Metrics {
       this.#warm.set({ application, state: "starting" }, starting);
       this.#warmRequests.setTotal({ application, result: "hit" }, hits);
       this.#warmRequests.setTotal({ application, result: "miss" }, misses);
+    }
+    if (snapshot.tls) {
+      this.#tlsExpiry.set({ file: snapshot.tls.file }, snapshot.tls.notAfterSeconds);
+      this.#tlsReloads.setTotal({ outcome: "reloaded" }, snapshot.tls.reloads);
+      this.#tlsReloads.setTotal({ outcome: "refused" }, snapshot.tls.refused);
     }
     this.#rss.set({}, this.#residentMemory());
     return this.#registry.render();

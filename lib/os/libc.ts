@@ -2,7 +2,8 @@
  * The few C library calls the launcher needs that Deno does not offer, through FFI (Linux,
  * glibc): the addresses of a socket and `shutdown(2)`, to close connections that the HTTP
  * server holds but gives no handle to; `getrlimit`/`setrlimit` for the descriptor limit; and
- * `fallocate(2)`, to drop the start of a session log that its process keeps appending to.
+ * `fallocate(2)`, to drop the start of a session log that its process keeps appending to; and
+ * `open(2)`/`close(2)` of a descriptor kept in reserve, for when the process runs out.
  *
  * Nothing is loaded at import: {@linkcode Libc.open} loads the library.
  *
@@ -33,6 +34,8 @@ const SYMBOLS = {
   getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   fallocate: { parameters: ["i32", "i32", "i64", "i64"], result: "i32" },
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
 } as const;
 
 const AF_INET = 2;
@@ -46,6 +49,8 @@ const RLIM_INFINITY = 0xffffffffffffffffn;
 const FALLOC_FL_KEEP_SIZE = 0x01;
 const FALLOC_FL_PUNCH_HOLE = 0x02;
 const FALLOC_FL_COLLAPSE_RANGE = 0x08;
+const O_RDONLY_CLOEXEC = 0o2000000;
+const DEV_NULL = new TextEncoder().encode("/dev/null\0");
 
 /** The C library, loaded. */
 export class Libc {
@@ -181,6 +186,26 @@ export class Libc {
   punchStart(fd: number, length: number): boolean {
     const mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
     return this.#lib.symbols.fallocate(fd, mode, 0n, BigInt(length)) === 0;
+  }
+
+  /**
+   * Opens a descriptor that Deno knows nothing of (on `/dev/null`), to hold in reserve: closed
+   * when the process has run out, it lets one more descriptor be opened.
+   *
+   * @returns the descriptor, or undefined when none can be opened now
+   */
+  openReserve(): number | undefined {
+    const fd = this.#lib.symbols.open(DEV_NULL, O_RDONLY_CLOEXEC);
+    return fd >= 0 ? fd : undefined;
+  }
+
+  /**
+   * Closes a descriptor that {@linkcode Libc.openReserve} opened (never one Deno holds).
+   *
+   * @param fd the descriptor
+   */
+  closeReserve(fd: number): void {
+    this.#lib.symbols.close(fd);
   }
 
   /** Unloads the library. */

@@ -4,6 +4,11 @@
  * launcher finds them among its own descriptors (`/proc/self/fd`), tells them apart by their
  * local port and peer, and can shut one down (the server then sees it end and closes it).
  *
+ * Listing the descriptors takes one itself, which a process that has run out does not have,
+ * just when it must shed connections to recover (a listener that keeps accepting, as the TLS
+ * front door's does, takes every descriptor freed). So the table holds one in reserve, and
+ * gives it up for the listing when the process is out.
+ *
  * @module
  */
 
@@ -59,13 +64,29 @@ export function peerKey(address: { hostname: string; port: number }): string {
  */
 export function processSocketTable(libc: Libc): SocketTable {
   const idOf = (fd: number) => libc.socketCookie(fd)?.toString();
+  let reserve = libc.openReserve();
+  // The descriptors' names, the one that lists them included; with the reserve's help if the
+  // process is out of descriptors, and the reserve taken again once it can be.
+  const descriptorNames = (): string[] => {
+    let names: string[];
+    try {
+      names = [...Deno.readDirSync("/proc/self/fd")].map((e) => e.name);
+    } catch (err) {
+      if (reserve === undefined || !/too many open files/i.test(String(err))) throw err;
+      libc.closeReserve(reserve);
+      reserve = undefined;
+      names = [...Deno.readDirSync("/proc/self/fd")].map((e) => e.name);
+    }
+    reserve ??= libc.openReserve();
+    return names;
+  };
   return {
     scan(ports) {
       const connections: AcceptedConnection[] = [];
       let descriptors = 0;
-      for (const entry of Deno.readDirSync("/proc/self/fd")) {
+      for (const name of descriptorNames()) {
         descriptors++;
-        const fd = Number(entry.name);
+        const fd = Number(name);
         const localPort = libc.localPort(fd);
         if (localPort === undefined || !ports.has(localPort)) continue;
         const peer = libc.socketAddress(fd, true); // a listener has none
@@ -83,9 +104,7 @@ export function processSocketTable(libc: Libc): SocketTable {
     },
     limit: () => libc.descriptorLimit().soft,
     open() {
-      let n = 0;
-      for (const _ of Deno.readDirSync("/proc/self/fd")) n++;
-      return n - 1; // the one that lists them
+      return descriptorNames().length - 1; // the one that lists them
     },
   };
 }

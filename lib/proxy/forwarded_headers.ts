@@ -53,17 +53,19 @@ const FORWARDING = [
  * @param trusted the proxies whose forwarded headers are believed
  * @param req the request as the launcher received it
  * @param peer the address of whoever connected, if known
+ * @param tls whether it came over the launcher's own TLS listener (its URL says `http:`)
  * @returns the headers to send upstream
  */
 export function forwardedHeaders(
   trusted: TrustedProxies,
   req: Request,
   peer: string | undefined,
+  tls = false,
 ): Headers {
   const headers = new Headers(req.headers);
   dropHopByHop(headers);
   for (const name of ["host", ...FORWARDING]) headers.delete(name);
-  for (const [name, value] of forwarding(trusted, req, peer)) headers.set(name, value);
+  for (const [name, value] of forwarding(trusted, req, peer, tls)) headers.set(name, value);
   return headers;
 }
 
@@ -74,16 +76,18 @@ export function forwardedHeaders(
  * @param trusted the proxies whose forwarded headers are believed
  * @param req the request as the launcher received it
  * @param peer the address of whoever connected, if known
+ * @param tls whether it came over the launcher's own TLS listener (its URL says `http:`)
  * @returns `X-Forwarded-For`, `-Host`, `-Proto`, `X-Real-IP` and `Forwarded`
  */
 export function forwarding(
   trusted: TrustedProxies,
   req: Request,
   peer: string | undefined,
+  tls = false,
 ): Headers {
   const url = new URL(req.url);
   const host = req.headers.get("host") ?? url.host;
-  const proto = url.protocol.slice(0, -1);
+  const proto = tls ? "https" : url.protocol.slice(0, -1);
   const given = (name: string) => trusted.trusts(peer) ? req.headers.get(name) : null;
   const forAddr = peer ?? "unknown";
   const chain = given("x-forwarded-for");

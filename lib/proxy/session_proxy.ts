@@ -84,12 +84,14 @@ export class SessionProxy {
    * @param req the request
    * @param url the request's URL, when the caller has parsed it already
    * @param remote the client's address (the peer), for the forwarded headers
+   * @param tls whether it came over the launcher's own TLS listener (the forwarded scheme)
    * @returns the answer, or undefined when the URL is not a proxy URL
    */
   handle(
     req: Request,
     url: URL = new URL(req.url),
     remote?: Deno.NetAddr,
+    tls = false,
   ): Promise<Response> | undefined {
     if (!url.pathname.startsWith("/proxy")) return undefined;
     const parsed = parseProxyPath(url);
@@ -100,8 +102,8 @@ export class SessionProxy {
     }
     const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
     return upgrade
-      ? this.#webSocket(req, parsed, target, remote)
-      : this.#http(req, parsed, target, remote);
+      ? this.#webSocket(req, parsed, target, remote, tls)
+      : this.#http(req, parsed, target, remote, tls);
   }
 
   /** Closes every proxied connection of a session (it ended). @param id session id */
@@ -129,9 +131,10 @@ export class SessionProxy {
     req: Request,
     p: ProxyPath,
     target: ProxyTarget,
-    remote?: Deno.NetAddr,
+    remote: Deno.NetAddr | undefined,
+    tls: boolean,
   ): Promise<Response> {
-    const headers = forwardedHeaders(this.#trusted, req, remote?.hostname);
+    const headers = forwardedHeaders(this.#trusted, req, remote?.hostname, tls);
     const path = p.path ?? "/";
     const upstreamUrl = `http://${dialHost(target.host)}:${target.port}${path}${p.search}`;
     let res: Response;
@@ -167,7 +170,8 @@ export class SessionProxy {
     req: Request,
     p: ProxyPath,
     target: ProxyTarget,
-    remote?: Deno.NetAddr,
+    remote: Deno.NetAddr | undefined,
+    tls: boolean,
   ): Promise<Response> {
     const protocols = (req.headers.get("sec-websocket-protocol") ?? "")
       .split(",").map((s) => s.trim()).filter(Boolean);
@@ -179,7 +183,7 @@ export class SessionProxy {
     const upstream = await this.#connect(
       url,
       protocols,
-      forwarding(this.#trusted, req, remote?.hostname),
+      forwarding(this.#trusted, req, remote?.hostname, tls),
     );
     if (!upstream) {
       await req.body?.cancel();

@@ -14,7 +14,7 @@ const DAY_MS = 86_400_000;
 export interface Expiry {
   /** Its end of validity. */
   notAfter: Date;
-  /** The end in seconds since the epoch, for a gauge such as `pvw_tls_certificate_expiry_seconds`. */
+  /** The end in seconds since the epoch, for a gauge such as `pvw_launcher_tls_certificate_expiry_seconds`. */
   expiresAtSeconds: number;
   /** Whole days left, rounded down; negative once expired. */
   daysLeft: number;

@@ -1,7 +1,7 @@
 /**
  * TLS built into the launcher (issue 11): checking a certificate and key, the TLS front door
- * that serves them and reloads them without dropping connections, the plain-HTTP redirect
- * listener, and the certificate's expiry.
+ * that serves them and reloads them without dropping connections, the reloader that SIGHUP
+ * drives, the plain-HTTP redirect listener, and the certificate's expiry.
  *
  * @module
  */
@@ -26,6 +26,7 @@ export {
   TlsLibraryError,
   TlsPairError,
 } from "./errors.ts";
+export { describeCertificate } from "./describe.ts";
 export { type Expiry, EXPIRY_WARNING_DAYS, expiryOf } from "./expiry.ts";
 export {
   checkKeyFile,
@@ -38,6 +39,12 @@ export {
   type TlsFiles,
 } from "./pair_files.ts";
 export { createRedirectHandler, type RedirectOptions } from "./redirect.ts";
+export {
+  CertificateReloader,
+  type CertificateTarget,
+  type ReloaderCounts,
+  type ReloaderOptions,
+} from "./reloader.ts";
 export {
   type TerminatorCounts,
   type TlsClient,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  cameOverTls,
   isOwnOrigin,
   ownOrigins,
   SecretToken,
@@ -14,6 +15,8 @@ interface Case {
   url?: string;
   headers?: Record<string, string>;
   peer?: string;
+  /** It came over the launcher's own TLS listener (whose internal server sees `http:`). */
+  tls?: boolean;
 }
 
 /** Everything the launcher decides about who sent it. */
@@ -24,6 +27,8 @@ interface Verdict {
   ownPage: boolean | null;
   /** Whether the browser came over HTTPS (a cookie is then `Secure`). */
   https: boolean;
+  /** Whether the launcher knows it came over TLS (its `sessionURL` is then `wss://`). */
+  overTls: boolean;
   /** The client's address, behind the default trusted proxies (this machine). */
   client: string;
   /** What its `Authorization` says of the token. */
@@ -33,11 +38,14 @@ interface Verdict {
 function verdict(c: Case): Verdict {
   const req = new Request(c.url ?? "http://launcher.test:8080/paraview", { headers: c.headers });
   const origin = req.headers.get("origin");
+  const peer = c.peer ?? "203.0.113.7";
+  const tls = c.tls ?? false;
   return {
-    own: ownOrigins(req),
-    ownPage: origin === null ? null : isOwnOrigin(req, origin),
-    https: viaHttps(req),
-    client: new TrustedProxies().client(req.headers, c.peer ?? "203.0.113.7"),
+    own: ownOrigins(req, tls),
+    ownPage: origin === null ? null : isOwnOrigin(req, origin, tls),
+    https: viaHttps(req, tls),
+    overTls: cameOverTls(req, { tls, peer }, new TrustedProxies()),
+    client: new TrustedProxies().client(req.headers, peer),
     bearer: new SecretToken(TOKEN).checkBearer(req.headers.get("authorization")) ?? "valid",
   };
 }
@@ -47,6 +55,7 @@ const PLAIN: Verdict = {
   own: [DIRECT, DIRECT],
   ownPage: null,
   https: false,
+  overTls: false,
   client: "203.0.113.7",
   bearer: "missing",
 };
@@ -113,7 +122,42 @@ Deno.test("who a client is: every header case through the one place that decides
     ["HTTPS to the launcher itself", { url: "https://launcher.test:8443/paraview" }, {
       own: ["https://launcher.test:8443", "https://launcher.test:8443"],
       https: true,
+      overTls: true,
     }],
+    ["over the launcher's own TLS listener: its https page is its own", {
+      tls: true,
+      headers: { origin: "https://launcher.test:8080" },
+    }, {
+      own: ["https://launcher.test:8080", "https://launcher.test:8080"],
+      ownPage: true,
+      https: true,
+      overTls: true,
+    }],
+    ["over the launcher's own TLS listener, an http page of the host is not its own", {
+      tls: true,
+      headers: { origin: DIRECT },
+    }, {
+      own: ["https://launcher.test:8080", "https://launcher.test:8080"],
+      ownPage: false,
+      https: true,
+      overTls: true,
+    }],
+    ["X-Forwarded-Proto from a trusted TLS terminator: the browser came over TLS", {
+      peer: "127.0.0.1",
+      headers: { "x-forwarded-proto": "https" },
+    }, {
+      own: [DIRECT, "https://launcher.test:8080"],
+      https: true,
+      overTls: true,
+      client: "127.0.0.1",
+    }],
+    ["X-Forwarded-Proto from any other peer does not make the sessionURL wss", {
+      headers: { "x-forwarded-proto": "https" },
+    }, { own: [DIRECT, "https://launcher.test:8080"], https: true }],
+    ["X-Forwarded-Proto http from a trusted terminator: plain", {
+      peer: "127.0.0.1",
+      headers: { "x-forwarded-proto": "http, https" },
+    }, { client: "127.0.0.1" }],
     ["X-Forwarded-For from a peer that is no proxy is its own word", {
       headers: { "x-forwarded-for": "6.6.6.6" },
     }, {}],

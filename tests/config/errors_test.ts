@@ -34,8 +34,11 @@ Deno.test("parseConfig() reports each kind of invalid value at the value, with i
     ["null as a property", spec(`  "properties": { "a": null },`), [
       ["4:24 error properties.a", /found null/],
     ]],
-    ["a url that is not http", spec(`  "url": "https://localhost/paraview",`), [
-      ["4:10 error url", /plain HTTP/],
+    ["a url that is not http or https", spec(`  "url": "ftp://localhost/paraview",`), [
+      ["4:10 error url", /serves HTTP, or HTTPS with tls_cert and tls_key/],
+    ]],
+    ["an https url without a certificate", spec(`  "url": "https://localhost/paraview",`), [
+      ["4:10 error url", /^an "https:\/\/" url needs the certificate and key: set "tls_cert"/],
     ]],
     ["a url without a path", spec(`  "url": "http://localhost:8080/",`), [
       ["4:10 error url", /expected a path after the host/],

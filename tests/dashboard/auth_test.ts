@@ -59,6 +59,13 @@ Deno.test("DashboardAuth marks the cookie Secure behind an HTTPS proxy", () => {
   assert.match(proxied, /; SameSite=Strict; Secure$/);
 });
 
+Deno.test("DashboardAuth marks the cookie Secure over the launcher's own TLS, whose URL says http:", () => {
+  const auth = new DashboardAuth({ token: TOKEN, path: "/ops" });
+  const req = new Request("http://launcher/ops/login");
+  assert.match(auth.loginCookie(req, true), /; SameSite=Strict; Secure$/);
+  assert.match(auth.logoutCookie(req, true), /; Max-Age=0; HttpOnly; SameSite=Strict; Secure$/);
+});
+
 Deno.test("DashboardAuth.checkSameSite() refuses what another site may have sent", async (t) => {
   const auth = new DashboardAuth({ token: TOKEN, path: "/_dashboard" });
   const url = "http://127.0.0.1:8080/_dashboard/api/sessions/x/stop";
@@ -92,6 +99,19 @@ Deno.test("DashboardAuth.checkSameSite() refuses what another site may have sent
       else assert.throws(() => auth.checkSameSite(req, "cookie", true), DashboardForbiddenError);
     });
   }
+  await t.step("over the launcher's own TLS, its https page is its own, its http one not", () => {
+    const from = (origin: string) =>
+      new Request(url, { method: "POST", headers: { origin, [CSRF_HEADER]: "1" } });
+    auth.checkSameSite(from("https://127.0.0.1:8080"), "cookie", true, true);
+    assert.throws(
+      () => auth.checkSameSite(from("http://127.0.0.1:8080"), "cookie", true, true),
+      DashboardForbiddenError,
+    );
+    assert.throws(
+      () => auth.checkSameSite(from("https://127.0.0.1:8080"), "cookie", true),
+      DashboardForbiddenError,
+    );
+  });
   await t.step("a bearer request needs no header: no browser adds one by itself", () => {
     auth.checkSameSite(new Request(url, { method: "POST" }), "bearer", true);
   });

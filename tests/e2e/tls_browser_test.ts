@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { OPENSSL, TestPki } from "../tls/pki.ts";
 import { FrontDoorRig } from "../tls/support.ts";
-import { launchChromium, type PwContext, type PwPage } from "./browser.ts";
+import type { PwContext, PwPage } from "./browser.ts";
+import { CERTUTIL, withChromium } from "./tls_chromium.ts";
 import { CHROMIUM, Needs, PLAYWRIGHT } from "./tools.ts";
-
-/** Debian's NSS tools (`libnss3-tools`): makes the certificate database Chromium reads. */
-const CERTUTIL = "/usr/bin/certutil";
 
 const needs = new Needs("TLS browser tests (Chromium, playwright-core, certutil, openssl)", [
   CHROMIUM,
@@ -19,39 +16,6 @@ const needs = new Needs("TLS browser tests (Chromium, playwright-core, certutil,
 interface SecureResponse {
   status(): number;
   securityDetails(): Promise<{ issuer?: string; subjectName?: string; validTo?: number } | null>;
-}
-
-/** A HOME whose NSS database (`~/.pki/nssdb`, which Chromium reads) trusts `caFile`. */
-async function homeTrusting(caFile: string | undefined): Promise<string> {
-  const home = await Deno.makeTempDir({ prefix: "pvw-home-" });
-  if (caFile === undefined) return home;
-  const db = `sql:${join(home, ".pki/nssdb")}`;
-  await Deno.mkdir(join(home, ".pki/nssdb"), { recursive: true });
-  for (
-    const args of [
-      ["-N", "-d", db, "--empty-password"],
-      ["-A", "-d", db, "-n", "pvw test CA", "-t", "C,,", "-i", caFile],
-    ]
-  ) {
-    const out = await new Deno.Command(CERTUTIL, { args, stdin: "null" }).output();
-    assert.ok(out.success, `certutil ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return home;
-}
-
-/** Runs `fn` with Chromium whose HOME trusts `caFile` (or nothing), then closes it. */
-async function withChromium(caFile: string | undefined, fn: (browser: PwContext) => Promise<void>) {
-  const home = await homeTrusting(caFile);
-  const profile = await Deno.makeTempDir({ prefix: "pvw-profile-" });
-  // Never ignoreHTTPSErrors: trust comes from the NSS database alone.
-  const browser = await launchChromium(profile, { env: { ...Deno.env.toObject(), HOME: home } });
-  try {
-    await fn(browser);
-  } finally {
-    await browser.close();
-    await Deno.remove(profile, { recursive: true });
-    await Deno.remove(home, { recursive: true });
-  }
 }
 
 /** Loads the echo page and waits for its WebSocket's first echo. */

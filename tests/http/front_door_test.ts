@@ -39,6 +39,8 @@ interface Send {
   headers?: Record<string, string>;
   body?: string;
   from?: Deno.NetAddr;
+  /** It came over the launcher's own TLS listener. */
+  tls?: boolean;
 }
 
 /** A handler over fakes whose `/opt/viz` prints its ready line at once, and a fake clock. */
@@ -75,7 +77,7 @@ function setUp(overrides: Partial<LauncherConfig> = {}) {
     if (opts.origin !== undefined) headers.set("origin", opts.origin);
     const res = await handler(
       new Request(LAUNCHER + path, { method, headers, body: opts.body }),
-      { remoteAddr: opts.from ?? CLIENT },
+      { remoteAddr: opts.from ?? CLIENT, tls: opts.tls },
     );
     const text = await res.text();
     return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
@@ -394,4 +396,59 @@ Deno.test("clientKey() counts IPv6 clients by /64 and IPv4-mapped ones as IPv4",
     ["unknown", "unknown"],
   ];
   for (const [address, key] of cases) assert.equal(clientKey(address), key, address);
+});
+
+Deno.test("over the launcher's own TLS listener its https pages are its own, and a USE_HOST sessionURL says wss", async (t) => {
+  const { sessions, send, post } = setUp();
+  const own = "https://launcher.test:8080";
+  let id = "";
+  await t.step("POST from its https page: 200, sessionURL wss://USE_HOST/...", async () => {
+    const res = await post({ origin: own, tls: true });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.headers.get("access-control-allow-origin"), own);
+    id = res.json.id;
+    assert.equal(res.json.sessionURL, `wss://USE_HOST/proxy/${id}`);
+  });
+  await t.step("GET and DELETE answer the same scheme", async () => {
+    const got = await send("GET", `/paraview/${id}`, { tls: true });
+    assert.equal(got.json.sessionURL, `wss://USE_HOST/proxy/${id}`);
+    const stopped = await send("DELETE", `/paraview/${id}`, { tls: true });
+    assert.equal(stopped.status, 200);
+  });
+  await t.step("the same request in the clear: ws://", async () => {
+    const res = await post();
+    assert.equal(res.json.sessionURL, `ws://USE_HOST/proxy/${res.json.id}`);
+  });
+  await t.step(
+    "its http page is another origin over TLS, and its https page in the clear",
+    async () => {
+      assert.equal((await post({ origin: LAUNCHER, tls: true })).status, 403);
+      assert.equal((await post({ origin: own })).status, 403);
+    },
+  );
+  await t.step("a preflight from its https page over TLS is answered", async () => {
+    const headers = { "access-control-request-method": "POST" };
+    const res = await send("OPTIONS", "/paraview", { origin: own, headers, tls: true });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get("access-control-allow-origin"), own);
+  });
+  await t.step("X-Forwarded-Proto: https from a trusted terminator: wss", async () => {
+    const terminator: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 40000 };
+    const headers = { "x-forwarded-proto": "https" };
+    const res = await post({ headers, from: terminator });
+    assert.equal(res.json.sessionURL, `wss://USE_HOST/proxy/${res.json.id}`);
+  });
+  await t.step("X-Forwarded-Proto: https from anyone else is not believed: ws", async () => {
+    const res = await post({ headers: { "x-forwarded-proto": "https" } });
+    assert.equal(res.json.sessionURL, `ws://USE_HOST/proxy/${res.json.id}`);
+  });
+  await sessions.stopAll();
+});
+
+Deno.test("an absolute sessionURL the admin wrote is answered as written, even over TLS", async () => {
+  const { sessions, post } = setUp({ sessionUrl: "ws://render.example.org:9000/proxy/$id" });
+  const res = await post({ tls: true });
+  assert.equal(res.status, 200);
+  assert.equal(res.json.sessionURL, `ws://render.example.org:9000/proxy/${res.json.id}`);
+  await sessions.stopAll();
 });

@@ -78,6 +78,8 @@ export class Launcher {
   #forks: boolean;
   base = "";
   endpoint = "";
+  /** The client {@linkcode Launcher.request} uses: one that trusts a test CA, for HTTPS. */
+  client?: Deno.HttpClient;
 
   constructor(dir: string, configFile: string, args: string[], options: LaunchOptions = {}) {
     this.dir = dir;
@@ -177,6 +179,7 @@ export class Launcher {
       method,
       body,
       headers: body === undefined ? {} : { "content-type": "text/plain;charset=UTF-8" },
+      client: this.client,
     });
     const text = await res.text();
     return { status: res.status, json: JSON.parse(text), headers: res.headers };
@@ -231,7 +234,7 @@ export async function launchOn(
   );
   try {
     const m = await Promise.race([
-      launcher.waitForLog(/listening on (http:\/\/[^/\s]+)(\/\S*)/, 20_000),
+      launcher.waitForLog(/listening on (https?:\/\/[^/\s]+)(\/\S*)/, 20_000),
       launcher.process.status.then((s) => {
         throw new Error(`the launcher exited with code ${s.code} before it listened`);
       }),

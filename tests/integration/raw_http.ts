@@ -149,17 +149,28 @@ function dechunk(bytes: Uint8Array): Uint8Array {
  * it: write any bytes, read whole answers, and learn when the server ends the connection.
  */
 export class RawConnection {
-  readonly conn: Deno.TcpConn;
+  readonly conn: Deno.Conn;
   #received: Uint8Array = new Uint8Array();
   #ended = false;
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: Deno.Conn) {
     this.conn = conn;
   }
 
   /** Connects to 127.0.0.1:`port`. */
   static async open(port: number): Promise<RawConnection> {
     return new RawConnection(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  /** Connects to 127.0.0.1:`port` and makes a TLS handshake, trusting `ca`, for `localhost`. */
+  static async openTls(port: number, ca: string): Promise<RawConnection> {
+    const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      return new RawConnection(await Deno.startTls(tcp, { hostname: "localhost", caCerts: [ca] }));
+    } catch (err) {
+      tcp.close();
+      throw err;
+    }
   }
 
   /** Writes bytes (text as UTF-8); false when the server has closed the connection. */

@@ -59,6 +59,8 @@ const DOCUMENTED: [string, string][] = [
   ["pvw_launcher_file_write_errors_total", "counter"],
   ["pvw_launcher_warm_processes", "gauge"],
   ["pvw_launcher_warm_requests_total", "counter"],
+  ["pvw_launcher_tls_certificate_expiry_seconds", "gauge"],
+  ["pvw_launcher_tls_reloads_total", "counter"],
   ["process_resident_memory_bytes", "gauge"],
   ["process_start_time_seconds", "gauge"],
 ];
@@ -96,6 +98,12 @@ Deno.test("LauncherMetrics.render() writes every documented metric after some la
       ],
       files: [{ file: "state", stale: false, failures: 0 }],
       warm: [{ application: "visualizer", waiting: 2, starting: 0, hits: 1, misses: 0 }],
+      tls: {
+        file: "/etc/pvw/fullchain.pem",
+        notAfterSeconds: 1_800_000_000,
+        reloads: 2,
+        refused: 1,
+      },
     }),
   );
   assert.deepStrictEqual([...parsed.types], DOCUMENTED);
@@ -394,4 +402,23 @@ Deno.test("LauncherMetrics.render() says which kept files are behind, and counts
   assert.equal(sampleValue(parsed, "pvw_launcher_file_stale", { file: "map" }), 1);
   assert.equal(sampleValue(parsed, "pvw_launcher_file_stale", { file: "state" }), 0);
   assert.equal(sampleValue(parsed, "pvw_launcher_file_write_errors_total", { file: "map" }), 3);
+});
+
+Deno.test("LauncherMetrics.render() exposes the TLS certificate's end and its reloads, only with TLS", () => {
+  const m = metrics();
+  const plain = scrape(m);
+  assert.strictEqual(sampleValue(plain, "pvw_launcher_tls_certificate_expiry_seconds"), undefined);
+  assert.strictEqual(sampleValue(plain, "pvw_launcher_tls_reloads_total"), undefined);
+  const file = "/etc/letsencrypt/live/example.org/fullchain.pem";
+  const parsed = scrape(
+    m,
+    snapshot({ tls: { file, notAfterSeconds: 1_800_000_000, reloads: 3, refused: 1 } }),
+  );
+  assert.strictEqual(
+    sampleValue(parsed, "pvw_launcher_tls_certificate_expiry_seconds", { file }),
+    1_800_000_000,
+  );
+  const reloads = (outcome: string) =>
+    sampleValue(parsed, "pvw_launcher_tls_reloads_total", { outcome });
+  assert.deepStrictEqual([reloads("reloaded"), reloads("refused")], [3, 1]);
 });

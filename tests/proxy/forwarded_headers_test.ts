@@ -36,6 +36,20 @@ Deno.test("forwardedHeaders() replaces an untrusted peer's forwarded headers and
       forwarded: 'for=6.6.6.6, for=127.0.0.1;host="launcher:8080";proto=http',
     });
   });
+  await t.step(
+    "an untrusted peer over the launcher's own TLS: its forged headers go, https",
+    () => {
+      const out = forwardedHeaders(trusted, req, "203.0.113.9", true);
+      assert.deepEqual(Object.fromEntries(out), {
+        "x-app": "kept",
+        "x-forwarded-for": "203.0.113.9",
+        "x-forwarded-host": "launcher:8080",
+        "x-forwarded-proto": "https",
+        "x-real-ip": "203.0.113.9",
+        forwarded: 'for=203.0.113.9;host="launcher:8080";proto=https',
+      });
+    },
+  );
   await t.step("an IPv6 peer is quoted in Forwarded", () => {
     const out = forwardedHeaders(
       trusted,
@@ -87,4 +101,5 @@ Deno.test("forwarding() answers the forwarded headers alone, for a WebSocket's h
     forwarded: 'for=127.0.0.1;host="launcher:8080";proto=http',
   });
   assert.equal(forwarding(trusted, req, "203.0.113.9").get("x-forwarded-proto"), "http");
+  assert.equal(forwarding(trusted, req, "203.0.113.9", true).get("x-forwarded-proto"), "https");
 });
