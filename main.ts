@@ -54,6 +54,7 @@ import {
   createLogTrimmer,
   createProcessSpawner,
   DirectoryFollower,
+  findLogWriterGroups,
   Libc,
   listenProblem,
   localPortProbe,
@@ -72,6 +73,7 @@ import {
   SessionManager,
   SessionTable,
   StateFile,
+  type StrayDeps,
 } from "./lib/sessions/mod.ts";
 
 const VERSION: string = denoConfig.version;
@@ -176,11 +178,12 @@ function buildSessions(config: LauncherConfig, libc: Libc | undefined) {
   const table = new SessionTable();
   const stateFile = new StateFile(config.stateFile, () => table.savedJson(), undefined, {});
   const pool = new PortPool(config.resources, localPortProbe());
+  const spawner = createProcessSpawner();
   const sessions = new SessionManager({
     config,
     table,
     pool,
-    spawner: createProcessSpawner(),
+    spawner,
     follower,
     map,
     baseEnv: Deno.env.toObject(),
@@ -193,7 +196,14 @@ function buildSessions(config: LauncherConfig, libc: Libc | undefined) {
     positions: follower,
   });
   follower.onChange((name) => logCap.changed(name));
-  return { map, follower, stateFile, pool, sessions, logCap };
+  // Sessions no state entry names (a crash in the middle of launches, a damaged state file)
+  // are found by the log their processes write to.
+  const strays: StrayDeps = {
+    find: (exclude) => findLogWriterGroups(config.logDir, exclude),
+    spawner,
+    times: { graceMs: config.stopGraceMs, killWaitMs: 5000 },
+  };
+  return { map, follower, stateFile, pool, sessions, logCap, strays };
 }
 
 type Core = ReturnType<typeof buildSessions>;
@@ -377,7 +387,8 @@ async function serve(config: LauncherConfig): Promise<number> {
   const libc = Libc.open();
   const guard = guardConnections(config, libc);
   const core = buildSessions(config, libc);
-  if (!await resumeSessions(core.sessions, { stateFile: config.stateFile, map: core.map })) {
+  const files = { stateFile: config.stateFile, map: core.map };
+  if (!await resumeSessions(core.sessions, files, core.strays)) {
     core.sessions.close();
     core.follower.close();
     return 1;

@@ -50,6 +50,7 @@ export { type ChunkHandler, DirectoryFollower, type Follow, type LogFollower } f
 export { stopGroup, type StopTimes } from "./group_stop.ts";
 export { type KeptFiles, keptFiles } from "./kept_files.ts";
 export { Libc } from "./libc.ts";
+export { findLogWriterGroups, type LogWriterGroup } from "./log_writers.ts";
 export { listenProblem } from "./listen_problem.ts";
 export { residentMemory } from "./memory.ts";
 export { MapFile, type SessionMap } from "./map_file.ts";

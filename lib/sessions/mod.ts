@@ -16,6 +16,7 @@ export { type ProxyLookup, type ProxyTarget, type SessionInfo } from "./record.t
 export { type StopReason } from "./stop_reasons.ts";
 export { SessionTable } from "./table.ts";
 export { resumeSessions } from "./resume.ts";
+export { type StrayDeps } from "./strays.ts";
 export { readState, type SavedSession, StateFile } from "./state_file.ts";
 export { Traffic } from "./traffic.ts";
 export {
