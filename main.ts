@@ -195,7 +195,6 @@ function buildSessions(config: LauncherConfig, libc: Libc | undefined) {
     trimmer: createLogTrimmer(libc),
     positions: follower,
   });
-  follower.onChange((name) => logCap.changed(name));
   // Sessions no state entry names (a crash in the middle of launches, a damaged state file)
   // are found by the log their processes write to.
   const strays: StrayDeps = {
@@ -319,6 +318,7 @@ async function startServing(
       routes: [...routes.ops, ...(dashboard ? [] : routes.dashboard)],
       frontDoor: new FrontDoor(config),
       limits: { ...DEFAULT_LIMITS, bodyTimeoutMs: config.headerTimeoutMs },
+      cut: guard && ((peer) => guard.cut(peer)),
     });
     startListening(launcher, handler, guard);
   } catch (err) {

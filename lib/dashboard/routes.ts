@@ -28,10 +28,10 @@ import { type Credential, DashboardAuth } from "./auth.ts";
 import type { DashboardEvents } from "./events.ts";
 import { dashboardPage, loginPage, type Page } from "./page.ts";
 import type { DashboardState } from "./state.ts";
-import { BadRequestError, jsonResponse, UnauthorizedError } from "../errors/mod.ts";
+import { BadRequestError, HttpError, jsonResponse, UnauthorizedError } from "../errors/mod.ts";
 import { type SessionInfo, type SessionManager, UnknownSessionError } from "../sessions/mod.ts";
 import { readBody, type RequestContext, type Route, type RouteHandler } from "../http/mod.ts";
-import { readTail } from "../os/mod.ts";
+import { NotRegularFileError, readTail } from "../os/mod.ts";
 
 /** Bytes of a log answered unless `?bytes=` says otherwise. */
 export const DEFAULT_LOG_BYTES = 16 * 1024;
@@ -249,7 +249,23 @@ async function logTail(req: Request, session: SessionInfo): Promise<Response> {
     MAX_LOG_BYTES,
     Math.max(1, raw === null ? DEFAULT_LOG_BYTES : Number(raw)),
   );
-  const tail = await readTail(session.logFile, bytes);
+  let tail;
+  try {
+    tail = await readTail(session.logFile, bytes);
+  } catch (err) {
+    if (!(err instanceof NotRegularFileError)) throw err;
+    // Something put in place of the log (by the session's app, which runs as the launcher's
+    // user): said, never read.
+    logger().warn("session {id}: its log {file} is {what}; it is not read", {
+      id: session.id,
+      file: session.logFile,
+      what: err.what,
+    });
+    throw new HttpError(
+      409,
+      `the session's log is ${err.what}, not a regular file; it is not read`,
+    );
+  }
   return new Response(tail.text, {
     headers: {
       "content-type": "text/plain; charset=utf-8",

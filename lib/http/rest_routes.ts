@@ -14,6 +14,7 @@ import { PayloadTooLargeError } from "./errors.ts";
 import type { FailureHandler, FrontDoor } from "./front_door.ts";
 import { parseLaunchBody, readBody, type RequestLimits } from "./request.ts";
 import type { Route, RouteHandler } from "./route_types.ts";
+import { StallGuard } from "./stall_guard.ts";
 import { serveFile } from "./static_files.ts";
 
 /** How a launch request ended. */
@@ -74,6 +75,8 @@ export interface RestRoutesDeps {
   door: FrontDoor;
   /** Turns what a guarded handler threw into its answer. */
   fail: FailureHandler;
+  /** Abandons the content's answers that their clients stop reading. @default a guard of its own */
+  stalls?: StallGuard;
 }
 
 /**
@@ -97,7 +100,10 @@ export function restRoutes(deps: RestRoutesDeps): Route[] {
       }, fail),
     },
   ];
-  if (config.content) routes.push(contentRoute(config.content));
+  if (config.content) {
+    const stalls = deps.stalls ?? new StallGuard(config.keepAliveTimeoutMs);
+    routes.push(contentRoute(config.content, stalls));
+  }
   return routes;
 }
 
@@ -125,11 +131,12 @@ function launchHandler(deps: RestRoutesDeps): RouteHandler {
   };
 }
 
-/** GET and HEAD of the files under `root`. */
-function contentRoute(root: string): Route {
-  const files: RouteHandler = (req) => {
+/** GET and HEAD of the files under `root`; a file its client stops reading is abandoned. */
+function contentRoute(root: string, stalls: StallGuard): Route {
+  const files: RouteHandler = async (req, _params, ctx) => {
     const url = new URL(req.url);
-    return serveFile(root, url.pathname, req.method === "HEAD", url.search);
+    const answer = await serveFile(root, url.pathname, req.method === "HEAD", url.search);
+    return stalls.guard(answer, ctx.remoteAddr);
   };
   return { pattern: new URLPattern({ pathname: "/*" }), methods: { GET: files, HEAD: files } };
 }

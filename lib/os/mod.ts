@@ -62,6 +62,7 @@ export {
   type Spawner,
   type SpawnRequest,
 } from "./process.ts";
+export { NotRegularFileError } from "./regular_file.ts";
 export { ReopenableLogFile } from "./reopenable_file.ts";
 export {
   type AcceptedConnection,
