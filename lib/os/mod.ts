@@ -80,4 +80,5 @@ export {
   type RunOptions,
 } from "./command_runner.ts";
 export { timer } from "./timer.ts";
+export { forwardHttp, type UpstreamHttp, type UpstreamRequest } from "./upstream_http.ts";
 export { createLogTrimmer, type LogMeasure, type LogTrimmer } from "./trim.ts";

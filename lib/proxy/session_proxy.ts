@@ -12,6 +12,7 @@
 import { getLogger } from "@logtape/logtape";
 import { jsonResponse } from "../errors/mod.ts";
 import { TrustedProxies } from "../client/mod.ts";
+import { forwardHttp, type UpstreamHttp } from "../os/mod.ts";
 import type { ProxyLookup, ProxyTarget, Traffic } from "../sessions/mod.ts";
 import { dropHopByHop, forwardedHeaders, forwarding } from "./forwarded_headers.ts";
 import { parseProxyPath, type ProxyPath } from "./proxy_path.ts";
@@ -30,6 +31,8 @@ export interface ProxyOptions {
   reservedCookies?: string[];
   /** Peers whose forwarded headers are believed. @default this machine (loopback) */
   trustedProxies?: TrustedProxies;
+  /** Sends plain HTTP requests to the apps. @default {@linkcode forwardHttp} */
+  upstream?: UpstreamHttp;
 }
 
 const logger = () => getLogger(["pvw-launcher", "proxy"]);
@@ -60,6 +63,7 @@ export class SessionProxy {
   #connectTimeoutMs: number;
   #reservedCookies: Set<string>;
   #trusted: TrustedProxies;
+  #upstream: UpstreamHttp;
   #open = new Map<string, Set<() => void>>();
   #bytesToSessions = 0;
   #bytesFromSessions = 0;
@@ -76,6 +80,7 @@ export class SessionProxy {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#reservedCookies = new Set(options.reservedCookies ?? []);
     this.#trusted = options.trustedProxies ?? new TrustedProxies();
+    this.#upstream = options.upstream ?? forwardHttp;
   }
 
   /**
@@ -131,16 +136,18 @@ export class SessionProxy {
     target: ProxyTarget,
     remote?: Deno.NetAddr,
   ): Promise<Response> {
-    const headers = forwardedHeaders(this.#trusted, req, remote?.hostname);
-    const path = p.path ?? "/";
-    const upstreamUrl = `http://${dialHost(target.host)}:${target.port}${path}${p.search}`;
     let res: Response;
     try {
-      res = await fetch(upstreamUrl, {
+      // The client's headers as they are (its Accept-Encoding, or none), and the app's answer
+      // as it is: a compressed body keeps its encoding, its headers say so.
+      res = await this.#upstream({
+        host: dialHost(target.host).replace(/^\[(.*)\]$/, "$1"),
+        port: target.port,
         method: req.method,
-        headers,
+        path: `${p.path ?? "/"}${p.search}`,
+        headers: forwardedHeaders(this.#trusted, req, remote?.hostname),
         body: req.body,
-        redirect: "manual",
+        signal: req.signal,
       });
     } catch (err) {
       logger().warn("session {id} is not reachable: {error}", { id: p.id, error: String(err) });
