@@ -60,7 +60,8 @@ export function endSession(
     rec.stopProblem = unsignalled ?? unmapProblem;
     // Recorded since its spawn: the state file must forget it now.
     if (rec.pid !== undefined) await deps.save();
-    if (wasReady || rec.adopted) {
+    // A launch that failed says so itself; any other end of a session is worth a line.
+    if (wasReady || rec.adopted || reason !== "launch_failed") {
       logger().info("session {id} ended: {reason}", { id: rec.id, reason: STOP_REASONS[reason] });
     }
     deps.ended(rec, reason);

@@ -100,6 +100,7 @@ function notReady(
 ): LaunchError {
   if (closing) return new LaunchError("the launcher is shutting down", "stopped");
   const name = `application "${rec.application}"`;
+  if (rec.ending) return new LaunchError(`${name} was stopped before it was ready`, "stopped");
   if (outcome === "timeout") {
     const lines = app.readyLines.map((l) => JSON.stringify(l)).join(" or ");
     logger().warn("session {id} of {application} timed out; its output is in {logFile}", {
@@ -161,5 +162,10 @@ export async function publish(rec: SessionRecord, targets: PublishTargets): Prom
       rec.exitStatus.signal,
     );
   }
-  if (rec.ending) throw new LaunchError("the launcher is shutting down", "stopped");
+  if (rec.ending) {
+    throw new LaunchError(
+      `application "${rec.application}" was stopped before it was ready`,
+      "stopped",
+    );
+  }
 }

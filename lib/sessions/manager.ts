@@ -293,13 +293,14 @@ export class SessionManager {
    * @param id session id
    * @param reason why
    * @returns the stopped session
-   * @throws {UnknownSessionError} when no ready or stopping session has that id
+   * @throws {UnknownSessionError} when no session has that id
    * @throws {StopIncompleteError} when the session ended but its map line could not be
    *   removed yet, or its processes could not be signalled
    */
   async stop(id: string, reason: StopReason = "deleted"): Promise<SessionInfo> {
+    // A starting session too (the dashboard lists it): its launch then fails as stopped.
     const rec = this.#table.find(id);
-    if (!rec || rec.state === "starting") throw new UnknownSessionError(id);
+    if (!rec) throw new UnknownSessionError(id);
     await this.#end(rec, reason);
     if (rec.stopProblem) throw new StopIncompleteError(id, `session ${id} ${rec.stopProblem}`);
     return rec;

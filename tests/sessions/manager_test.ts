@@ -167,7 +167,7 @@ Deno.test("SessionManager.launch() releases the port when the command cannot sta
   assert.deepEqual([pool.available, sessions.size], [3, 0]);
 });
 
-Deno.test("a session is not ready, nor stoppable as one, until its map line and state are written", async () => {
+Deno.test("a session is not ready until its map line and state are written; stopped meanwhile, its launch fails as stopped", async () => {
   const map = new FakeMap();
   const { sessions, spawner, follower } = setUp({}, { map });
   map.hold();
@@ -180,11 +180,15 @@ Deno.test("a session is not ready, nor stoppable as one, until its map line and 
   const id = map.held[0].split(" ")[1];
   assert.throws(() => sessions.get(id), UnknownSessionError, "GET must not find it yet");
   assert.equal(sessions.route(id), undefined, "the proxy must not route it yet");
-  await rejectsWith(() => sessions.stop(id), UnknownSessionError);
+  const stopping = sessions.stop(id);
   map.release();
-  const s = await launching;
-  assert.equal(s.state, "ready");
-  assert.equal(sessions.get(id), s);
+  await stopping;
+  const failed = await launching.then(() => undefined, (err) => err);
+  assert.ok(failed instanceof LaunchError && failed.reason === "stopped", String(failed));
+  assert.equal(failed.message, 'application "viz" was stopped before it was ready');
+  assert.throws(() => sessions.get(id), UnknownSessionError);
+  assert.equal(map.lines.size, 0);
+  assert.deepEqual(spawner.signals, [[1000, "SIGTERM"]]);
   await sessions.stopAll();
 });
 
