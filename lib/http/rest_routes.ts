@@ -87,23 +87,26 @@ export interface RestRoutesDeps {
  */
 export function restRoutes(deps: RestRoutesDeps): Route[] {
   const { config, sessions, door, fail } = deps;
+  const content = config.content &&
+    contentRoute(config.content, deps.stalls ?? new StallGuard(config.keepAliveTimeoutMs));
   const routes: Route[] = [
     {
       pattern: new URLPattern({ pathname: postPattern(config.endpoint) }),
-      methods: door.guard({ POST: launchHandler(deps) }, fail),
+      // At the root endpoint, GET / is the content's (its redirect to index.html).
+      methods: {
+        ...(config.endpoint === "/" && content ? content.methods : {}),
+        ...door.guard({ POST: launchHandler(deps) }, fail),
+      },
     },
     {
-      pattern: new URLPattern({ pathname: `${config.endpoint}/:id` }),
+      pattern: new URLPattern({ pathname: idPattern(config.endpoint) }),
       methods: door.guard({
         GET: (_req, p) => Promise.resolve(jsonResponse(sessions.describe(p.id!))),
         DELETE: async (_req, p) => jsonResponse((await sessions.stop(p.id!)).answer),
       }, fail),
     },
   ];
-  if (config.content) {
-    const stalls = deps.stalls ?? new StallGuard(config.keepAliveTimeoutMs);
-    routes.push(contentRoute(config.content, stalls));
-  }
+  if (content) routes.push(content);
   return routes;
 }
 
@@ -142,17 +145,26 @@ function contentRoute(root: string, stalls: StallGuard): Route {
 }
 
 /**
- * The path clients POST to: the endpoint, or `//` for the root endpoint of a wslink config
- * with `"endpoint": ""` (where the wslink launcher serves it; `/` stays free for the content).
+ * The path clients POST to: the endpoint, which is `/` or `//` for the two root endpoints of a
+ * wslink config (`"endpoint": "/"` and `"endpoint": ""`, where the wslink launcher serves them).
  *
  * @param endpoint the config's endpoint
  * @returns the path
  */
 export function launchPath(endpoint: string): string {
-  return endpoint === "/" ? "//" : endpoint;
+  return endpoint;
 }
 
-/** Launch requests are taken with or without a trailing slash, except at `//`. */
+/** Launch requests are taken with or without a trailing slash, except at a root. */
 function postPattern(endpoint: string): string {
-  return endpoint === "/" ? "//" : `${endpoint}{/}?`;
+  return endpoint.endsWith("/") ? endpoint : `${endpoint}{/}?`;
+}
+
+/**
+ * Where a session is: `<endpoint>/<id>`, or at a root `/<id>` (`//<id>`). At `/` only ids of
+ * the launcher's shape are taken, so that the content's other files are still served there.
+ */
+function idPattern(endpoint: string): string {
+  if (endpoint === "/") return "/:id([A-Za-z0-9_-]{16,64})";
+  return endpoint.endsWith("/") ? `${endpoint}:id` : `${endpoint}/:id`;
 }
