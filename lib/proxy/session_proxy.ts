@@ -40,6 +40,20 @@ const logger = () => getLogger(["pvw-launcher", "proxy"]);
 /** An HTTP token (RFC 9110), which a WebSocket subprotocol must be. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/**
+ * The name a cookie set by a `Set-Cookie` header is sent back under. A nameless cookie
+ * (`=pvw_dashboard=x`, or `pvw_dashboard` with no `=`) is kept by browsers and sent as its bare
+ * value, `pvw_dashboard=x`: the server reads that as a cookie named `pvw_dashboard`.
+ */
+function nameAsSent(setCookie: string): string {
+  const pair = setCookie.split(";")[0];
+  const eq = pair.indexOf("=");
+  const name = eq < 0 ? "" : pair.slice(0, eq).trim();
+  if (name !== "") return name;
+  const value = pair.slice(eq + 1).trim();
+  return value.slice(0, value.indexOf("=") < 0 ? value.length : value.indexOf("=")).trim();
+}
+
 /** The address to dial for a host a process was told to bind. */
 function dialHost(host: string): string {
   if (host === "0.0.0.0" || host === "localhost" || host === "::" || host === "") {
@@ -165,8 +179,7 @@ export class SessionProxy {
     const cookies = headers.getSetCookie();
     headers.delete("set-cookie");
     for (const cookie of cookies) {
-      const name = cookie.slice(0, Math.max(0, cookie.indexOf("="))).trim();
-      if (!this.#reservedCookies.has(name)) headers.append("set-cookie", cookie);
+      if (!this.#reservedCookies.has(nameAsSent(cookie))) headers.append("set-cookie", cookie);
     }
   }
 

@@ -56,7 +56,7 @@ export const slurmNeeds: Needs = new Needs("Slurm tests", [
 export const slurmAdminNeeds: Needs = new Needs("Slurm tests that drain a node", [
   ...slurmNeeds.missing,
   ...(Deno.uid() === 0 ? [] : ["root, the cluster's Slurm admin"]),
-]);
+], "run them as root, with the cluster .ci/setup-slurm starts");
 
 /** What a Slurm command printed and how it exited. */
 export interface CommandOutput {
