@@ -480,6 +480,14 @@ export async function main(args: string[]): Promise<number> {
   config.keepSessions ||= options.keepSessions;
   config.listen.hostname = options.host ?? config.listen.hostname;
   config.listen.port = options.port ?? config.listen.port;
+  // The config itself is checked for this; --port comes after it.
+  if (options.port && options.port === config.dashboardListen?.port) {
+    console.error(
+      `pvw-launcher: --port ${options.port} is the dashboard's (dashboard_listen): the ` +
+        "launcher needs a port of its own\n\n" + USAGE,
+    );
+    return 2;
+  }
   return await serve(config);
 }
 

@@ -181,10 +181,9 @@ export class SessionManager {
       throw new NoCapacityError(`all ${this.#config.maxSessions} sessions (max_session) are taken`);
     }
     const slot = this.#pool.acquire();
-    // A client's own secret passes the sanitize rules like any other value (as in wslink).
-    const secret = typeof body.secret === "string" && body.secret
-      ? request.client.secret
-      : randomToken(24);
+    // A client's own secret (a string or a number, as any client value) passes the sanitize
+    // rules like any other value (as in wslink): what the log says replaced it is used.
+    const secret = request.client.secret || randomToken(24);
     const rec = this.#register(request, slot, secret);
     try {
       const { argv, answer } = this.#templates.render(request, { ...slot, id: rec.id, secret });

@@ -414,6 +414,15 @@ Deno.test("a client's own secret passes its sanitize rule like any other value",
   assert.deepEqual(spawner.processes[0].request.args.slice(2, 4), ["--authKey", "fallback"]);
   const good = await launchReady({ application: "viz", node: 1, secret: "Abcdefgh12" });
   assert.equal(good.answer.secret, "Abcdefgh12");
+  await sessions.stop(bad.id);
+  await sessions.stop(good.id);
+  // A number is a value like any other: refused by the rule, the default is used, as logged.
+  const numeric = await launchReady({ application: "viz", node: 1, secret: 1234 });
+  assert.equal(numeric.answer.secret, "fallback");
+  assert.deepEqual(spawner.processes[2].request.args.slice(2, 4), ["--authKey", "fallback"]);
+  await sessions.stop(numeric.id);
+  const empty = await launchReady({ application: "viz", node: 1, secret: "" });
+  assert.equal(empty.answer.secret, "fallback", "an empty one fails the rule too");
   await sessions.stopAll();
 });
 
