@@ -42,8 +42,8 @@ export const MAX_LOG_BYTES = 1024 * 1024;
 export interface DashboardDeps {
   /** The dashboard's path, and its token: the `admin_token`, or one made at start. */
   config: Pick<LauncherConfig, "dashboardPath"> & { adminToken: string };
-  /** The session table: its sessions (and their log files), and stopping one. */
-  sessions: Pick<SessionManager, "list" | "stop">;
+  /** The session table: finding a session (and its log file), and stopping one. */
+  sessions: Pick<SessionManager, "find" | "stop">;
   /** Takes the state now. */
   state: () => DashboardState;
   /** The server-sent events hub. */
@@ -234,8 +234,8 @@ function eventStream(events: DashboardEvents): Response {
 }
 
 /** Finds a session of the table: the only way a log file is chosen. */
-function sessionById(sessions: Pick<SessionManager, "list">, id: string): SessionInfo {
-  const session = sessions.list().find((s) => s.id === id);
+function sessionById(sessions: Pick<SessionManager, "find">, id: string): SessionInfo {
+  const session = sessions.find(id);
   if (!session) throw new UnknownSessionError(id);
   return session;
 }

@@ -8,7 +8,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { LauncherConfig } from "../config/mod.ts";
-import { BadRequestError, errorResponse } from "../errors/mod.ts";
+import { BadRequestError, errorResponse, HttpError } from "../errors/mod.ts";
 import type { SessionProxy } from "../proxy/mod.ts";
 import type { SessionManager } from "../sessions/mod.ts";
 import { MethodNotAllowedError, NotFoundError } from "./errors.ts";
@@ -109,10 +109,13 @@ export function createRoutesHandler(
   };
 }
 
-/** The error answer to a request: logged when it is a 500, the unread body discarded. */
+/**
+ * The error answer to a request: logged when it is unexpected (a named error, such as a stop
+ * that could not finish, was logged where it happened), the unread body discarded.
+ */
 async function failure(req: Request, err: unknown): Promise<Response> {
   const answer = errorResponse(err);
-  if (answer.status === 500) {
+  if (!(err instanceof HttpError)) {
     logger().error("request {method} {url} failed: {error}", {
       method: req.method,
       url: req.url,

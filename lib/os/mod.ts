@@ -20,7 +20,6 @@
 export {
   CoalescedWriter,
   type FileWriter,
-  logChange,
   type RetryOptions,
   writeFileAtomic,
   writeFileDurably,

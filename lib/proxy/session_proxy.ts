@@ -15,6 +15,7 @@ import { TrustedProxies } from "../client/mod.ts";
 import { forwardHttp, type UpstreamHttp } from "../os/mod.ts";
 import type { ProxyLookup, ProxyTarget, Traffic } from "../sessions/mod.ts";
 import { dropHopByHop, forwardedHeaders, forwarding } from "./forwarded_headers.ts";
+import { isHttpToken } from "./http_token.ts";
 import { parseProxyPath, type ProxyPath } from "./proxy_path.ts";
 import { pipeWebSockets, safeClose } from "./web_socket_pipe.ts";
 
@@ -36,9 +37,6 @@ export interface ProxyOptions {
 }
 
 const logger = () => getLogger(["pvw-launcher", "proxy"]);
-
-/** An HTTP token (RFC 9110), which a WebSocket subprotocol must be. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * The name a cookie set by a `Set-Cookie` header is sent back under. A nameless cookie
@@ -191,7 +189,7 @@ export class SessionProxy {
   ): Promise<Response> {
     const protocols = (req.headers.get("sec-websocket-protocol") ?? "")
       .split(",").map((s) => s.trim()).filter(Boolean);
-    if (!protocols.every((s) => TOKEN.test(s))) {
+    if (!protocols.every(isHttpToken)) {
       return jsonResponse({ error: "not a valid WebSocket request: bad subprotocol" }, 400);
     }
     const path = p.path ?? target.wsPath;

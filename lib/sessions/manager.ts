@@ -239,6 +239,17 @@ export class SessionManager {
   }
 
   /**
+   * Any session the table holds (starting, ready or stopping), found as every lookup finds
+   * them: in any case.
+   *
+   * @param id session id, in any case
+   * @returns the session, or undefined
+   */
+  find(id: string): SessionInfo | undefined {
+    return this.#table.find(id);
+  }
+
+  /**
    * The session, for a GET.
    *
    * @param id session id
