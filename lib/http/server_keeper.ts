@@ -5,9 +5,10 @@
  * listening, which no supervisor notices. The keeper notices, says so, and listens again on
  * the same address after a back-off (from 50 ms, doubling to 2 s) until it succeeds. The
  * connections the old server holds are still served meanwhile (a monitor's `/healthz` says
- * the listener is down). When the listener dies again, the server that died before is told to
- * shut down (its idle connections close, its requests finish) and forgotten: a listener that
- * dies again and again holds two servers at most, not every one it ever started.
+ * the listener is down), and go on being served until they close. When the listener dies
+ * again, the server that died before is forgotten (not shut down: that would close its
+ * clients' idle connections): a listener that dies again and again holds two servers at most,
+ * not every one it ever started, and a shutdown drains the last two.
  *
  * @module
  */
@@ -120,7 +121,7 @@ export class ServerKeeper {
     if (this.#closing) return;
     for (const earlier of this.#dead) {
       this.#dead.delete(earlier);
-      earlier.shutdown().catch(() => {}).finally(() => this.#servers.delete(earlier));
+      this.#servers.delete(earlier);
     }
     this.#dead.add(server);
     const error = err instanceof Error ? err.message : String(err ?? "the server ended");
