@@ -27,7 +27,7 @@ async function compressed(req: Request, url: URL): Promise<Response> {
   const seen = req.headers.get("accept-encoding");
   const wanted = url.searchParams.has("always") || (seen ?? "").split(",").some((e) => e.trim().split(";")[0] === as);
   const text = new TextEncoder().encode(COMPRESSIBLE);
-  const body = !wanted ? text : as === "br" ? brotliCompressSync(text) : gzipSync(text);
+  const body = new Uint8Array(!wanted ? text : as === "br" ? brotliCompressSync(text) : gzipSync(text));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
   const headers: Record<string, string> = {
     "content-type": "text/plain",
