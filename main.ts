@@ -63,6 +63,7 @@ import {
   createLogTrimmer,
   createProcessSpawner,
   DirectoryFollower,
+  findLogWriterGroups,
   Libc,
   listenProblem,
   localPortProbe,
@@ -83,6 +84,7 @@ import {
   SessionManager,
   SessionTable,
   StateFile,
+  type StrayDeps,
 } from "./lib/sessions/mod.ts";
 import { CertificateReloader, describeCertificate, loadPair, TlsPairError } from "./lib/tls/mod.ts";
 
@@ -238,6 +240,7 @@ function buildSessions(config: LauncherConfig, libc: Libc | undefined) {
   const follower = DirectoryFollower.open(config.logDir);
   const table = new SessionTable();
   const stateFile = new StateFile(config.stateFile, () => table.savedJson(), undefined, {});
+  const spawner = createProcessSpawner();
   const local = createPool(config.resources, config.placement, localPortProbe());
   const cluster = config.cluster && buildCluster(config.cluster);
   // What the dashboard and the metrics count: the local ports and the cluster's.
@@ -254,7 +257,7 @@ function buildSessions(config: LauncherConfig, libc: Libc | undefined) {
     table,
     pool: local,
     ...(cluster ? { cluster } : {}),
-    spawner: createProcessSpawner(),
+    spawner,
     follower,
     map,
     baseEnv: Deno.env.toObject(),
@@ -262,12 +265,19 @@ function buildSessions(config: LauncherConfig, libc: Libc | undefined) {
   });
   const logCap = new LogCap({
     maxBytes: config.maxLogBytes,
-    files: () => sessions.list().map((s) => s.logFile),
+    // Warm processes write logs too, while they wait.
+    files: () => table.records().map((s) => s.logFile),
     trimmer: createLogTrimmer(libc),
     positions: follower,
   });
-  follower.onChange((name) => logCap.changed(name));
-  return { map, follower, stateFile, pool, sessions, logCap };
+  // Sessions no state entry names (a crash in the middle of launches, a damaged state file)
+  // are found by the log their processes write to.
+  const strays: StrayDeps = {
+    find: (exclude) => findLogWriterGroups(config.logDir, exclude),
+    spawner,
+    times: { graceMs: config.stopGraceMs, killWaitMs: 5000 },
+  };
+  return { map, follower, stateFile, pool, sessions, logCap, strays };
 }
 
 type Core = ReturnType<typeof buildSessions>;
@@ -409,6 +419,7 @@ async function startServing(
       routes: [...routes.ops, ...(dashboard ? [] : routes.dashboard)],
       frontDoor: new FrontDoor(config),
       limits: { ...DEFAULT_LIMITS, bodyTimeoutMs: config.headerTimeoutMs },
+      cut: guard && ((peer) => guard.cut(peer)),
     });
     await startListening(launcher, handler, guard);
     const where = config.redirectHttp;
@@ -491,7 +502,8 @@ async function serve(config: LauncherConfig): Promise<number> {
   const libc = Libc.open();
   const guard = guardConnections(config, libc);
   const core = buildSessions(config, libc);
-  if (!await resumeSessions(core.sessions, { stateFile: config.stateFile, map: core.map })) {
+  const files = { stateFile: config.stateFile, map: core.map };
+  if (!await resumeSessions(core.sessions, files, core.strays)) {
     await core.sessions.close();
     core.follower.close();
     return 1;
@@ -599,6 +611,14 @@ export async function main(args: string[]): Promise<number> {
   config.keepSessions ||= options.keepSessions;
   config.listen.hostname = options.host ?? config.listen.hostname;
   config.listen.port = options.port ?? config.listen.port;
+  // The config itself is checked for this; --port comes after it.
+  if (options.port && options.port === config.dashboardListen?.port) {
+    console.error(
+      `pvw-launcher: --port ${options.port} is the dashboard's (dashboard_listen): the ` +
+        "launcher needs a port of its own\n\n" + USAGE,
+    );
+    return 2;
+  }
   return await serve(config);
 }
 

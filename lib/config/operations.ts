@@ -65,7 +65,7 @@ export interface OperationContext {
   listenPort: number;
 }
 
-/** Paths served by the launcher itself, which the dashboard must not shadow. */
+/** Paths served by the launcher itself, which neither the endpoint nor the dashboard may take. */
 const RESERVED_PATHS: [string, string][] = [
   ["/proxy", "the built-in proxy"],
   ["/metrics", "the metrics"],
@@ -97,6 +97,14 @@ export function readOperations(
   fields: Fields | undefined,
   context: OperationContext,
 ): OperationSettings {
+  const reserved = RESERVED_PATHS.find(([path]) => overlapping(path, context.endpoint));
+  if (reserved) {
+    (context.endpointValue ?? fields?.owner)?.error(
+      `the REST endpoint "${context.endpoint}" overlaps ${reserved[1]} at "${reserved[0]}", ` +
+        "which the launcher serves first: the endpoint could not be reached there; choose " +
+        "another path",
+    );
+  }
   const adminToken = fields?.read("admin_token", readToken);
   const apiToken = fields?.read("api_token", readToken);
   if (apiToken !== undefined && apiToken === adminToken) {
@@ -170,11 +178,15 @@ function readDashboardPath(value: Value, endpoint: string): string | undefined {
   return path;
 }
 
+/** Whether one path is the other, or under it (a root endpoint, `/` or `//`, is under none). */
+function overlapping(a: string, b: string): boolean {
+  const within = (x: string, y: string) => x === y || x.startsWith(`${y}/`);
+  return within(a, b) || within(b, a);
+}
+
 /** Says what a dashboard path would shadow, or be shadowed by, if anything. */
 function clashOf(path: string, endpoint: string): string | undefined {
-  const within = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
-  const overlaps = (other: string) => within(path, other) || within(other, path);
-  if (overlaps(endpoint)) return `the REST endpoint "${endpoint}"`;
-  const reserved = RESERVED_PATHS.find(([other]) => overlaps(other));
+  if (overlapping(path, endpoint)) return `the REST endpoint "${endpoint}"`;
+  const reserved = RESERVED_PATHS.find(([other]) => overlapping(path, other));
   return reserved && `${reserved[1]} at "${reserved[0]}"`;
 }

@@ -184,6 +184,10 @@ function readListenPort(value: Value): number | undefined {
   return port;
 }
 
+/**
+ * Reads wslink's `endpoint`. Two roots, as the wslink launcher serves them: `""` (POST `//`,
+ * GET and DELETE `//<id>`) and `"/"` (POST `/`, GET and DELETE `/<id>`).
+ */
 function readEndpoint(value: Value): string | undefined {
   const text = value.string();
   if (text === undefined) return undefined;
@@ -193,9 +197,9 @@ function readEndpoint(value: Value): string | undefined {
       'an empty endpoint serves the REST API at "//", as the wslink launcher does: clients ' +
         'must POST to http://<host>:<port>//; a name such as "paraview" is clearer',
     );
-    return "/";
+    return "//";
   }
-  if (trimmed === "") return value.error('expected a path such as "paraview", found "/"');
+  if (trimmed === "") return "/";
   return `/${trimmed}`;
 }
 

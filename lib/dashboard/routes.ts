@@ -28,10 +28,10 @@ import { type Credential, DashboardAuth } from "./auth.ts";
 import type { DashboardEvents } from "./events.ts";
 import { dashboardPage, loginPage, type Page } from "./page.ts";
 import type { DashboardState } from "./state.ts";
-import { BadRequestError, jsonResponse, UnauthorizedError } from "../errors/mod.ts";
+import { BadRequestError, HttpError, jsonResponse, UnauthorizedError } from "../errors/mod.ts";
 import { type SessionInfo, type SessionManager, UnknownSessionError } from "../sessions/mod.ts";
 import { readBody, type RequestContext, type Route, type RouteHandler } from "../http/mod.ts";
-import { readTail } from "../os/mod.ts";
+import { NotRegularFileError, readTail } from "../os/mod.ts";
 
 /** Bytes of a log answered unless `?bytes=` says otherwise. */
 export const DEFAULT_LOG_BYTES = 16 * 1024;
@@ -42,8 +42,8 @@ export const MAX_LOG_BYTES = 1024 * 1024;
 export interface DashboardDeps {
   /** The dashboard's path, and its token: the `admin_token`, or one made at start. */
   config: Pick<LauncherConfig, "dashboardPath"> & { adminToken: string };
-  /** The session table: its sessions (and their log files), and stopping one. */
-  sessions: Pick<SessionManager, "list" | "stop">;
+  /** The session table: finding a session (and its log file), and stopping one. */
+  sessions: Pick<SessionManager, "find" | "stop">;
   /** Takes the state now. */
   state: () => DashboardState;
   /** The server-sent events hub. */
@@ -242,8 +242,8 @@ function eventStream(events: DashboardEvents): Response {
 }
 
 /** Finds a session of the table: the only way a log file is chosen. */
-function sessionById(sessions: Pick<SessionManager, "list">, id: string): SessionInfo {
-  const session = sessions.list().find((s) => s.id === id);
+function sessionById(sessions: Pick<SessionManager, "find">, id: string): SessionInfo {
+  const session = sessions.find(id);
   if (!session) throw new UnknownSessionError(id);
   return session;
 }
@@ -257,7 +257,23 @@ async function logTail(req: Request, session: SessionInfo): Promise<Response> {
     MAX_LOG_BYTES,
     Math.max(1, raw === null ? DEFAULT_LOG_BYTES : Number(raw)),
   );
-  const tail = await readTail(session.logFile, bytes);
+  let tail;
+  try {
+    tail = await readTail(session.logFile, bytes);
+  } catch (err) {
+    if (!(err instanceof NotRegularFileError)) throw err;
+    // Something put in place of the log (by the session's app, which runs as the launcher's
+    // user): said, never read.
+    logger().warn("session {id}: its log {file} is {what}; it is not read", {
+      id: session.id,
+      file: session.logFile,
+      what: err.what,
+    });
+    throw new HttpError(
+      409,
+      `the session's log is ${err.what}, not a regular file; it is not read`,
+    );
+  }
   return new Response(tail.text, {
     headers: {
       "content-type": "text/plain; charset=utf-8",

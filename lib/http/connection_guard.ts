@@ -15,6 +15,9 @@
  * request yet are shut down at once, the newest first: they cost an attacker nothing, and a
  * launcher that cannot accept cannot be reached even by its own health check.
  *
+ * A connection whose answer its client stopped reading ({@linkcode ConnectionGuard.cut}, told
+ * by the answer's stall guard) is shut down at the next sweep, busy as it is.
+ *
  * @module
  */
 
@@ -43,6 +46,8 @@ export interface GuardCounts {
   keepAliveTimeout: number;
   /** Shed while descriptors ran short. */
   shed: number;
+  /** Cut: its client stopped reading its answer. */
+  cut: number;
 }
 
 /** What a sweep found. */
@@ -65,6 +70,8 @@ interface ConnectionState {
   lastDone?: number;
   /** Whether it became a WebSocket. */
   upgraded: boolean;
+  /** Whether its client stopped reading an answer: it is shut down at the next sweep. */
+  cut?: boolean;
 }
 
 /** What the server tells the handler about a request. */
@@ -86,7 +93,7 @@ export class ConnectionGuard {
   readonly #pressure: number;
   readonly #ports = new Set<number>();
   readonly #states = new Map<string, ConnectionState>();
-  readonly #counts: GuardCounts = { headerTimeout: 0, keepAliveTimeout: 0, shed: 0 };
+  readonly #counts: GuardCounts = { headerTimeout: 0, keepAliveTimeout: 0, shed: 0, cut: 0 };
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -172,6 +179,17 @@ export class ConnectionGuard {
   }
 
   /**
+   * Shuts a peer's connection down at the next sweep, whatever it is doing: its client stopped
+   * reading an answer.
+   *
+   * @param peer the client
+   */
+  cut(peer: Deno.NetAddr): void {
+    const state = this.#states.get(peerKey(peer));
+    if (state) state.cut = true;
+  }
+
+  /**
    * Closes the connections that waited too long, and sheds unused ones while descriptors run
    * short. Called by the timer; public for tests.
    *
@@ -185,6 +203,7 @@ export class ConnectionGuard {
       headerTimeout: 0,
       keepAliveTimeout: 0,
       shed: 0,
+      cut: 0,
       descriptors,
       limit,
     };
@@ -193,6 +212,10 @@ export class ConnectionGuard {
     for (const conn of connections) {
       seen.add(conn.peer);
       const state = this.#stateOf(conn, now);
+      if (state.cut) {
+        if (this.#table.shutdown(conn)) result.cut++;
+        continue;
+      }
       if (state.upgraded || state.inFlight > 0) continue;
       const fresh = state.lastDone === undefined;
       const idle = now - (state.lastDone ?? state.opened);
@@ -222,6 +245,7 @@ export class ConnectionGuard {
         opened: now,
         lastDone: undefined,
         upgraded: false,
+        cut: false,
       });
     }
     return state;
@@ -234,7 +258,7 @@ export class ConnectionGuard {
     descriptors: number,
     limit: number,
   ): number {
-    let open = descriptors - closed.headerTimeout - closed.keepAliveTimeout;
+    let open = descriptors - closed.headerTimeout - closed.keepAliveTimeout - closed.cut;
     const mark = Math.floor(limit * this.#pressure);
     if (open < mark) return 0;
     // Below the mark, with room to spare: accepting again would otherwise fill it at once.
@@ -256,6 +280,7 @@ export class ConnectionGuard {
     this.#counts.headerTimeout += result.headerTimeout;
     this.#counts.keepAliveTimeout += result.keepAliveTimeout;
     this.#counts.shed += result.shed;
+    this.#counts.cut += result.cut;
     if (result.shed > 0) {
       logger().warn(
         "{open} of {limit} descriptors in use: closed {shed} connections that had sent no request",

@@ -8,11 +8,12 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { LauncherConfig } from "../config/mod.ts";
-import { BadRequestError, errorResponse } from "../errors/mod.ts";
+import { BadRequestError, errorResponse, HttpError } from "../errors/mod.ts";
 import type { SessionProxy } from "../proxy/mod.ts";
 import type { SessionManager } from "../sessions/mod.ts";
 import { MethodNotAllowedError, NotFoundError } from "./errors.ts";
 import { FrontDoor } from "./front_door.ts";
+import { StallGuard } from "./stall_guard.ts";
 import { indexed, type IndexedRoute } from "./path_match.ts";
 import { DEFAULT_LIMITS, type RequestLimits } from "./request.ts";
 import { type LaunchObserver, restRoutes } from "./rest_routes.ts";
@@ -34,11 +35,16 @@ export interface HandlerDeps {
   frontDoor?: FrontDoor;
   /** More routes (metrics, dashboard, ...), tried before the REST and content routes. */
   routes?: Route[];
+  /**
+   * Ends a client's connection (the connection guard's), for an answer it stopped reading.
+   * @default the answer's body errors, which ends it too
+   */
+  cut?: (peer: Deno.NetAddr) => void;
 }
 
 const logger = () => getLogger(["pvw-launcher", "http"]);
 
-function buildRoutes(deps: HandlerDeps): Route[] {
+function buildRoutes(deps: HandlerDeps, stalls: StallGuard): Route[] {
   const config = deps.config;
   return [
     ...deps.routes ?? [],
@@ -49,6 +55,7 @@ function buildRoutes(deps: HandlerDeps): Route[] {
       observer: deps.observer,
       door: deps.frontDoor ?? new FrontDoor(config),
       fail: failure,
+      stalls,
     }),
   ];
 }
@@ -62,7 +69,9 @@ function buildRoutes(deps: HandlerDeps): Route[] {
 export function createHandler(
   deps: HandlerDeps,
 ): (req: Request, ctx?: RequestContext) => Promise<Response> {
-  const routes = buildRoutes(deps).map(indexed);
+  // An answer its client stops reading is abandoned: a proxied one, or a content file.
+  const stalls = new StallGuard(deps.config.keepAliveTimeoutMs, deps.cut);
+  const routes = buildRoutes(deps, stalls).map(indexed);
   return async (req, ctx = {}) => {
     try {
       let url: URL;
@@ -71,8 +80,9 @@ export function createHandler(
       } catch {
         throw new BadRequestError("the request URL is not valid");
       }
-      return await (deps.proxy?.handle(req, url, ctx.remoteAddr, ctx.tls) ??
-        route(routes, req, ctx, url));
+      const proxied = deps.proxy?.handle(req, url, ctx.remoteAddr, ctx.tls);
+      if (proxied) return stalls.guard(await proxied, ctx.remoteAddr);
+      return await route(routes, req, ctx, url);
     } catch (err) {
       return await failure(req, err);
     }
@@ -99,10 +109,13 @@ export function createRoutesHandler(
   };
 }
 
-/** The error answer to a request: logged when it is a 500, the unread body discarded. */
+/**
+ * The error answer to a request: logged when it is unexpected (a named error, such as a stop
+ * that could not finish, was logged where it happened), the unread body discarded.
+ */
 async function failure(req: Request, err: unknown): Promise<Response> {
   const answer = errorResponse(err);
-  if (answer.status === 500) {
+  if (!(err instanceof HttpError)) {
     logger().error("request {method} {url} failed: {error}", {
       method: req.method,
       url: req.url,

@@ -81,9 +81,14 @@ export async function acceptLaunch(
   });
 }
 
+/** The endpoint as the folder of its sessions: `/paraview/`, or a root `/` or `//` as it is. */
+function under(endpoint: string): string {
+  return endpoint.endsWith("/") ? endpoint : `${endpoint}/`;
+}
+
 /** Where a session's state is read: `<endpoint>/<id>`, as a path unless that is ambiguous. */
 function sessionLocation(req: Request, endpoint: string, id: string): string {
-  const path = `${endpoint}/${encodeURIComponent(id)}`;
+  const path = `${under(endpoint)}${encodeURIComponent(id)}`;
   if (!path.startsWith("//")) return path;
   // `//id` (the root endpoint of a wslink config) would read as a host: make it absolute.
   const url = new URL(req.url);
@@ -115,7 +120,7 @@ export interface ProgressRoutesDeps {
 export function progressRoutes(deps: ProgressRoutesDeps): Route[] {
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   return [{
-    pattern: new URLPattern({ pathname: `${deps.endpoint}/:id/events` }),
+    pattern: new URLPattern({ pathname: `${under(deps.endpoint)}:id/events` }),
     methods: deps.door.guard({
       GET: (_req, p) => {
         const progress = deps.sessions.progress(p.id!);

@@ -96,11 +96,12 @@ function decode(chunks: Uint8Array[], size: number): string {
 }
 
 // C0 controls, DEL and the C1 controls (tab, CR and LF included): no argv or log line should
-// carry them; terminals and some log readers act on C1 ones (CSI, NEL). Also the bidi
-// embeddings, overrides and isolates, which make text display in another order than it is
-// read ("Trojan Source"), and the line and paragraph separators, which some readers break at.
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
+// carry them; terminals and some log readers act on C1 ones (CSI, NEL). Also Unicode's whole
+// Bidi_Control set (embeddings, overrides, isolates and the marks U+200E, U+200F, U+061C),
+// which make text display in another order than it is read ("Trojan Source"); the line and
+// paragraph separators, which some readers break at; and lone surrogates (JSON lets "\ud800"
+// through), which are no text at all: an app's UTF-8 encoder would fail on them or mangle them.
+const CONTROL = /[\p{Cc}\p{Bidi_Control}\u2028\u2029\p{Cs}]/u;
 
 function jsonLength(key: string, value: unknown): number {
   try {

@@ -16,6 +16,7 @@ import type { FailureHandler, FrontDoor } from "./front_door.ts";
 import { acceptLaunch, prefersAsync, progressRoutes } from "./progress_routes.ts";
 import { parseLaunchBody, readBody, type RequestLimits } from "./request.ts";
 import type { RequestContext, Route, RouteHandler } from "./route_types.ts";
+import { StallGuard } from "./stall_guard.ts";
 import { serveFile } from "./static_files.ts";
 import { sessionUrlForScheme } from "./session_url.ts";
 import { cameOverTls, TrustedProxies } from "../client/mod.ts";
@@ -80,6 +81,8 @@ export interface RestRoutesDeps {
   door: FrontDoor;
   /** Turns what a guarded handler threw into its answer. */
   fail: FailureHandler;
+  /** Abandons the content's answers that their clients stop reading. @default a guard of its own */
+  stalls?: StallGuard;
 }
 
 /**
@@ -91,13 +94,19 @@ export interface RestRoutesDeps {
 export function restRoutes(deps: RestRoutesDeps): Route[] {
   const { config, sessions, door, fail } = deps;
   const answer = answerer(config);
+  const content = config.content &&
+    contentRoute(config.content, deps.stalls ?? new StallGuard(config.keepAliveTimeoutMs));
   const routes: Route[] = [
     {
       pattern: new URLPattern({ pathname: postPattern(config.endpoint) }),
-      methods: door.guard({ POST: launchHandler(deps, answer) }, fail),
+      // At the root endpoint, GET / is the content's (its redirect to index.html).
+      methods: {
+        ...(config.endpoint === "/" && content ? content.methods : {}),
+        ...door.guard({ POST: launchHandler(deps, answer) }, fail),
+      },
     },
     {
-      pattern: new URLPattern({ pathname: `${config.endpoint}/:id` }),
+      pattern: new URLPattern({ pathname: idPattern(config.endpoint) }),
       methods: door.guard({
         // A session whose id was given out before it was ready: 202 and where it is.
         GET: (req, p, ctx) =>
@@ -110,7 +119,7 @@ export function restRoutes(deps: RestRoutesDeps): Route[] {
     },
     ...progressRoutes({ endpoint: config.endpoint, sessions, door, fail }),
   ];
-  if (config.content) routes.push(contentRoute(config.content));
+  if (content) routes.push(content);
   return routes;
 }
 
@@ -166,27 +175,37 @@ function launchHandler(deps: RestRoutesDeps, answer: Answerer): RouteHandler {
   };
 }
 
-/** GET and HEAD of the files under `root`. */
-function contentRoute(root: string): Route {
-  const files: RouteHandler = (req) => {
+/** GET and HEAD of the files under `root`; a file its client stops reading is abandoned. */
+function contentRoute(root: string, stalls: StallGuard): Route {
+  const files: RouteHandler = async (req, _params, ctx) => {
     const url = new URL(req.url);
-    return serveFile(root, url.pathname, req.method === "HEAD", url.search);
+    const answer = await serveFile(root, url.pathname, req.method === "HEAD", url.search);
+    return stalls.guard(answer, ctx.remoteAddr);
   };
   return { pattern: new URLPattern({ pathname: "/*" }), methods: { GET: files, HEAD: files } };
 }
 
 /**
- * The path clients POST to: the endpoint, or `//` for the root endpoint of a wslink config
- * with `"endpoint": ""` (where the wslink launcher serves it; `/` stays free for the content).
+ * The path clients POST to: the endpoint, which is `/` or `//` for the two root endpoints of a
+ * wslink config (`"endpoint": "/"` and `"endpoint": ""`, where the wslink launcher serves them).
  *
  * @param endpoint the config's endpoint
  * @returns the path
  */
 export function launchPath(endpoint: string): string {
-  return endpoint === "/" ? "//" : endpoint;
+  return endpoint;
 }
 
-/** Launch requests are taken with or without a trailing slash, except at `//`. */
+/** Launch requests are taken with or without a trailing slash, except at a root. */
 function postPattern(endpoint: string): string {
-  return endpoint === "/" ? "//" : `${endpoint}{/}?`;
+  return endpoint.endsWith("/") ? endpoint : `${endpoint}{/}?`;
+}
+
+/**
+ * Where a session is: `<endpoint>/<id>`, or at a root `/<id>` (`//<id>`). At `/` only ids of
+ * the launcher's shape are taken, so that the content's other files are still served there.
+ */
+function idPattern(endpoint: string): string {
+  if (endpoint === "/") return "/:id([A-Za-z0-9_-]{16,64})";
+  return endpoint.endsWith("/") ? `${endpoint}:id` : `${endpoint}/:id`;
 }

@@ -4,7 +4,11 @@
  * listening socket is closed, `server.finished` rejects, and the process lives on without
  * listening, which no supervisor notices. The keeper notices, says so, and listens again on
  * the same address after a back-off (from 50 ms, doubling to 2 s) until it succeeds. The
- * connections the old server holds are still served meanwhile.
+ * connections the old server holds are still served meanwhile (a monitor's `/healthz` says
+ * the listener is down), and go on being served until they close. When the listener dies
+ * again, the server that died before is forgotten (not shut down: that would close its
+ * clients' idle connections): a listener that dies again and again holds two servers at most,
+ * not every one it ever started, and a shutdown drains the last two.
  *
  * @module
  */
@@ -48,7 +52,9 @@ const logger = () => getLogger(["pvw-launcher"]);
 /** One listener, started again whenever its accept loop dies. */
 export class ServerKeeper {
   readonly #options: ServerKeeperOptions;
-  readonly #servers: Deno.HttpServer<Deno.NetAddr>[] = [];
+  readonly #servers = new Set<Deno.HttpServer<Deno.NetAddr>>();
+  /** The server whose accept loop died last, still serving its connections. */
+  readonly #dead = new Set<Deno.HttpServer<Deno.NetAddr>>();
   #addr: Deno.NetAddr | undefined;
   #status: ListenerStatus = { accepting: false };
   #closing = false;
@@ -90,17 +96,22 @@ export class ServerKeeper {
     return { ...this.#status };
   }
 
+  /** How many servers it holds: the one listening, and the one that died last. */
+  get held(): number {
+    return this.#servers.size;
+  }
+
   /** Stops listening and waits for every server it started to finish its requests. */
   async shutdown(): Promise<void> {
     this.#closing = true;
     clearTimeout(this.#retry);
-    await Promise.all(this.#servers.map((s) => s.shutdown().catch(() => {})));
+    await Promise.all([...this.#servers].map((s) => s.shutdown().catch(() => {})));
   }
 
   #serve(port: number): Deno.HttpServer<Deno.NetAddr> {
     const { hostname, serve } = this.#options;
     const server = serve({ hostname, port, onListen: () => {} }, this.#handler!);
-    this.#servers.push(server);
+    this.#servers.add(server);
     this.#status = { accepting: true };
     server.finished.then(() => this.#ended(server), (err) => this.#ended(server, err));
     return server;
@@ -108,6 +119,11 @@ export class ServerKeeper {
 
   #ended(server: Deno.HttpServer<Deno.NetAddr>, err?: unknown): void {
     if (this.#closing) return;
+    for (const earlier of this.#dead) {
+      this.#dead.delete(earlier);
+      this.#servers.delete(earlier);
+    }
+    this.#dead.add(server);
     const error = err instanceof Error ? err.message : String(err ?? "the server ended");
     this.#status = { accepting: false, since: Date.now(), error };
     logger().error("{name} is not accepting connections on {address}: {error}", {

@@ -140,6 +140,11 @@ export interface RetryOptions {
   maxMs?: number;
   /** Called when writes start failing (with the error) and when one succeeds again. */
   onChange?: (failure: Error | undefined) => void;
+  /**
+   * What the file is, such as "map file": when set, the log says when writes start failing
+   * and when one succeeds again ({@linkcode logChange}).
+   */
+  what?: string;
 }
 
 /** Whether a file is as its writer wants it. */
@@ -163,7 +168,7 @@ export class CoalescedWriter {
   #next: PromiseWithResolvers<void> | undefined;
   #nextDurable = false;
   #flushing = false;
-  #retry: Required<Omit<RetryOptions, "onChange">> & Pick<RetryOptions, "onChange">;
+  #retry: Required<Omit<RetryOptions, "onChange" | "what">> & Pick<RetryOptions, "onChange">;
   #retrying: boolean;
   #delay = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -185,7 +190,12 @@ export class CoalescedWriter {
     this.#render = render;
     this.#write = write;
     this.#retrying = retry !== undefined;
-    this.#retry = { firstMs: 100, maxMs: 2000, ...retry };
+    const what = retry?.what;
+    const onChange = what === undefined ? retry?.onChange : (failure: Error | undefined) => {
+      logChange(what, path, failure);
+      retry?.onChange?.(failure);
+    };
+    this.#retry = { firstMs: retry?.firstMs ?? 100, maxMs: retry?.maxMs ?? 2000, onChange };
   }
 
   /** Failures so far, and whether the file is behind now. */

@@ -2,13 +2,15 @@
  * Opening a file of the static content folder without trusting what sits at its path: the
  * file must be a regular file inside the folder once symlinks are followed (a link may lead
  * elsewhere in the folder, never out of it), and no dotfile. A FIFO or a device is refused
- * before it is opened, since opening a FIFO would wait for a writer for ever; the file opened
- * must be the one that was checked.
+ * before it is opened, and the open itself never waits (a FIFO swapped in after the checks
+ * would wait for a writer for ever); the file opened must be the one that was checked.
  *
  * @module
  */
 
+import { closeSync, constants, read } from "node:fs";
 import { sep } from "node:path";
+import { type OpenFile, openRegularFile } from "./regular_file.ts";
 
 /** A regular file opened for serving. */
 export interface ContentFile {
@@ -53,19 +55,51 @@ export async function openContentFile(
 ): Promise<ContentFile | undefined> {
   const found = await regularFileWithin(root, path);
   if (!found) return undefined;
-  let file: Deno.FsFile;
+  let file: OpenFile;
   try {
-    file = await Deno.open(found.path, { read: true });
+    // Never waits: a FIFO put in place since the checks is refused, not opened.
+    file = openRegularFile(found.path, constants.O_RDONLY);
   } catch {
     return undefined;
   }
-  const info = await file.stat();
   // Replaced between the checks and the open: not the file that was checked.
-  if (!info.isFile || info.ino !== found.info.ino || info.dev !== found.info.dev) {
-    file.close();
+  if (file.stat.ino !== found.info.ino || file.stat.dev !== found.info.dev) {
+    closeSync(file.fd);
     return undefined;
   }
-  return { size: info.size, readable: file.readable, close: () => file.close() };
+  return fileStream(file.fd, file.stat.size);
+}
+
+/** The bytes of an open file, read as they are asked for; the end or a cancel closes it. */
+function fileStream(fd: number, size: number): ContentFile {
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    closeSync(fd);
+  };
+  let position = 0;
+  const readable = new ReadableStream<Uint8Array>({
+    type: "bytes",
+    async pull(controller) {
+      const chunk = new Uint8Array(64 * 1024);
+      const n = await readAt(fd, chunk, position);
+      position += n;
+      if (n > 0) controller.enqueue(chunk.subarray(0, n));
+      if (n === 0 || position >= size) {
+        close();
+        controller.close();
+      }
+    },
+    cancel: close,
+  });
+  return { size, readable, close };
+}
+
+function readAt(fd: number, buffer: Uint8Array, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, buffer, 0, buffer.length, position, (err, n) => err ? reject(err) : resolve(n));
+  });
 }
 
 /** The real path of a regular file under `root` that is no dotfile, or undefined. */

@@ -84,9 +84,10 @@ export async function missingFolder(folder: string): Promise<string | undefined>
  */
 export async function creatableProblem(missing: string, uid: number): Promise<string | undefined> {
   const parent = dirname(missing);
-  const problem = await checkFolder(parent) ?? await probeWrite(parent) ??
-    await safetyProblem(parent, uid, false);
-  return problem && `it does not exist, and its folder "${parent}" ${problem}`;
+  const absent = await checkFolder(parent);
+  if (absent) return `it does not exist, and its folder "${parent}" ${absent}`;
+  const problem = await probeWrite(parent) ?? await safetyProblem(parent, uid, false);
+  return problem && `it does not exist, and it cannot be made in "${parent}": ${problem}`;
 }
 
 /**

@@ -1,19 +1,25 @@
 /**
  * Follows the log files of starting sessions, event-driven: one `Deno.watchFs` (inotify on
- * Linux) on the log directory wakes the follower of a file whenever its process wrote to it,
- * and the follower reads what was appended. A ready line is seen within a few milliseconds of
- * being written.
+ * Linux) on the followed files, and on them only, wakes the follower of a file whenever its
+ * process wrote to it, and the follower reads what was appended. A ready line is seen within a
+ * few milliseconds of being written. Once a session is ready its log is no longer followed nor
+ * watched: a session that writes without pause then costs the launcher nothing (a watch on the
+ * whole folder would wake it at every write of every session).
  *
- * Events can be lost: the kernel's queue overflows under a flood of writes, and a watch on a
- * folder that was replaced (moved away and made again) sees nothing more. So while any file is
- * followed every followed file is also read every `pollMs` (half a second by default): a lost
- * event delays a ready line by that much at most, never until the session's timeout.
+ * The watch is made again whenever the set of followed files that exist changes (a watch is
+ * given its paths once), at most once per turn of the event loop, and the files are read once
+ * after each change, so that nothing written meanwhile waits for the next event.
+ *
+ * Events can be lost: the kernel's queue overflows under a flood of writes, a watch cannot be
+ * made (too many inotify instances), or the file was replaced. So while any file is followed
+ * every followed file is also read every `pollMs` (half a second by default): a lost event
+ * delays a ready line by that much at most, never until the session's timeout.
  *
  * @module
  */
 
-import { closeSync, readSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { closeSync, existsSync, readSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { openForReading } from "./regular_file.ts";
 
 /** Receives the bytes appended to a followed file, in order. */
@@ -40,7 +46,7 @@ export interface LogFollower {
   close(): void;
 }
 
-/** What a watch of a folder yields: `Deno.watchFs` in production. */
+/** What a watch of files yields: `Deno.watchFs` in production. */
 export interface FolderWatch extends AsyncIterable<Deno.FsEvent> {
   /** Ends the watch. */
   close(): void;
@@ -48,8 +54,8 @@ export interface FolderWatch extends AsyncIterable<Deno.FsEvent> {
 
 /** How a follower is set up. */
 export interface DirectoryFollowerOptions {
-  /** Watches the folder. @default Deno.watchFs, not recursive */
-  watch?: (dir: string) => FolderWatch;
+  /** Watches files (each exists when it is asked for). @default Deno.watchFs */
+  watch?: (paths: string[]) => FolderWatch;
   /** How often followed files are read even without an event, in ms. @default 500 */
   pollMs?: number;
 }
@@ -65,13 +71,20 @@ class FileFollow implements Follow {
   #more: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #onClose: () => void;
+  #onOpen: () => void;
   /** Bytes read from the start of the file. */
   position = 0;
 
-  constructor(path: string, onChunk: ChunkHandler, onClose: () => void) {
+  constructor(path: string, onChunk: ChunkHandler, hooks: { open(): void; close(): void }) {
     this.#path = path;
     this.#onChunk = onChunk;
-    this.#onClose = onClose;
+    this.#onOpen = hooks.open;
+    this.#onClose = hooks.close;
+  }
+
+  /** Whether the file was found: only then can it be watched. */
+  get opened(): boolean {
+    return this.#fd !== undefined;
   }
 
   drain(): Promise<void> {
@@ -101,6 +114,7 @@ class FileFollow implements Follow {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
         throw err;
       }
+      this.#onOpen();
     }
     const buffer = this.#buffer ??= new Uint8Array(READ_SIZE);
     for (let total = 0; !this.#closed;) {
@@ -134,8 +148,8 @@ class FileFollow implements Follow {
 }
 
 /**
- * Follows files of one directory with a single inotify watch, and reads them now and then
- * whatever the watch says.
+ * Follows files of one directory with a single inotify watch on the followed files, and reads
+ * them now and then whatever the watch says.
  *
  * @example
  * ```ts ignore
@@ -149,45 +163,42 @@ class FileFollow implements Follow {
 export class DirectoryFollower implements LogFollower {
   #dir: string;
   #follows = new Map<string, Set<FileFollow>>();
-  #watcher: FolderWatch;
-  #loop: Promise<void>;
+  #watch: (paths: string[]) => FolderWatch;
+  #watcher: { watch: FolderWatch; names: string } | undefined;
+  #loops = new Set<Promise<void>>();
+  #rewatch: ReturnType<typeof setTimeout> | undefined;
   #pollMs: number;
   #poll: ReturnType<typeof setInterval> | undefined;
-  readonly #changeListeners = new Set<(name: string) => void>();
+  #closed = false;
 
   private constructor(dir: string, options: DirectoryFollowerOptions) {
     this.#dir = resolve(dir);
     this.#pollMs = options.pollMs ?? 500;
-    const watch = options.watch ?? ((d: string) => Deno.watchFs(d, { recursive: false }));
-    this.#watcher = watch(this.#dir);
-    this.#loop = this.#dispatch();
+    this.#watch = options.watch ?? ((paths) => Deno.watchFs(paths, { recursive: false }));
   }
 
   /**
-   * Starts watching a directory.
+   * Makes a follower of a directory's files; nothing is watched until a file is followed.
    *
-   * @param dir the directory whose files will be followed; must exist
-   * @param options how to watch it, and how often to read without an event
+   * @param dir the directory whose files will be followed
+   * @param options how to watch them, and how often to read without an event
    * @returns the follower
    */
   static open(dir: string, options: DirectoryFollowerOptions = {}): DirectoryFollower {
     return new DirectoryFollower(dir, options);
   }
 
-  async #dispatch(): Promise<void> {
+  async #dispatch(watch: FolderWatch): Promise<void> {
     try {
-      for await (const event of this.#watcher) {
+      for await (const event of watch) {
         // An overflowed queue says so with a rescan flag: anything may have changed.
         if (event.flag === "rescan") this.#drainAll();
-        if (event.kind !== "modify" && event.kind !== "create") continue;
         for (const path of event.paths) {
-          const name = basename(path);
-          for (const f of this.#follows.get(name) ?? []) f.drain().catch(() => {});
-          for (const listener of this.#changeListeners) listener(name);
+          for (const f of this.#follows.get(basename(path)) ?? []) f.drain().catch(() => {});
         }
       }
     } catch {
-      // the watcher was closed
+      // the watch was closed
     }
   }
 
@@ -195,24 +206,52 @@ export class DirectoryFollower implements LogFollower {
     for (const set of this.#follows.values()) for (const f of set) f.drain().catch(() => {});
   }
 
-  /**
-   * Tells a listener of every file of the folder that is written to from now on, followed
-   * or not (the log cap).
-   *
-   * @param listener told the file's name in the folder
-   */
-  onChange(listener: (name: string) => void): void {
-    this.#changeListeners.add(listener);
+  /** The followed files that exist changed: watch them instead, once this turn is over. */
+  #changed(): void {
+    if (this.#closed) return;
+    this.#rewatch ??= setTimeout(() => {
+      this.#rewatch = undefined;
+      this.#watchFollowed();
+    }, 0);
+  }
+
+  #watchFollowed(): void {
+    const names = [...this.#follows].filter(([, set]) => [...set].some((f) => f.opened))
+      .map(([name]) => name).sort();
+    if (this.#watcher?.names === names.join("/")) return;
+    const previous = this.#watcher;
+    this.#watcher = undefined;
+    // A file removed meanwhile cannot be watched: the others still are.
+    const watched = [names, names.filter((name) => existsSync(join(this.#dir, name)))];
+    for (const list of names.length > 0 ? watched : []) {
+      try {
+        const watch = this.#watch(list.map((name) => join(this.#dir, name)));
+        this.#watcher = { watch, names: names.join("/") };
+        const loop = this.#dispatch(watch);
+        this.#loops.add(loop);
+        loop.then(() => this.#loops.delete(loop));
+        break;
+      } catch {
+        // No inotify instance left, or a file gone: the polling reads them meanwhile.
+      }
+    }
+    closeWatch(previous?.watch);
+    // Written between the last event of the old watch and the new one's start.
+    this.#drainAll();
   }
 
   follow(path: string, onChunk: ChunkHandler): Follow {
     const name = basename(path);
     const set = this.#follows.get(name) ?? new Set();
     this.#follows.set(name, set);
-    const follow: FileFollow = new FileFollow(resolve(this.#dir, name), onChunk, () => {
-      set.delete(follow);
-      if (set.size === 0) this.#follows.delete(name);
-      if (this.#follows.size === 0) this.#stopPolling();
+    const follow: FileFollow = new FileFollow(resolve(this.#dir, name), onChunk, {
+      open: () => this.#changed(),
+      close: () => {
+        set.delete(follow);
+        if (set.size === 0) this.#follows.delete(name);
+        if (this.#follows.size === 0) this.#stopPolling();
+        this.#changed();
+      },
     });
     set.add(follow);
     this.#poll ??= setInterval(() => this.#drainAll(), this.#pollMs);
@@ -252,17 +291,24 @@ export class DirectoryFollower implements LogFollower {
   }
 
   close(): void {
+    this.#closed = true;
+    clearTimeout(this.#rewatch);
     this.#stopPolling();
     for (const set of [...this.#follows.values()]) for (const f of [...set]) f.close();
-    try {
-      this.#watcher.close();
-    } catch {
-      // already closed
-    }
+    closeWatch(this.#watcher?.watch);
+    this.#watcher = undefined;
   }
 
-  /** Settles once the watch loop has ended after {@linkcode DirectoryFollower.close}. */
-  closed(): Promise<void> {
-    return this.#loop;
+  /** Settles once the watch loops have ended after {@linkcode DirectoryFollower.close}. */
+  async closed(): Promise<void> {
+    await Promise.all([...this.#loops]);
+  }
+}
+
+function closeWatch(watch: FolderWatch | undefined): void {
+  try {
+    watch?.close();
+  } catch {
+    // already closed
   }
 }

@@ -36,6 +36,13 @@ const SYMBOLS = {
   fallocate: { parameters: ["i32", "i32", "i64", "i64"], result: "i32" },
   open: { parameters: ["buffer", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
+  // Off the event loop: dropping a range of a file being written can take tens of ms.
+  fallocateAsync: {
+    name: "fallocate",
+    parameters: ["i32", "i32", "i64", "i64"],
+    result: "i32",
+    nonblocking: true,
+  },
 } as const;
 
 const AF_INET = 2;
@@ -167,25 +174,30 @@ export class Libc {
    * (`FALLOC_FL_COLLAPSE_RANGE`): atomic with respect to a writer appending to it. ext4 and
    * XFS do it when `length` is a multiple of their block size; others refuse.
    *
-   * @param fd the file, open for writing
+   * @param fd the file, open for writing (until the promise settles)
    * @param length bytes to remove, less than the file's size
-   * @returns whether it was done
+   * @param inLoop whether to do it on the event loop, as no read of this process can see the
+   *   file half-way (the follower of a starting session's log reads it); else on a thread
+   * @returns whether it was done, once it is
    */
-  collapseStart(fd: number, length: number): boolean {
-    return this.#lib.symbols.fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, 0n, BigInt(length)) === 0;
+  async collapseStart(fd: number, length: number, inLoop = false): Promise<boolean> {
+    const mode = FALLOC_FL_COLLAPSE_RANGE;
+    const { fallocate, fallocateAsync } = this.#lib.symbols;
+    if (inLoop) return fallocate(fd, mode, 0n, BigInt(length)) === 0;
+    return await fallocateAsync(fd, mode, 0n, BigInt(length)) === 0;
   }
 
   /**
    * Frees the disk space of the first `length` bytes of a file, which then read as zeros;
    * its size does not change (`FALLOC_FL_PUNCH_HOLE`).
    *
-   * @param fd the file, open for writing
+   * @param fd the file, open for writing (until the promise settles)
    * @param length bytes to free
-   * @returns whether it was done
+   * @returns whether it was done, once it is
    */
-  punchStart(fd: number, length: number): boolean {
+  async punchStart(fd: number, length: number): Promise<boolean> {
     const mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-    return this.#lib.symbols.fallocate(fd, mode, 0n, BigInt(length)) === 0;
+    return await this.#lib.symbols.fallocateAsync(fd, mode, 0n, BigInt(length)) === 0;
   }
 
   /**

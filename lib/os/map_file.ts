@@ -25,7 +25,6 @@
 import {
   CoalescedWriter,
   type FileWriter,
-  logChange,
   type RetryOptions,
   writeFileAtomic,
   type WriteHealth,
@@ -109,13 +108,7 @@ export class MapFile implements SessionMap {
    */
   constructor(path: string, options: MapFileOptions = {}) {
     const write: FileWriter = options.write ?? monotonicWriter();
-    const retry = options.retry && {
-      ...options.retry,
-      onChange: (failure: Error | undefined) => {
-        logChange("map file", path, failure);
-        options.retry?.onChange?.(failure);
-      },
-    };
+    const retry = options.retry && { ...options.retry, what: "map file" };
     this.#writer = new CoalescedWriter(path, () => this.#render(), write, retry);
   }
 

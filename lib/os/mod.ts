@@ -20,7 +20,6 @@
 export {
   CoalescedWriter,
   type FileWriter,
-  logChange,
   type RetryOptions,
   writeFileAtomic,
   writeFileDurably,
@@ -50,6 +49,7 @@ export { type ChunkHandler, DirectoryFollower, type Follow, type LogFollower } f
 export { stopGroup, type StopTimes } from "./group_stop.ts";
 export { type KeptFiles, keptFiles } from "./kept_files.ts";
 export { Libc } from "./libc.ts";
+export { findLogWriterGroups, type LogWriterGroup } from "./log_writers.ts";
 export { listenProblem } from "./listen_problem.ts";
 export { residentMemory } from "./memory.ts";
 export { MapFile, type SessionMap } from "./map_file.ts";
@@ -61,6 +61,7 @@ export {
   type Spawner,
   type SpawnRequest,
 } from "./process.ts";
+export { NotRegularFileError } from "./regular_file.ts";
 export { ReopenableLogFile } from "./reopenable_file.ts";
 export {
   type AcceptedConnection,
@@ -78,4 +79,5 @@ export {
   type RunOptions,
 } from "./command_runner.ts";
 export { timer } from "./timer.ts";
+export { forwardHttp, type UpstreamHttp, type UpstreamRequest } from "./upstream_http.ts";
 export { createLogTrimmer, type LogMeasure, type LogTrimmer } from "./trim.ts";

@@ -15,6 +15,7 @@ import { spawn as nodeSpawn } from "node:child_process";
 import { closeSync } from "node:fs";
 import process from "node:process";
 import { LaunchError } from "../errors/mod.ts";
+import { allPids, readStat, running } from "./proc_stat.ts";
 import { openForWriting } from "./regular_file.ts";
 
 /** How a process ended. */
@@ -194,29 +195,6 @@ function spawnProcess(request: SpawnRequest, setsid: string | undefined): Promis
   });
 }
 
-interface ProcStat {
-  state: string;
-  pgid: number;
-  startTime: string;
-}
-
-/** Reads `/proc/<pid>/stat`; the command name may hold spaces and parentheses. */
-function readStat(pid: number | string): ProcStat | undefined {
-  let stat: string;
-  try {
-    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  } catch {
-    return undefined;
-  }
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // Fields after the name: state(0) ppid(1) pgrp(2) ... starttime(19).
-  return { state: fields[0], pgid: Number(fields[2]), startTime: fields[19] };
-}
-
-function running(stat: ProcStat | undefined): stat is ProcStat {
-  return stat !== undefined && stat.state !== "Z" && stat.state !== "X";
-}
-
 /**
  * Watches processes that are not this program's children: no exit event comes for them, so
  * `/proc` is read twice a second while any is watched.
@@ -273,16 +251,11 @@ class AdoptedProcesses {
  * program with every permission read it; without, every member counts as live).
  */
 function liveGroupMembers(pgid: number): number {
-  let entries: Deno.DirEntry[];
-  try {
-    entries = [...Deno.readDirSync("/proc")];
-  } catch {
-    return 1;
-  }
+  const pids = allPids();
+  if (pids.length === 0) return 1;
   let count = 0;
-  for (const entry of entries) {
-    if (!entry.isDirectory || !/^\d+$/.test(entry.name)) continue;
-    const stat = readStat(entry.name);
+  for (const pid of pids) {
+    const stat = readStat(pid);
     if (running(stat) && stat.pgid === pgid) count++;
   }
   return count;

@@ -1,21 +1,23 @@
 /**
- * Opening session logs without trusting what sits at their path: a symbolic link put in
- * place of `<id>.log` would make the launcher read or truncate any file it may open, and a
- * FIFO would hang it. Every open refuses a link as the last part of the path (`O_NOFOLLOW`),
+ * Opening files without trusting what sits at their path: a symbolic link put in place of
+ * `<id>.log` would make the launcher read or truncate any file it may open, a hard link would
+ * show another file's content as a session's log, and a FIFO would hang it. Every open of the
+ * launcher's session logs, their trimming and the static content's files goes through
+ * {@linkcode openRegularFile}: it refuses a link as the last part of the path (`O_NOFOLLOW`),
  * does not wait (`O_NONBLOCK`), and then checks that it got a regular file. Deno's own open
  * takes no such flags, so these use `node:fs` file descriptors.
  *
  * @module
  */
 
-import { closeSync, constants, fstatSync, ftruncateSync, openSync } from "node:fs";
-
-const NO_SURPRISES = constants.O_NOFOLLOW | constants.O_NONBLOCK;
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, type Stats } from "node:fs";
 
 /** The path holds something other than a regular file (a link, a FIFO, a folder, ...). */
 export class NotRegularFileError extends Error {
   /** The path. */
   readonly path: string;
+  /** What the path holds instead, such as "a symbolic link". */
+  readonly what: string;
   /**
    * Makes the error.
    *
@@ -26,43 +28,74 @@ export class NotRegularFileError extends Error {
     super(`${path} is ${what}, not a regular file; it is left alone`);
     this.name = "NotRegularFileError";
     this.path = path;
+    this.what = what;
   }
 }
 
-function checked(path: string, open: () => number, oneLink = false): number {
+/** How {@linkcode openRegularFile} opens a file. */
+export interface OpenOptions {
+  /** Permission bits of a file `O_CREAT` creates. @default 0o600 */
+  mode?: number;
+  /** Refuse a file with other hard links: another file's content under this name. */
+  oneLink?: boolean;
+}
+
+/** An open regular file: its descriptor, for `node:fs` calls, and what `fstat` said. */
+export interface OpenFile {
+  /** The descriptor; the caller closes it. */
+  fd: number;
+  /** The file's status when it was opened. */
+  stat: Stats;
+}
+
+/**
+ * Opens a regular file, never through a symbolic link, never waiting for a FIFO's other end.
+ *
+ * @param path the file
+ * @param flags `node:fs` `constants.O_*` flags (`O_NOFOLLOW` and `O_NONBLOCK` are added)
+ * @param options the mode of a created file, and whether other hard links are refused
+ * @returns the descriptor and its status
+ * @throws {NotRegularFileError} when the path is a symbolic link, a special file or (with
+ *   `oneLink`) a hard link to another file
+ * @throws {Error} with `code` `ENOENT` and the like when it cannot be opened
+ */
+export function openRegularFile(path: string, flags: number, options: OpenOptions = {}): OpenFile {
   let fd: number;
   try {
-    fd = open();
+    const safe = flags | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+    fd = openSync(path, safe, options.mode ?? 0o600);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ELOOP") throw new NotRegularFileError(path, "a symbolic link");
-    // A FIFO opened for writing with no reader: it is not a log anyway.
+    // A FIFO opened for writing with no reader.
     if (code === "ENXIO") throw new NotRegularFileError(path, "a FIFO");
     throw err;
   }
-  const info = fstatSync(fd);
-  const problem = !info.isFile()
+  const stat = fstatSync(fd);
+  const problem = !stat.isFile()
     ? "a special file"
-    : oneLink && info.nlink > 1
+    : options.oneLink && stat.nlink > 1
     ? "a hard link to another file"
     : undefined;
   if (problem) {
     closeSync(fd);
     throw new NotRegularFileError(path, problem);
   }
-  return fd;
+  return { fd, stat };
 }
 
 /**
- * Opens a regular file for reading.
+ * Opens a session log for reading. A log is the launcher's own file: one with other hard links
+ * is refused too.
  *
  * @param path the file
  * @returns its file descriptor, for `node:fs` reads; the caller closes it
- * @throws {NotRegularFileError} when the path is a symbolic link or not a regular file
+ * @throws {NotRegularFileError} when the path is a symbolic link, a hard link to another
+ *   file, or not a regular file
  * @throws {Error} with `code` `ENOENT` and the like when it cannot be opened
  */
 export function openForReading(path: string): number {
-  return checked(path, () => openSync(path, constants.O_RDONLY | NO_SURPRISES));
+  return openRegularFile(path, constants.O_RDONLY, { oneLink: true }).fd;
 }
 
 /**
@@ -79,8 +112,8 @@ export function openForReading(path: string): number {
 export function openForWriting(path: string, mode: number): number {
   // O_APPEND: each write goes to the end of the file, wherever the end is once the log cap has
   // dropped its start; without it a process would write on at its old offset, past the end.
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | NO_SURPRISES;
-  const fd = checked(path, () => openSync(path, flags, mode), true);
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
+  const { fd } = openRegularFile(path, flags, { mode, oneLink: true });
   try {
     ftruncateSync(fd, 0);
   } catch (err) {

@@ -11,6 +11,7 @@
 
 import { isIP } from "node:net";
 import type { TrustedProxies } from "../client/mod.ts";
+import { isHttpToken } from "./http_token.ts";
 
 /** Headers that concern one connection only (RFC 9110, 7.6.1), never passed on. */
 const HOP_BY_HOP = [
@@ -33,7 +34,7 @@ const HOP_BY_HOP = [
 export function dropHopByHop(headers: Headers): void {
   for (const name of (headers.get("connection") ?? "").split(",")) {
     const token = name.trim().toLowerCase();
-    if (/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(token)) headers.delete(token);
+    if (isHttpToken(token)) headers.delete(token);
   }
   for (const name of HOP_BY_HOP) headers.delete(name);
 }
@@ -110,7 +111,5 @@ function forwardedNode(address: string): string {
 
 /** A `Forwarded` value, quoted when it is not a token. */
 function quoted(value: string): string {
-  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(value)
-    ? value
-    : `"${value.replace(/[\\"]/g, "\\$&")}"`;
+  return isHttpToken(value) ? value : `"${value.replace(/[\\"]/g, "\\$&")}"`;
 }

@@ -12,8 +12,10 @@
 import { getLogger } from "@logtape/logtape";
 import { jsonResponse } from "../errors/mod.ts";
 import { TrustedProxies } from "../client/mod.ts";
+import { forwardHttp, type UpstreamHttp } from "../os/mod.ts";
 import type { ProxyLookup, ProxyTarget, Traffic } from "../sessions/mod.ts";
 import { dropHopByHop, forwardedHeaders, forwarding } from "./forwarded_headers.ts";
+import { isHttpToken } from "./http_token.ts";
 import { parseProxyPath, type ProxyPath } from "./proxy_path.ts";
 import { pipeWebSockets, safeClose } from "./web_socket_pipe.ts";
 
@@ -30,12 +32,25 @@ export interface ProxyOptions {
   reservedCookies?: string[];
   /** Peers whose forwarded headers are believed. @default this machine (loopback) */
   trustedProxies?: TrustedProxies;
+  /** Sends plain HTTP requests to the apps. @default {@linkcode forwardHttp} */
+  upstream?: UpstreamHttp;
 }
 
 const logger = () => getLogger(["pvw-launcher", "proxy"]);
 
-/** An HTTP token (RFC 9110), which a WebSocket subprotocol must be. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * The name a cookie set by a `Set-Cookie` header is sent back under. A nameless cookie
+ * (`=pvw_dashboard=x`, or `pvw_dashboard` with no `=`) is kept by browsers and sent as its bare
+ * value, `pvw_dashboard=x`: the server reads that as a cookie named `pvw_dashboard`.
+ */
+function nameAsSent(setCookie: string): string {
+  const pair = setCookie.split(";")[0];
+  const eq = pair.indexOf("=");
+  const name = eq < 0 ? "" : pair.slice(0, eq).trim();
+  if (name !== "") return name;
+  const value = pair.slice(eq + 1).trim();
+  return value.slice(0, value.indexOf("=") < 0 ? value.length : value.indexOf("=")).trim();
+}
 
 /** The address to dial for a host a process was told to bind. */
 function dialHost(host: string): string {
@@ -60,6 +75,7 @@ export class SessionProxy {
   #connectTimeoutMs: number;
   #reservedCookies: Set<string>;
   #trusted: TrustedProxies;
+  #upstream: UpstreamHttp;
   #open = new Map<string, Set<() => void>>();
   #bytesToSessions = 0;
   #bytesFromSessions = 0;
@@ -76,6 +92,7 @@ export class SessionProxy {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#reservedCookies = new Set(options.reservedCookies ?? []);
     this.#trusted = options.trustedProxies ?? new TrustedProxies();
+    this.#upstream = options.upstream ?? forwardHttp;
   }
 
   /**
@@ -134,16 +151,18 @@ export class SessionProxy {
     remote: Deno.NetAddr | undefined,
     tls: boolean,
   ): Promise<Response> {
-    const headers = forwardedHeaders(this.#trusted, req, remote?.hostname, tls);
-    const path = p.path ?? "/";
-    const upstreamUrl = `http://${dialHost(target.host)}:${target.port}${path}${p.search}`;
     let res: Response;
     try {
-      res = await fetch(upstreamUrl, {
+      // The client's headers as they are (its Accept-Encoding, or none), and the app's answer
+      // as it is: a compressed body keeps its encoding, its headers say so.
+      res = await this.#upstream({
+        host: dialHost(target.host).replace(/^\[(.*)\]$/, "$1"),
+        port: target.port,
         method: req.method,
-        headers,
+        path: `${p.path ?? "/"}${p.search}`,
+        headers: forwardedHeaders(this.#trusted, req, remote?.hostname, tls),
         body: req.body,
-        redirect: "manual",
+        signal: req.signal,
       });
     } catch (err) {
       logger().warn("session {id} is not reachable: {error}", { id: p.id, error: String(err) });
@@ -161,8 +180,7 @@ export class SessionProxy {
     const cookies = headers.getSetCookie();
     headers.delete("set-cookie");
     for (const cookie of cookies) {
-      const name = cookie.slice(0, Math.max(0, cookie.indexOf("="))).trim();
-      if (!this.#reservedCookies.has(name)) headers.append("set-cookie", cookie);
+      if (!this.#reservedCookies.has(nameAsSent(cookie))) headers.append("set-cookie", cookie);
     }
   }
 
@@ -175,7 +193,7 @@ export class SessionProxy {
   ): Promise<Response> {
     const protocols = (req.headers.get("sec-websocket-protocol") ?? "")
       .split(",").map((s) => s.trim()).filter(Boolean);
-    if (!protocols.every((s) => TOKEN.test(s))) {
+    if (!protocols.every(isHttpToken)) {
       return jsonResponse({ error: "not a valid WebSocket request: bad subprotocol" }, 400);
     }
     const path = p.path ?? target.wsPath;

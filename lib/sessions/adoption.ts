@@ -15,6 +15,7 @@
 import { getLogger } from "@logtape/logtape";
 import { join } from "node:path";
 import type { LauncherConfig } from "../config/mod.ts";
+import { looksLikeSessionId } from "./ids.ts";
 import type { SlotPool } from "./placement.ts";
 import { Progress } from "./progress.ts";
 import type { ProcessHandle, Spawner } from "../os/mod.ts";
@@ -52,8 +53,8 @@ export function adoptRecords(saved: SavedProcessSession[], deps: AdoptionDeps): 
     const refused = refusal(s, deps.config);
     if (refused) {
       logger().error(
-        "state entry {id} is not adopted: {reason}; pid {pid} is left alone (stop it by hand " +
-          "if it is a session)",
+        "state entry {id} is not adopted: {reason}; pid {pid} is not signalled for it (a " +
+          "session of this log folder that runs is found by its log and stopped)",
         { id: shown(s.id), reason: refused, pid: s.pid },
       );
       continue;
@@ -71,9 +72,6 @@ export function adoptRecords(saved: SavedProcessSession[], deps: AdoptionDeps): 
   return records;
 }
 
-/** Ids as the launcher makes them: URL-safe base64 (a map file key, a file name). */
-const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
 /** A value read from the state file, fit for a log line whatever it holds. */
 function shown(text: string): string {
   return /^[\w./:-]{1,200}$/.test(text) ? text : JSON.stringify(text.slice(0, 200));
@@ -81,7 +79,7 @@ function shown(text: string): string {
 
 /** Why an entry cannot be one of today's sessions, or undefined when it can. */
 function refusal(s: SavedProcessSession, config: LauncherConfig): string | undefined {
-  if (!SESSION_ID.test(s.id)) return "its id is not a session id";
+  if (!looksLikeSessionId(s.id)) return "its id is not a session id";
   if (!Number.isSafeInteger(s.pid) || s.pid <= 1) return `pid ${s.pid} is no session's`;
   if (s.logFile !== join(config.logDir, `${s.id}.log`)) {
     return `its log ${shown(s.logFile)} is not ${s.id}.log in the log folder`;

@@ -65,7 +65,8 @@ export function endSession(
     rec.stopProblem = unsignalled ?? unmapProblem;
     // Recorded since its spawn (or its job's submission): the state file must forget it now.
     if (rec.pid !== undefined || rec.batch) await deps.save();
-    if (wasReady || rec.adopted) {
+    // A launch that failed says so itself; any other end of a session is worth a line.
+    if (wasReady || rec.adopted || reason !== "launch_failed") {
       logger().info("session {id} ended: {reason}", { id: rec.id, reason: STOP_REASONS[reason] });
     }
     deps.ended(rec, reason);

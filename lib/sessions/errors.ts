@@ -20,10 +20,13 @@ export class UnknownApplicationError extends BadRequestError {
    * @param known the configured application names
    */
   constructor(application: string | undefined, known: string[]) {
+    const listed = known.length > 0
+      ? `known applications: ${known.join(", ")}`
+      : "this launcher has no applications configured";
     super(
       application === undefined
-        ? `the request names no "application"; known applications: ${known.join(", ")}`
-        : `unknown application "${application}"; known applications: ${known.join(", ")}`,
+        ? `the request names no "application"; ${listed}`
+        : `unknown application "${application}"; ${listed}`,
     );
     this.name = "UnknownApplicationError";
     this.application = application;

@@ -29,6 +29,18 @@ export function randomId(): string {
 }
 
 /**
+ * Whether a text has the shape of a session id, as this launcher makes them or as older ones
+ * made them (URL-safe base64, with capitals): what a state entry's id or a log's name must be
+ * before it is taken for a session's.
+ *
+ * @param id the text
+ * @returns true when it could be a session id
+ */
+export function looksLikeSessionId(id: string): boolean {
+  return /^[A-Za-z0-9_-]{1,64}$/.test(id);
+}
+
+/**
  * Makes a URL-safe random token.
  *
  * @param bytes how many random bytes it carries

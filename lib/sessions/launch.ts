@@ -103,6 +103,7 @@ function notReady(
     return new LaunchError("the session was stopped before it was ready", "stopped");
   }
   const name = `application "${rec.application}"`;
+  if (rec.ending) return new LaunchError(`${name} was stopped before it was ready`, "stopped");
   if (outcome === "timeout") {
     const lines = app.readyLines.map((l) => JSON.stringify(l)).join(" or ");
     logger().warn("session {id} of {application} timed out; its output is in {logFile}", {
@@ -164,5 +165,10 @@ export async function publish(rec: SessionRecord, targets: PublishTargets): Prom
       rec.exitStatus.signal,
     );
   }
-  if (rec.ending) throw new LaunchError("the launcher is shutting down", "stopped");
+  if (rec.ending) {
+    throw new LaunchError(
+      `application "${rec.application}" was stopped before it was ready`,
+      "stopped",
+    );
+  }
 }

@@ -11,8 +11,10 @@
  * moment may be lost), which is never done to a log whose ready line is still awaited.
  *
  * The ready line is never lost: of a starting session's log only what its follower has read
- * is dropped. Logs are checked when the folder's watch says they were written to, and every
- * second in case an event was lost.
+ * is dropped. Logs are checked by a timer, not at every write (an app that writes without
+ * pause would make the launcher measure its log thousands of times a second): every live log
+ * once a second, and a log that had to be trimmed every 100 ms until it no longer grows past
+ * the limit between two checks.
  *
  * @module
  */
@@ -41,6 +43,8 @@ export interface LogCapOptions {
   positions: ReadPositions;
   /** How often every live log is checked, in ms. @default 1000 */
   intervalMs?: number;
+  /** How often a log that had to be trimmed is checked again, in ms. @default 100 */
+  hotIntervalMs?: number;
 }
 
 const logger = () => getLogger(["pvw-launcher", "sessions"]);
@@ -54,8 +58,12 @@ export class LogCap {
   readonly #said = new Set<string>();
   /** How each log is trimmed, once a better way failed on it. */
   readonly #modes = new Map<string, "collapse" | "punch" | "rewrite">();
-  #refreshedAt = -Infinity;
+  /** The logs trimmed at their last check: they are checked more often. */
+  readonly #hot = new Set<string>();
+  /** The logs being trimmed now. */
+  readonly #busy = new Set<string>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  #hotTimer: ReturnType<typeof setInterval> | undefined;
 
   /**
    * Makes the cap; {@linkcode LogCap.start} starts its periodic checks.
@@ -76,75 +84,103 @@ export class LogCap {
   /** Stops the periodic checks. */
   close(): void {
     clearInterval(this.#timer);
-    this.#timer = undefined;
+    clearInterval(this.#hotTimer);
+    this.#timer = this.#hotTimer = undefined;
   }
 
   /**
-   * A file of the log folder was written to: checks it, if it is a live session's log.
+   * Checks every live log (and forgets the logs of ended sessions).
    *
-   * @param name its name in the folder
+   * @returns settles once every check is done
    */
-  changed(name: string): void {
-    if (!this.#live.has(name) && performance.now() - this.#refreshedAt > 100) this.#refresh();
-    const path = this.#live.get(name);
-    if (path !== undefined) this.check(path);
+  async sweep(): Promise<void> {
+    this.#refresh();
+    await Promise.all([...this.#live.values()].map((path) => this.check(path)));
   }
 
-  /** Checks every live log (and forgets the logs of ended sessions). */
-  sweep(): void {
-    this.#refresh();
-    for (const path of this.#live.values()) this.check(path);
+  /** Checks the logs trimmed at their last check again. */
+  #sweepHot(): void {
+    for (const path of this.#hot) this.check(path);
+    if (this.#hot.size === 0) {
+      clearInterval(this.#hotTimer);
+      this.#hotTimer = undefined;
+    }
   }
 
   /**
-   * Drops the older half of a log that holds more than the limit.
+   * Drops the older half of a log that holds more than the limit; a log being trimmed already
+   * is left to that trim.
    *
    * @param path the log
+   * @returns settles once it is done
    */
-  check(path: string): void {
+  async check(path: string): Promise<void> {
+    if (this.#busy.has(path)) return;
+    this.#busy.add(path);
+    let trimmed;
+    try {
+      trimmed = await this.#trim(path);
+    } finally {
+      this.#busy.delete(path);
+    }
+    if (!trimmed) return void this.#hot.delete(path);
+    this.#hot.add(path);
+    // Only while the launcher runs its periodic checks (a test may check by hand).
+    if (this.#timer !== undefined) {
+      this.#hotTimer ??= setInterval(() => this.#sweepHot(), this.#options.hotIntervalMs ?? 100);
+    }
+  }
+
+  /** Trims a log past the limit; whether it was past it. */
+  async #trim(path: string): Promise<boolean> {
     const m = this.#options.trimmer.measure(path);
-    if (!m) return;
+    if (!m) return false;
     let mode = this.#modes.get(path) ?? "collapse";
     // A punched log's size goes on growing over the hole: what it takes on disk counts then.
-    if ((mode === "punch" ? m.disk : m.size) <= this.#max) return;
+    if ((mode === "punch" ? m.disk : m.size) <= this.#max) return false;
     const consumed = this.#options.positions.consumed(path);
     const cut = Math.floor(Math.min(m.size - this.#keep, consumed ?? Infinity) / m.block) * m.block;
-    if (cut <= 0) return;
+    if (cut <= 0) return true;
     const { trimmer, positions } = this.#options;
     if (mode === "collapse") {
-      if (trimmer.collapse(path, cut)) {
-        positions.collapsed(path, cut);
-        return this.#say(path);
-      }
+      // A followed log is collapsed before collapse() returns: its follower's position moves
+      // with the file at once, before it can read again (undone if the collapse failed).
+      const followed = consumed !== undefined;
+      const collapsing = trimmer.collapse(path, cut, followed);
+      if (followed) positions.collapsed(path, cut);
+      if (await collapsing) return this.#say(path);
+      if (followed) positions.collapsed(path, -cut);
       this.#modes.set(path, mode = "punch");
     }
     if (mode === "punch") {
-      if (m.disk <= this.#max) return;
-      if (trimmer.punch(path, cut)) return this.#say(path);
+      if (m.disk <= this.#max) return false;
+      if (await trimmer.punch(path, cut)) return this.#say(path);
       this.#modes.set(path, mode = "rewrite");
     }
     // The last resort may lose what is written meanwhile: never while the follower still
     // needs every byte (it is done once the session is ready).
     const marker = "[pvw-launcher: older output dropped]\n";
     if (consumed === undefined && trimmer.rewrite(path, this.#keep, marker)) this.#say(path);
+    return true;
   }
 
-  #say(path: string): void {
-    if (this.#said.has(path)) return;
+  #say(path: string): true {
+    if (this.#said.has(path)) return true;
     this.#said.add(path);
     logger().info(
       `session ${basename(path, ".log")}'s log passed ${this.#max} bytes: its older output is ` +
         "dropped from now on (max_log_size)",
     );
+    return true;
   }
 
   #refresh(): void {
-    this.#refreshedAt = performance.now();
     this.#live.clear();
     for (const path of this.#options.files()) this.#live.set(basename(path), path);
     for (const path of this.#said) if (!this.#live.has(basename(path))) this.#said.delete(path);
     for (const path of this.#modes.keys()) {
       if (!this.#live.has(basename(path))) this.#modes.delete(path);
     }
+    for (const path of this.#hot) if (!this.#live.has(basename(path))) this.#hot.delete(path);
   }
 }

@@ -210,7 +210,9 @@ export class SessionManager {
     const application = request.templates.app.name;
     if (this.#warm.has(application)) {
       // A client's own secret needs a process started with it: a cold start.
-      const waiting = ownSecret(body) ? this.#warm.miss(application) : this.#warm.take(application);
+      const waiting = request.client.secret
+        ? this.#warm.miss(application)
+        : this.#warm.take(application);
       if (waiting) return await this.#handOut(waiting, request);
     }
     const batch = request.templates.app.slurm ? this.#batch : undefined;
@@ -219,8 +221,9 @@ export class SessionManager {
     // below happen in one turn, so concurrent launches never overshoot max_session.
     if (this.#full(pool)) await this.#makeRoom(pool);
     const slot = pool.acquire();
-    // A client's own secret passes the sanitize rules like any other value (as in wslink).
-    const secret = ownSecret(body) ? request.client.secret : randomToken(24);
+    // A client's own secret (a string or a number, as any client value) passes the sanitize
+    // rules like any other value (as in wslink): what the log says replaced it is used.
+    const secret = request.client.secret || randomToken(24);
     const rec = this.#register(request, slot, secret);
     if (batch) Object.assign(rec, { batch: true, body });
     if (options.onAccepted) {
@@ -404,6 +407,17 @@ export class SessionManager {
   }
 
   /**
+   * Any session the table holds (starting, ready or stopping), found as every lookup finds
+   * them: in any case.
+   *
+   * @param id session id, in any case
+   * @returns the session, or undefined
+   */
+  find(id: string): SessionInfo | undefined {
+    return this.#table.find(id);
+  }
+
+  /**
    * The session, for a GET.
    *
    * @param id session id
@@ -476,15 +490,14 @@ export class SessionManager {
    * @param id session id
    * @param reason why
    * @returns the stopped session
-   * @throws {UnknownSessionError} when no ready, stopping or announced session has that id
+   * @throws {UnknownSessionError} when no session (warm processes are none) has that id
    * @throws {StopIncompleteError} when the session ended but its map line could not be
    *   removed yet, or its processes could not be signalled (or its job cancelled)
    */
   async stop(id: string, reason: StopReason = "deleted"): Promise<SessionInfo> {
+    // A starting session too (the dashboard lists it): its launch then fails as stopped.
     const rec = this.#table.find(id);
-    if (!rec || rec.warm || (rec.state === "starting" && !rec.announced)) {
-      throw new UnknownSessionError(id);
-    }
+    if (!rec || rec.warm) throw new UnknownSessionError(id);
     await this.#end(rec, reason);
     if (rec.stopProblem) throw new StopIncompleteError(id, `session ${id} ${rec.stopProblem}`);
     return rec;
@@ -576,9 +589,4 @@ export class SessionManager {
   #end(rec: SessionRecord, reason: StopReason): Promise<void> {
     return endSession(rec, reason, this.#ending);
   }
-}
-
-/** Whether the client sent a secret of its own (its process must be started with it). */
-function ownSecret(body: Record<string, unknown>): boolean {
-  return typeof body.secret === "string" && body.secret !== "";
 }

@@ -36,6 +36,7 @@ export {
 export { type StopReason } from "./stop_reasons.ts";
 export { SessionTable } from "./table.ts";
 export { resumeSessions } from "./resume.ts";
+export { type KnownSessions, stopStraySessions, type StrayDeps } from "./strays.ts";
 export { readState, type SavedSession, StateFile } from "./state_file.ts";
 export { Traffic } from "./traffic.ts";
 export { type WarmCounts, type WarmPoolOptions } from "./warm_pool.ts";

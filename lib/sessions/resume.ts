@@ -10,21 +10,26 @@ import { getLogger } from "@logtape/logtape";
 import type { MapFile } from "../os/mod.ts";
 import type { SessionManager } from "./manager.ts";
 import { readState, type SavedSession } from "./state_file.ts";
+import { stopStraySessions, type StrayDeps } from "./strays.ts";
 
 const logger = () => getLogger(["pvw-launcher"]);
 
 /**
  * Takes over the sessions the previous launcher left running, as its state file names them,
- * and says what it found; without any, empties the map file the previous launcher left.
+ * and says what it found; without any, empties the map file the previous launcher left. Then
+ * stops, and waits for, every session the state file did not name whose processes still
+ * write to its log: no client knows them.
  *
  * @param sessions the new launcher's sessions
  * @param files the state file's path, and the map file
+ * @param strays finds and stops the sessions no state entry names @default none looked for
  * @returns false when the state file cannot be read (the launcher must not start: a process
  *   it names could be left running unmanaged)
  */
 export async function resumeSessions(
-  sessions: Pick<SessionManager, "adopt">,
+  sessions: Pick<SessionManager, "adopt" | "list" | "warmProcesses">,
   files: { stateFile: string; map?: Pick<MapFile, "clear"> },
+  strays?: StrayDeps,
 ): Promise<boolean> {
   const log = logger();
   let saved: SavedSession[];
@@ -44,6 +49,11 @@ export async function resumeSessions(
   }
   // A failure is logged and retried by the map file itself; /healthz says so meanwhile.
   if (adopted === 0) await files.map?.clear().catch(() => {});
+  if (strays) {
+    const all = [...sessions.list(), ...sessions.warmProcesses()];
+    const pgids = all.flatMap((s) => s.pid === undefined ? [] : [s.pid]);
+    await stopStraySessions({ pgids, ids: new Set(all.map((s) => s.id)) }, strays);
+  }
   return true;
 }
 
@@ -56,8 +66,8 @@ async function previousSessions(stateFile: string): Promise<SavedSession[]> {
   if (damage) {
     logger().error(
       "the state file {file} is damaged ({reason}): it was set aside as {setAside} and kept. " +
-        "{recovered} sessions were read from it; {lost} could not be, and a process " +
-        "named there, if it still runs, is not managed by this launcher",
+        "{recovered} sessions were read from it; {lost} could not be (a session still running " +
+        "that no entry names is found by its log, and stopped)",
       {
         file: stateFile,
         ...damage,

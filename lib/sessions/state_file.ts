@@ -17,7 +17,6 @@ import {
   type FileWriter,
   type KeptFiles,
   keptFiles,
-  logChange,
   type RetryOptions,
   writeFileAtomic,
   writeFileDurably,
@@ -331,13 +330,7 @@ export class StateFile {
       write ??
         ((p, text, durable) =>
           durable === false ? writeFileAtomic(p, text, 0o600) : writeFileDurably(p, text, 0o600)),
-      retry && {
-        ...retry,
-        onChange: (failure) => {
-          logChange("state file", path, failure);
-          retry.onChange?.(failure);
-        },
-      },
+      retry && { ...retry, what: "state file" },
     );
   }
 

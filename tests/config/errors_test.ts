@@ -209,8 +209,20 @@ Deno.test("parseConfig() reports invalid wslink settings at the value, with its 
         /expected a port in 0\.\.65535 \(0 picks a free one\), found 70000/,
       ],
     ]],
-    ["an empty endpoint", `    "endpoint": "/",`, [
-      ["3:17 error configuration.endpoint", /expected a path such as "paraview"/],
+    ["an endpoint at the proxy", `    "endpoint": "proxy",`, [
+      [
+        "3:17 error configuration.endpoint",
+        /^the REST endpoint "\/proxy" overlaps the built-in proxy at "\/proxy", which the launcher serves first/,
+      ],
+    ]],
+    ["an endpoint under the proxy", `    "endpoint": "/proxy/launch",`, [
+      ["3:17 error configuration.endpoint", /overlaps the built-in proxy at "\/proxy"/],
+    ]],
+    ["an endpoint at the metrics", `    "endpoint": "metrics",`, [
+      ["3:17 error configuration.endpoint", /overlaps the metrics at "\/metrics"/],
+    ]],
+    ["an endpoint at the health check", `    "endpoint": "healthz/",`, [
+      ["3:17 error configuration.endpoint", /overlaps the health check at "\/healthz"/],
     ]],
     ["a number in fields", `    "fields": ["file", 1],`, [
       ["3:24 error configuration.fields[1]", /expected a string, found the number 1/],

@@ -310,3 +310,27 @@ Deno.test("loadConfig() uses the default log folder it is given", async () => {
     assert.equal((await Deno.stat(logDir)).mode! & 0o777, 0o700);
   });
 });
+
+Deno.test("checkConfigPaths() without creating says in plain words why a missing log folder cannot be made", async (t) => {
+  await withTempDir(async (dir) => {
+    const text = spec(`"log": "${join(dir, "open", "logs")}",`);
+    const loaded = parseConfig(text, join(dir, "launcher.config"));
+    await t.step("its folder is writable by other users", async () => {
+      await Deno.mkdir(join(dir, "open"));
+      await Deno.chmod(join(dir, "open"), 0o777);
+      const [problem] = await checkConfigPaths(loaded, text, { create: false });
+      assert.equal(
+        problem.message,
+        `cannot use "${join(dir, "open", "logs")}" for logs: it does not exist, and it cannot ` +
+          `be made in "${join(dir, "open")}": it can be written by other users (mode 0777), ` +
+          `who could replace its files; run "chmod go-w ${join(dir, "open")}" or choose ` +
+          "another folder",
+      );
+    });
+    await t.step("a folder that can be made is no problem, and is not made", async () => {
+      await Deno.remove(join(dir, "open"));
+      assert.deepEqual(await checkConfigPaths(loaded, text, { create: false }), []);
+      assert.ok(!await exists(join(dir, "open")), "--check makes nothing");
+    });
+  });
+});

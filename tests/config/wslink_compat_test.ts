@@ -14,8 +14,14 @@ Deno.test('"content": "" means no static files, in both formats', () => {
 Deno.test('"endpoint": "" serves the REST API at "//", as wslink does, with a warning', () => {
   const text = wslink(`    "endpoint": "",`);
   const { config, warnings } = parse(text);
-  assert.equal(config.endpoint, "/");
+  assert.equal(config.endpoint, "//");
   assertProblems(warnings, [["3:17 warning configuration.endpoint", /at "\/\/", as the wslink/]]);
+});
+
+Deno.test('"endpoint": "/" serves the REST API at "/" (POST) and "/<id>", as wslink does', () => {
+  const { config, warnings } = parse(wslink(`    "endpoint": "/",`));
+  assert.equal(config.endpoint, "/");
+  assert.deepEqual(warnings, []);
 });
 
 Deno.test('"apps": {} loads with a warning (the trame image\'s base config)', async (t) => {

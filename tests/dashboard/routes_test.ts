@@ -406,6 +406,11 @@ Deno.test("GET api/sessions/:id/log answers a bounded tail of that session's log
         }
       },
     );
+    await t.step("the id is found in any case, as the REST API and the proxy find it", async () => {
+      const res = await admin("GET", `/_dashboard/api/sessions/${id.toUpperCase()}/log?bytes=12`);
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), "line 099999\n");
+    });
     await t.step("needs what the rest of the dashboard needs", async () => {
       const res = await call("GET", `/_dashboard/api/sessions/${id}/log`, { remote: REMOTE });
       assert.equal((await drop(res)).status, 401);

@@ -175,13 +175,25 @@ Deno.test({
           },
         );
 
-        await t.step("an unknown id answers 404 (the |NOTFOUND default), both forms", async () => {
-          assert.equal(await status(`${front}/proxy?sessionId=nosuchid&path=ws`), 404);
-          assert.equal(await status(`${front}/proxy/nosuchid/ws`), 404);
-          assert.equal(await status(`${front}/proxy?id=nosuchid`), 404);
-          assert.equal(await status(`${front}/proxy?path=ws`), 404);
-          assert.doesNotMatch(await apache!.errorLog(), /AH02439/);
-        });
+        await t.step(
+          "an unknown id answers 404 JSON (the |NOTFOUND default), both forms",
+          async () => {
+            for (
+              const url of [
+                `${front}/proxy?sessionId=nosuchid&path=ws`,
+                `${front}/proxy/nosuchid/ws`,
+                `${front}/proxy?id=nosuchid`,
+                `${front}/proxy?path=ws`,
+              ]
+            ) {
+              const res = await fetch(url);
+              assert.equal(res.status, 404, url);
+              assert.equal(res.headers.get("content-type"), "application/json; charset=utf-8", url);
+              assert.deepEqual(await res.json(), { error: "no session with that id" }, url);
+            }
+            assert.doesNotMatch(await apache!.errorLog(), /AH02439/);
+          },
+        );
 
         await t.step(
           "after DELETE, Apache no longer routes the id: 404, and the open socket closes",

@@ -30,6 +30,7 @@ import {
   sbatch,
   SLURM_CONF,
   SLURM_NODES,
+  slurmAdminNeeds,
   slurmCommand,
   slurmNeeds,
   TEST_JOB_PREFIX,
@@ -61,9 +62,9 @@ interface Watch {
 let counter = 0;
 
 /** Runs a test with a fresh backend and poller; cancels its jobs whatever happens. */
-function clusterTest(name: string, fn: (c: Cluster) => Promise<void>): void {
-  Deno.test({ name, ignore: slurmNeeds.ignore }, async () => {
-    slurmNeeds.check();
+function clusterTest(name: string, fn: (c: Cluster) => Promise<void>, needs = slurmNeeds): void {
+  Deno.test({ name, ignore: needs.ignore }, async () => {
+    needs.check();
     await waitForNodesUsable();
     const logs = await Deno.makeTempDir({ prefix: "pvw-cluster-%j-" });
     const slurm = new SlurmBatchSystem(new ProcessRunner({ env: { SLURM_CONF } }));
@@ -176,7 +177,7 @@ clusterTest("a drained node gets no job", async (c) => {
   } finally {
     await resumeNode("n2");
   }
-});
+}, slurmAdminNeeds);
 
 clusterTest(
   "a full partition queues the next job with its reason and position; it runs once the first is gone",

@@ -41,7 +41,13 @@ export function paraviewConfig(dir: string): Record<string, unknown> {
       visualizer: {
         cmd: [
           XVFB_RUN,
-          "-a",
+          // A display of its own, looked for from a number no other session starts from (its
+          // port): sessions starting at once, here or in another launcher, do not race for
+          // the same free display as they would from xvfb-run's default of 99.
+          "--auto-servernum",
+          "--server-num=$port",
+          // Xvfb's own messages go to the session's log (stderr), not to /dev/null.
+          "--error-file=/dev/stderr",
           "$python_exec",
           "$server_base_path/paraview_server.py",
           "--venv",

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { mapLines, startLauncher, within } from "../integration/harness.ts";
 import {
   jpegSize,
@@ -38,6 +39,16 @@ async function render(client: Wslink1Client, size: [number, number]): Promise<Ui
   throw new Error(`every render at ${size.join("x")} was stale`);
 }
 
+/** Every session log of a launcher's folder, each under its name. */
+async function sessionLogs(dir: string): Promise<string> {
+  let text = "";
+  for await (const entry of Deno.readDir(join(dir, "logs"))) {
+    const log = await Deno.readTextFile(join(dir, "logs", entry.name)).catch(String);
+    text += `--- session log ${entry.name} ---\n${log}\n`;
+  }
+  return text;
+}
+
 Deno.test({
   name: "a real ParaView web server launched from a seed-style config is reached at its bare " +
     "session URL through the built-in proxy, renders, and is stopped with its Xvfb",
@@ -49,7 +60,12 @@ Deno.test({
       const started = performance.now();
       const post = await launcher.post({ application: "visualizer" });
       const readyMs = performance.now() - started;
-      assert.equal(post.status, 200, `${JSON.stringify(post.json)}\n${launcher.log}`);
+      // A launch that fails says why in the session's log (pvpython's and Xvfb's output).
+      if (post.status !== 200) {
+        assert.fail(
+          `${JSON.stringify(post.json)}\n${launcher.log}\n${await sessionLogs(launcher.dir)}`,
+        );
+      }
       console.log(`ParaView time to ready (POST to answer): ${Math.round(readyMs)} ms`);
       const { id, secret, sessionURL } = post.json as Record<string, string>;
 

@@ -48,6 +48,16 @@ export const slurmNeeds: Needs = new Needs("Slurm tests", [
   ...(existsSync(SLURM_CONF) && !controllerRunning() ? ["a running slurmctld"] : []),
 ]);
 
+/**
+ * What the tests that drain a node need besides the cluster: to be a Slurm admin, as root is
+ * (`.ci/setup-slurm` runs the cluster as root; `scontrol update` refuses anyone else with
+ * "Invalid user id").
+ */
+export const slurmAdminNeeds: Needs = new Needs("Slurm tests that drain a node", [
+  ...slurmNeeds.missing,
+  ...(Deno.uid() === 0 ? [] : ["root, the cluster's Slurm admin"]),
+], "run them as root, with the cluster .ci/setup-slurm starts");
+
 /** What a Slurm command printed and how it exited. */
 export interface CommandOutput {
   code: number;

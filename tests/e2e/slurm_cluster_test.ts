@@ -17,6 +17,7 @@ import {
   resumeNode,
   sbatch,
   SLURM_NODES,
+  slurmAdminNeeds,
   slurmNeeds,
   TEST_JOB_PREFIX,
   waitForJob,
@@ -59,9 +60,9 @@ async function nodesOf(ids: string[]): Promise<string[]> {
 }
 
 /** Runs a test on a cluster whose nodes all take jobs; cancels its jobs whatever happens. */
-function clusterTest(name: string, fn: () => Promise<void>): void {
-  Deno.test({ name, ignore: slurmNeeds.ignore }, async () => {
-    slurmNeeds.check();
+function clusterTest(name: string, fn: () => Promise<void>, needs = slurmNeeds): void {
+  Deno.test({ name, ignore: needs.ignore }, async () => {
+    needs.check();
     await waitForNodesUsable();
     try {
       await fn();
@@ -118,7 +119,7 @@ clusterTest("a drained node receives no job, and gets jobs again once resumed", 
   const all = (await listJobs()).filter((j) => j.name.startsWith(PREFIX));
   await cancelTestJobs(PREFIX);
   await assertNothingLeft(all.map((j) => j.id));
-});
+}, slurmAdminNeeds);
 
 clusterTest(
   "a full partition queues the next job with reason Resources until one ends",

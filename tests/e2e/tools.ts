@@ -42,14 +42,15 @@ export class Needs {
   /**
    * @param what the group's name in the skip line
    * @param paths the files it needs
+   * @param hint how to get what is missing, in the skip line
    */
-  constructor(readonly what: string, paths: string[]) {
+  constructor(
+    readonly what: string,
+    paths: string[],
+    hint = "run .ci/setup-extra to install",
+  ) {
     this.missing = paths.filter((p) => !existsSync(p));
-    if (this.ignore) {
-      console.log(
-        `SKIP ${what}: missing ${this.missing.join(", ")} (run .ci/setup-extra to install)`,
-      );
-    }
+    if (this.ignore) console.log(`SKIP ${what}: missing ${this.missing.join(", ")} (${hint})`);
   }
 
   /** Whether to ignore the tests: something is missing and this is not CI. */

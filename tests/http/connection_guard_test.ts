@@ -84,7 +84,7 @@ Deno.test("ConnectionGuard closes a connection that sends no request within head
   clock.now = 10_000;
   assert.equal(guard.sweep().headerTimeout, 1);
   assert.deepEqual(table.shut, ["10.0.0.1:5000"]);
-  assert.deepEqual(guard.counts, { headerTimeout: 1, keepAliveTimeout: 0, shed: 0 });
+  assert.deepEqual(guard.counts, { headerTimeout: 1, keepAliveTimeout: 0, shed: 0, cut: 0 });
 });
 
 Deno.test("ConnectionGuard never closes a connection whose request is being answered, however long", async () => {

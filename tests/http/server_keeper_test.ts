@@ -110,3 +110,23 @@ Deno.test("ServerKeeper.start() throws what serve throws (the address is taken)"
   });
   assert.throws(() => keeper.start(() => new Response()), /Address already in use/);
 });
+
+Deno.test("ServerKeeper forgets a dead server, without closing its clients, when the next one dies: a listener that dies again and again holds two servers", async () => {
+  const fake = fakeServe();
+  const keeper = new ServerKeeper({
+    serve: fake.serve,
+    name: "the launcher",
+    hostname: "127.0.0.1",
+    port: 0,
+    firstBackoffMs: 1,
+  });
+  keeper.start(() => new Response());
+  for (let i = 0; i < 5; i++) {
+    fake.servers[i].fail("Too many open files (os error 24)");
+    await fake.called(i + 2);
+  }
+  assert.equal(keeper.held, 2, "the live server, and the last dead one, whose clients it serves");
+  assert.deepEqual(fake.servers.map((s) => s.shutdowns), [0, 0, 0, 0, 0, 0], "no client cut");
+  await keeper.shutdown();
+  assert.deepEqual(fake.servers.map((s) => s.shutdowns), [0, 0, 0, 0, 1, 1]);
+});

@@ -138,11 +138,12 @@ Deno.test({
     const plant = `starttime=$(sed 's/.*) //' /proc/1/stat | cut -d' ' -f20)
 printf '{"version":1,"sessions":[{"id":"init","application":"echo","host":"127.0.0.1","port":${port},"pid":1,"identity":"%s","logFile":"%s","startedAt":1,"readyMs":1,"answer":{"id":"init"}}]}' "$starttime" "${dir}/logs/init.log" > "${state}"
 exec "$@"`;
-    const launcher = await launchOn(dir, file, [], {
-      wrap: [...PID_NAMESPACE, "sh", "-c", plant, "sh"],
-      forks: true,
-    });
+    let launcher: Launcher | undefined;
     try {
+      launcher = await launchOn(dir, file, [], {
+        wrap: [...PID_NAMESPACE, "sh", "-c", plant, "sh"],
+        forks: true,
+      });
       // A session in the namespace: what kill(-1) would take down with everything else.
       const bystander = await launcher.post({ application: "echo" });
       assert.equal(bystander.status, 200);
@@ -152,8 +153,9 @@ exec "$@"`;
       assert.match(launcher.log, /adopted 0 sessions, dropped 1/);
       assert.match(launcher.log, /state entry init is not adopted: pid 1 is no session's/);
       assert.equal((await launcher.request("GET", `${launcher.endpoint}/init`)).status, 404);
-    } finally {
       assert.equal((await launcher.stop()).code, 0);
+    } finally {
+      await launcher?.stop();
       await Deno.remove(dir, { recursive: true });
     }
   },

@@ -239,3 +239,22 @@ Deno.test("pvw-launcher exits 1 with a clear message when its port is taken", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("pvw-launcher exits 2 when --port is the port of dashboard_listen", async () => {
+  await using config = await configFile((dir) =>
+    JSON.stringify({
+      url: "http://127.0.0.1:0/paraview",
+      log: join(dir, "logs"),
+      resources: [{ host: "127.0.0.1", port: [9001, 9002] }],
+      applications: { demo: { cmd: ["demo"] } },
+      dashboard_listen: "127.0.0.1:18765",
+    })
+  );
+  const run = await cli(config.file, "--port", "18765");
+  assert.equal(run.code, 2);
+  assert.match(
+    run.stderr,
+    /^pvw-launcher: --port 18765 is the dashboard's \(dashboard_listen\): the launcher needs a port of its own$/m,
+  );
+  assert.doesNotMatch(run.stderr, /another program listens there/);
+});

@@ -5,7 +5,7 @@ import { childrenOf, filesIn } from "./procfs.ts";
 
 const READY = ["sh", "-c", "echo Starting factory; exec sleep 600", "viz", "$file"];
 
-Deno.test("a live launcher refuses client values with C1 controls or bidi overrides and starts nothing", async (t) => {
+Deno.test("a live launcher refuses client values with C1 controls, bidi controls or lone surrogates and starts nothing", async (t) => {
   const launcher = await startLauncher((dir) => specConfig(dir, { viz: { cmd: READY } }));
   const logs = join(launcher.dir, "logs");
   try {
@@ -20,6 +20,11 @@ Deno.test("a live launcher refuses client values with C1 controls or bidi overri
       ["a right-to-left isolate (U+2067)", "a\u2067b\u2069"],
       ["a first strong isolate (U+2068)", "\u2068x"],
       ["a line separator (U+2028)", "a\u2028b"],
+      ["a left-to-right mark (U+200E)", "a\u200Eb"],
+      ["a right-to-left mark (U+200F)", "a\u200Fb"],
+      ["an Arabic letter mark (U+061C)", "a\u061Cb"],
+      ["a lone high surrogate", "a\uD800b"],
+      ["a lone low surrogate", "\uDC00"],
     ];
     for (const [name, text] of hostile) {
       await t.step(name, async () => {

@@ -140,6 +140,10 @@ Deno.test("a session's pages cannot set the dashboard's cookie nor log the admin
           "pvw_dashboard=; Path=/_dashboard; Max-Age=0",
           "pvw_dashboard=x; Path=/; HttpOnly",
           " pvw_dashboard =x; Path=/_dashboard/api",
+          // Nameless: browsers send these back as "pvw_dashboard=evil" and "pvw_dashboard".
+          "=pvw_dashboard=evil; Path=/_dashboard",
+          " = pvw_dashboard=evil",
+          "pvw_dashboard; Path=/_dashboard",
           "app_session=kept; Path=/proxy",
         ];
         const query = cookies.map((c) => `c=${encodeURIComponent(c)}`).join("&");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { specConfig, startLauncher, within } from "./harness.ts";
+import { processRuns, specConfig, startLauncher, within } from "./harness.ts";
 
 const READY = ["sh", "-c", "echo Starting factory; exec sleep 600"];
 
@@ -47,6 +47,57 @@ Deno.test("the real launcher (or its bundle) serves the built-in dashboard and e
     });
   } finally {
     if (!stopped) await launcher.stop();
+    await Deno.remove(launcher.dir, { recursive: true });
+  }
+});
+
+Deno.test("the dashboard stops a session that is still starting; its launch fails as stopped and its process is gone", async () => {
+  const token = "a-dashboard-token-0123456789";
+  const launcher = await startLauncher((dir) =>
+    specConfig(dir, { never: { cmd: ["sh", "-c", "exec sleep 600"], timeout: 120 } }, {
+      admin_token: token,
+    })
+  );
+  const headers = { authorization: `Bearer ${token}` };
+  const dashboard = `${launcher.base}/_dashboard`;
+  try {
+    const launch = launcher.post({ application: "never" });
+    // The state as the page gets it: pushed at once, then on every change.
+    const events = await fetch(`${dashboard}/api/events`, { headers });
+    const reader = events.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let starting: { id: string; pid: number } | undefined;
+    await within(
+      10_000,
+      "the session to be listed as starting with its pid",
+      (async () => {
+        let text = "";
+        while (!starting) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error("the event stream ended");
+          text += value;
+          for (const m of text.matchAll(/^data: (.*)$/gm)) {
+            const state = JSON.parse(m[1]);
+            starting = state.sessions.find((s: { state: string; pid: number | null }) =>
+              s.state === "starting" && s.pid !== null
+            );
+          }
+        }
+      })(),
+    );
+    await reader.cancel();
+    const stop = await fetch(`${dashboard}/api/sessions/${starting!.id}/stop`, {
+      method: "POST",
+      headers,
+    });
+    assert.equal(stop.status, 200);
+    assert.deepEqual(await stop.json(), { id: starting!.id, stopped: true });
+    const post = await within(10_000, "the launch's answer", launch);
+    assert.equal(post.status, 503);
+    assert.equal(post.json.error, 'application "never" was stopped before it was ready');
+    assert.ok(!processRuns(starting!.pid), "its process runs on");
+    assert.match(launcher.log, new RegExp(`session ${starting!.id} ended: `));
+  } finally {
+    await launcher.stop();
     await Deno.remove(launcher.dir, { recursive: true });
   }
 });

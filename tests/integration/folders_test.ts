@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ECHO_APP, Launcher, launchOn, specConfig, startLauncher } from "./harness.ts";
+import { ECHO_APP, Launcher, launchOn, specConfig, startLauncher, within } from "./harness.ts";
 import { checkNamespaces, freshTmpfs, NO_NAMESPACES } from "./namespace.ts";
 
 const EXAMPLE = fileURLToPath(new URL("../../examples/launcher.config", import.meta.url));
@@ -126,27 +126,47 @@ Deno.test("another local user can neither list the session ids nor read the map 
   }
 });
 
-Deno.test("the dashboard's log view never reads through a link put in place of a session's log", async () => {
+Deno.test("the dashboard's log view never reads a link, a FIFO or a hard link put in place of a session's log, and says so", async (t) => {
   const token = "a-dashboard-token-0123456789";
   const launcher = await startLauncher((dir) =>
     specConfig(dir, { echo: { cmd: ECHO_APP } }, { admin_token: token })
   );
+  const secret = join(launcher.dir, "secret");
+  await Deno.writeTextFile(secret, "root:$6$not-for-the-dashboard\n");
+  const replaced: [what: string, put: (log: string) => Promise<void>][] = [
+    ["a symbolic link", (log) => Deno.symlink(secret, log)],
+    ["a special file", async (log) => {
+      const made = await new Deno.Command("mkfifo", { args: [log] }).output();
+      assert.ok(made.success);
+    }],
+    ["a hard link to another file", (log) => Deno.link(secret, log)],
+  ];
   try {
-    const post = await launcher.post({ application: "echo" });
-    assert.equal(post.status, 200);
-    const secret = join(launcher.dir, "secret");
-    await Deno.writeTextFile(secret, "root:$6$not-for-the-dashboard\n");
-    const log = join(launcher.dir, "logs", `${post.json.id}.log`);
-    await Deno.remove(log);
-    await Deno.symlink(secret, log);
-    const res = await fetch(`${launcher.base}/_dashboard/api/sessions/${post.json.id}/log`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const body = await res.text();
-    assert.ok(!body.includes("not-for-the-dashboard"), `the dashboard answered ${body}`);
-    assert.notEqual(res.status, 200);
-    assert.deepEqual(Object.keys(JSON.parse(body)), ["error"]);
-    await launcher.request("DELETE", `${launcher.endpoint}/${post.json.id}`);
+    for (const [what, put] of replaced) {
+      await t.step(what, async () => {
+        const post = await launcher.post({ application: "echo" });
+        assert.equal(post.status, 200);
+        const log = join(launcher.dir, "logs", `${post.json.id}.log`);
+        await Deno.remove(log);
+        await put(log);
+        const res = await within(
+          5000,
+          "the log view's answer",
+          fetch(`${launcher.base}/_dashboard/api/sessions/${post.json.id}/log`, {
+            headers: { authorization: `Bearer ${token}` },
+          }),
+        );
+        const body = await res.text();
+        assert.ok(!body.includes("not-for-the-dashboard"), `the dashboard answered ${body}`);
+        assert.equal(res.status, 409, body);
+        assert.deepEqual(JSON.parse(body), {
+          error: `the session's log is ${what}, not a regular file; it is not read`,
+        });
+        await launcher.waitForLog(new RegExp(`session ${post.json.id}: its log \\S+ is ${what}`));
+        await launcher.request("DELETE", `${launcher.endpoint}/${post.json.id}`);
+      });
+    }
+    assert.doesNotMatch(launcher.log, /internal error|failed: /, "no stack trace, no 500");
   } finally {
     await launcher.stop();
     await Deno.remove(launcher.dir, { recursive: true });

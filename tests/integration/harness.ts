@@ -210,10 +210,16 @@ export async function startLauncher(
   options: LaunchOptions = {},
 ): Promise<Launcher> {
   const dir = await Deno.makeTempDir({ prefix: "pvw-launcher-test-" });
-  const body = typeof config === "function" ? config(dir) : config;
-  const file = join(dir, "launcher.config");
-  await Deno.writeTextFile(file, JSON.stringify(body, null, 2));
-  return await launchOn(dir, file, args, options);
+  try {
+    const body = typeof config === "function" ? config(dir) : config;
+    const file = join(dir, "launcher.config");
+    await Deno.writeTextFile(file, JSON.stringify(body, null, 2));
+    return await launchOn(dir, file, args, options);
+  } catch (err) {
+    // No launcher for the test to stop: its folder is removed here.
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw err;
+  }
 }
 
 /**

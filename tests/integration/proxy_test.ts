@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { COMPRESSIBLE } from "../testdata/compressible.ts";
 import { ECHO_APP, type Launcher, specConfig, startLauncher, within } from "./harness.ts";
+import { RawConnection } from "./raw_http.ts";
 
 const ECHO = ECHO_APP;
 
@@ -313,6 +315,68 @@ Deno.test("a client that reads slower than its session sends is cut off at the b
       } finally {
         conn.close();
       }
+    });
+  } finally {
+    await launcher.stop();
+    await Deno.remove(launcher.dir, { recursive: true });
+  }
+});
+
+/** The SHA-256 of bytes, in hex. */
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+Deno.test("the built-in proxy passes an app's compressed answers byte-exact, under the headers that describe them", async (t) => {
+  const launcher = await startLauncher((dir) => specConfig(dir, { echo: { cmd: ECHO } }));
+  const port = Number(new URL(launcher.base).port);
+  // A client that decompresses nothing: what arrives is what the proxy sent.
+  const raw = async (path: string, acceptEncoding?: string) => {
+    const c = await RawConnection.open(port);
+    try {
+      const ae = acceptEncoding === undefined ? "" : `Accept-Encoding: ${acceptEncoding}\r\n`;
+      await c.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${ae}Connection: close\r\n\r\n`);
+      return await within(5000, `the answer to ${path}`, c.answer());
+    } finally {
+      c.close();
+    }
+  };
+  try {
+    await withSession(launcher, "echo", async (id) => {
+      const cases: [what: string, query: string, ae: string | undefined, encoding?: string][] = [
+        ["gzip, asked for", "as=gzip", "gzip, deflate", "gzip"],
+        ["br, asked for", "as=br", "br", "br"],
+        ["nothing asked for: the app sees no Accept-Encoding, answers plain", "as=gzip", undefined],
+        ["gzip asked for, br offered by the app: plain", "as=br", "gzip"],
+        ["gzip sent though not asked for", "as=gzip&always", undefined, "gzip"],
+      ];
+      for (const [what, query, ae, encoding] of cases) {
+        await t.step(what, async () => {
+          const answer = await raw(`/proxy/${id}/compressed?${query}`, ae);
+          assert.equal(answer.status, 200);
+          assert.equal(answer.headers["x-seen-accept-encoding"], ae ?? "(none)");
+          assert.equal(answer.headers["content-encoding"], encoding);
+          assert.equal(await sha256(answer.body), answer.headers["x-body-sha256"], "byte-exact");
+          if (answer.headers["content-length"] !== undefined) {
+            assert.equal(Number(answer.headers["content-length"]), answer.body.length);
+          }
+          const stream = new Blob([new Uint8Array(answer.body)]).stream();
+          const decoded = encoding === "gzip"
+            ? stream.pipeThrough(new DecompressionStream("gzip"))
+            : encoding === "br"
+            ? stream.pipeThrough(new DecompressionStream("brotli" as CompressionFormat))
+            : stream;
+          assert.equal(await new Response(decoded).text(), COMPRESSIBLE);
+        });
+      }
+      await t.step("curl --compressed reads it whole", async () => {
+        const curl = await new Deno.Command("curl", {
+          args: ["-sS", "--compressed", `${launcher.base}/proxy/${id}/compressed?as=gzip`],
+        }).output();
+        assert.equal(curl.code, 0, new TextDecoder().decode(curl.stderr));
+        assert.equal(new TextDecoder().decode(curl.stdout), COMPRESSIBLE);
+      });
     });
   } finally {
     await launcher.stop();

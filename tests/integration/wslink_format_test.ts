@@ -138,7 +138,10 @@ Deno.test("the trame image's base config starts as wslink's does: endpoint \"\",
     await t.step("a POST gets the usual unknown-application 400", async () => {
       const post = await launcher.post({ application: "trame" }, "");
       assert.equal(post.status, 400);
-      assert.match(post.json.error as string, /unknown application "trame"/);
+      assert.equal(
+        post.json.error,
+        'unknown application "trame"; this launcher has no applications configured',
+      );
     });
     await t.step("no static files are served", async () => {
       const res = await fetch(`${launcher.base}/index.html`);
@@ -175,6 +178,59 @@ Deno.test("a cmd variable nothing provides reaches the app as written, as in wsl
     assert.match(log, /^args: --data \$\{dataDir\} --cost 5\$\n/);
     await launcher.waitForLog(/application "?sandtank"?: nothing gives "?dataDir"? a value/);
     await launcher.request("DELETE", `${launcher.endpoint}/${post.json.id}`);
+  } finally {
+    await launcher.stop();
+    await Deno.remove(launcher.dir, { recursive: true });
+  }
+});
+
+Deno.test('"endpoint": "/" serves POST at / and GET and DELETE at /<id>, as wslink does; the content is still served', async (t) => {
+  const launcher = await startLauncher((dir) => {
+    Deno.mkdirSync(join(dir, "www"));
+    Deno.writeTextFileSync(join(dir, "www", "index.html"), "<h1>home</h1>");
+    Deno.writeTextFileSync(join(dir, "www", "about"), "about us");
+    return {
+      configuration: {
+        host: "localhost",
+        port: 9000,
+        endpoint: "/",
+        content: join(dir, "www"),
+        sessionURL: "ws://USE_HOST/proxy?sessionId=${id}&path=ws",
+        log_dir: join(dir, "logs"),
+      },
+      resources: [{ host: "127.0.0.1", port_range: freePortRange(2) }],
+      apps: { viz: { cmd: READY } },
+    };
+  });
+  const get = async (path: string, init: RequestInit = {}) => {
+    const res = await fetch(`${launcher.base}${path}`, { redirect: "manual", ...init });
+    return { status: res.status, text: await res.text(), location: res.headers.get("location") };
+  };
+  try {
+    await t.step("it says it listens at /", () => {
+      assert.equal(launcher.endpoint, `${launcher.base}/`);
+    });
+    const post = await get("/", { method: "POST", body: JSON.stringify({ application: "viz" }) });
+    assert.equal(post.status, 200, post.text);
+    const id = JSON.parse(post.text).id as string;
+    await t.step("GET /<id> answers the session", async () => {
+      const session = await get(`/${id}`);
+      assert.equal(session.status, 200, session.text);
+      assert.equal(JSON.parse(session.text).id, id);
+    });
+    await t.step("the content, the metrics and the health check are served as before", async () => {
+      assert.deepEqual(await get("/"), { status: 302, text: "", location: "/index.html" });
+      assert.equal((await get("/index.html")).text, "<h1>home</h1>");
+      assert.equal((await get("/about")).text, "about us");
+      assert.equal((await get("/healthz")).status, 200);
+      assert.equal((await get("/metrics")).status, 200);
+    });
+    await t.step("DELETE /<id> stops it", async () => {
+      assert.equal((await get(`/${id}`, { method: "DELETE" })).status, 200);
+      const gone = await get(`/${id}`);
+      assert.equal(gone.status, 404);
+      assert.deepEqual(JSON.parse(gone.text), { error: `no session with id "${id}"` });
+    });
   } finally {
     await launcher.stop();
     await Deno.remove(launcher.dir, { recursive: true });

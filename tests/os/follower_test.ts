@@ -54,6 +54,16 @@ async function logDir() {
       follows.push(f);
       return f;
     },
+    /**
+     * Follows `name` as the launcher follows a session's log: the file is created (as the
+     * spawn creates it), then read once.
+     */
+    async spawned(name: string, received: Received): Promise<Follow> {
+      await Deno.writeTextFile(join(dir, name), "", { append: true });
+      const f = this.follow(name, received);
+      await f.drain();
+      return f;
+    },
     async [Symbol.asyncDispose]() {
       follower.close();
       await follower.closed();
@@ -79,7 +89,7 @@ Deno.test("DirectoryFollower delivers what another process appends, in order and
   await t.step("two writes apart", async () => {
     await using logs = await logDir();
     const got = new Received();
-    logs.follow("a.log", got);
+    await logs.spawned("a.log", got);
     await sh('printf a >> "$1"; sleep 0.1; printf b >> "$1"', join(logs.dir, "a.log"));
     await got.until("ab");
     assert.equal(got.text, "ab");
@@ -87,7 +97,7 @@ Deno.test("DirectoryFollower delivers what another process appends, in order and
   await t.step("a thousand lines through shell redirection", async () => {
     await using logs = await logDir();
     const got = new Received();
-    logs.follow("b.log", got);
+    await logs.spawned("b.log", got);
     await sh(
       'i=0; while [ $i -lt 1000 ]; do echo "line $i"; i=$((i+1)); done >> "$1"',
       join(logs.dir, "b.log"),
@@ -99,7 +109,7 @@ Deno.test("DirectoryFollower delivers what another process appends, in order and
   await t.step("more than one read buffer at once", async () => {
     await using logs = await logDir();
     const got = new Received();
-    logs.follow("c.log", got);
+    await logs.spawned("c.log", got);
     const big = "0123456789abcdef".repeat(20_000) + "\nend\n"; // 320 KiB, five 64 KiB reads
     await Deno.writeTextFile(join(logs.dir, "c.log"), big);
     await got.until("\nend\n");
@@ -107,7 +117,7 @@ Deno.test("DirectoryFollower delivers what another process appends, in order and
   });
 });
 
-Deno.test("DirectoryFollower picks up a file created after follow()", async () => {
+Deno.test("DirectoryFollower picks up a file created after follow(), at its next reading", async () => {
   await using logs = await logDir();
   const got = new Received();
   const f = logs.follow("later.log", got);
@@ -135,8 +145,8 @@ Deno.test("Follow.close() stops delivery", async () => {
   const file = join(logs.dir, "s.log");
   const closed = new Received();
   const open = new Received();
-  const f = logs.follow("s.log", closed);
-  logs.follow("s.log", open); // a witness on the same file
+  const f = await logs.spawned("s.log", closed);
+  await logs.spawned("s.log", open); // a witness on the same file
   await Deno.writeTextFile(file, "first\n");
   await Promise.all([closed.until("first\n"), open.until("first\n")]);
   f.close();
@@ -151,8 +161,8 @@ Deno.test("DirectoryFollower keeps the follows of different files apart", async 
   await using logs = await logDir();
   const a = new Received();
   const b = new Received();
-  logs.follow("a.log", a);
-  logs.follow("b.log", b);
+  await logs.spawned("a.log", a);
+  await logs.spawned("b.log", b);
   await Promise.all([
     sh('for i in 1 2 3 4 5; do echo "a$i"; sleep 0.01; done >> "$1"', join(logs.dir, "a.log")),
     sh('for i in 1 2 3 4 5; do echo "b$i"; sleep 0.01; done >> "$1"', join(logs.dir, "b.log")),
@@ -203,10 +213,19 @@ class DeafWatch implements AsyncIterable<Deno.FsEvent> {
 async function deafFollower(pollMs: number) {
   const dir = await Deno.makeTempDir({ prefix: "pvw-follower-test-" });
   const watch = new DeafWatch();
-  const follower = DirectoryFollower.open(dir, { watch: () => watch, pollMs });
+  const watching = Promise.withResolvers<string[]>();
+  const follower = DirectoryFollower.open(dir, {
+    watch: (paths) => {
+      watching.resolve(paths);
+      return watch;
+    },
+    pollMs,
+  });
   return {
     dir,
     watch,
+    /** Settles with the paths of the first watch made. */
+    watching: watching.promise,
     follower,
     async [Symbol.asyncDispose]() {
       follower.close();
@@ -233,8 +252,11 @@ Deno.test("DirectoryFollower reads every followed file when the watch reports an
   // Polling far too slow to matter here: only the rescan event can deliver in time.
   await using logs = await deafFollower(3_600_000);
   const got = new Received();
+  await Deno.writeTextFile(join(logs.dir, "s.log"), "");
   const f = logs.follower.follow(join(logs.dir, "s.log"), got.handler);
   try {
+    await f.drain();
+    await logs.watching;
     await Deno.writeTextFile(join(logs.dir, "s.log"), "Starting factory\n");
     logs.watch.emit({ kind: "other", paths: [], flag: "rescan" });
     await got.until("Starting factory\n");
@@ -255,5 +277,56 @@ Deno.test("DirectoryFollower never reads through a symbolic link put in place of
     assert.equal(received.text, "", "nothing of the other file was delivered");
   } finally {
     await Deno.remove(elsewhere);
+  }
+});
+
+Deno.test("DirectoryFollower watches the followed files that exist, and nothing once none is followed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pvw-follower-test-" });
+  const made: { paths: string[]; closed: boolean; gone: Promise<void> }[] = [];
+  let changed = Promise.withResolvers<void>();
+  const follower = DirectoryFollower.open(dir, {
+    watch: (paths) => {
+      const watch = new DeafWatch();
+      const gone = Promise.withResolvers<void>();
+      const entry = { paths, closed: false, gone: gone.promise };
+      const close = watch.close.bind(watch);
+      watch.close = () => {
+        entry.closed = true;
+        gone.resolve();
+        close();
+      };
+      made.push(entry);
+      changed.resolve();
+      return watch;
+    },
+    pollMs: 3_600_000,
+  });
+  const open = () =>
+    made.filter((m) => !m.closed).map((m) => m.paths.map((p) => p.slice(dir.length + 1)));
+  const spawned = async (name: string) => {
+    await Deno.writeTextFile(join(dir, name), "");
+    const f = follower.follow(join(dir, name), () => {});
+    await f.drain();
+    await changed.promise;
+    changed = Promise.withResolvers<void>();
+    return f;
+  };
+  try {
+    follower.follow(join(dir, "not-yet.log"), () => {});
+    const a = await spawned("a.log");
+    assert.deepEqual(open(), [["a.log"]], "only a file that exists is watched");
+    const b = await spawned("b.log");
+    assert.deepEqual(open(), [["a.log", "b.log"]]);
+    a.close();
+    await changed.promise;
+    changed = Promise.withResolvers<void>();
+    assert.deepEqual(open(), [["b.log"]], "a file followed no more is watched no more");
+    b.close();
+    await within(DEADLINE_MS, "the last watch to close", made.at(-1)!.gone);
+    assert.deepEqual(open(), []);
+  } finally {
+    follower.close();
+    await follower.closed();
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -42,7 +42,7 @@ Deno.test("the log trimmer drops a log's start while its writer appends: collaps
         const path = join(dir, "s.log");
         const log = appender(path);
         log.write(lines(0, 10_000)); // 12 bytes a line: 120000 bytes
-        const done = trimmer.collapse(path, 65_536);
+        const done = await trimmer.collapse(path, 65_536);
         assert.equal(done, collapsing, "collapses where the file system can");
         if (done) {
           log.write(lines(10_000, 10));
@@ -54,14 +54,27 @@ Deno.test("the log trimmer drops a log's start while its writer appends: collaps
         log.close();
       });
     });
+    await t.step("a followed log is collapsed before collapse() returns", async () => {
+      await inFolder(tmp, async (dir) => {
+        const path = join(dir, "s.log");
+        const log = appender(path);
+        log.write(lines(0, 10_000));
+        const done = trimmer.collapse(path, 65_536, true);
+        // No turn of the event loop yet: the file is already shorter where it can be.
+        const size = Deno.statSync(path).size;
+        assert.equal(size, collapsing ? 120_000 - 65_536 : 120_000);
+        assert.equal(await done, collapsing);
+        log.close();
+      });
+    });
     await t.step("punch on /dev/shm (tmpfs)", async () => {
       await inFolder("/dev/shm", async (dir) => {
         const path = join(dir, "s.log");
         const log = appender(path);
         log.write(lines(0, 100_000));
         const before = trimmer.measure(path)!;
-        assert.equal(trimmer.collapse(path, 655_360), false, "tmpfs cannot collapse");
-        assert(trimmer.punch(path, 655_360));
+        assert.equal(await trimmer.collapse(path, 655_360), false, "tmpfs cannot collapse");
+        assert(await trimmer.punch(path, 655_360));
         log.write(lines(100_000, 1));
         const after = trimmer.measure(path)!;
         assert.equal(after.size, before.size + 12);
@@ -88,12 +101,16 @@ Deno.test("the log trimmer drops a log's start while its writer appends: collaps
         await Deno.writeTextFile(target, "x".repeat(200_000));
         await Deno.symlink(target, join(dir, "link.log"));
         assert.equal(trimmer.measure(join(dir, "link.log")), undefined);
-        assert.equal(trimmer.collapse(join(dir, "link.log"), 65_536), false);
+        assert.equal(await trimmer.collapse(join(dir, "link.log"), 65_536), false);
         assert.equal(trimmer.rewrite(join(dir, "link.log"), 10, ""), false);
         assert.equal((await Deno.stat(target)).size, 200_000);
         const fifo = await new Deno.Command("mkfifo", { args: [join(dir, "pipe.log")] }).output();
         assert(fifo.success);
         assert.equal(trimmer.measure(join(dir, "pipe.log")), undefined);
+        await Deno.link(target, join(dir, "hard.log"));
+        assert.equal(trimmer.measure(join(dir, "hard.log")), undefined, "a hard link");
+        assert.equal(trimmer.rewrite(join(dir, "hard.log"), 10, ""), false);
+        assert.equal((await Deno.stat(target)).size, 200_000);
       });
     });
   } finally {

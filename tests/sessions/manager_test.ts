@@ -167,7 +167,7 @@ Deno.test("SessionManager.launch() releases the port when the command cannot sta
   assert.deepEqual([pool.available, sessions.size], [3, 0]);
 });
 
-Deno.test("a session is not ready, nor stoppable as one, until its map line and state are written", async () => {
+Deno.test("a session is not ready until its map line and state are written; stopped meanwhile, its launch fails as stopped", async () => {
   const map = new FakeMap();
   const { sessions, spawner, follower } = setUp({}, { map });
   map.hold();
@@ -180,11 +180,15 @@ Deno.test("a session is not ready, nor stoppable as one, until its map line and 
   const id = map.held[0].split(" ")[1];
   assert.throws(() => sessions.get(id), UnknownSessionError, "GET must not find it yet");
   assert.equal(sessions.route(id), undefined, "the proxy must not route it yet");
-  await rejectsWith(() => sessions.stop(id), UnknownSessionError);
+  const stopping = sessions.stop(id);
   map.release();
-  const s = await launching;
-  assert.equal(s.state, "ready");
-  assert.equal(sessions.get(id), s);
+  await stopping;
+  const failed = await launching.then(() => undefined, (err) => err);
+  assert.ok(failed instanceof LaunchError && failed.reason === "stopped", String(failed));
+  assert.equal(failed.message, 'application "viz" was stopped before it was ready');
+  assert.throws(() => sessions.get(id), UnknownSessionError);
+  assert.equal(map.lines.size, 0);
+  assert.deepEqual(spawner.signals, [[1000, "SIGTERM"]]);
   await sessions.stopAll();
 });
 
@@ -412,6 +416,15 @@ Deno.test("a client's own secret passes its sanitize rule like any other value",
   assert.deepEqual(spawner.processes[0].request.args.slice(2, 4), ["--authKey", "fallback"]);
   const good = await launchReady({ application: "viz", node: 1, secret: "Abcdefgh12" });
   assert.equal(good.answer.secret, "Abcdefgh12");
+  await sessions.stop(bad.id);
+  await sessions.stop(good.id);
+  // A number is a value like any other: refused by the rule, the default is used, as logged.
+  const numeric = await launchReady({ application: "viz", node: 1, secret: 1234 });
+  assert.equal(numeric.answer.secret, "fallback");
+  assert.deepEqual(spawner.processes[2].request.args.slice(2, 4), ["--authKey", "fallback"]);
+  await sessions.stop(numeric.id);
+  const empty = await launchReady({ application: "viz", node: 1, secret: "" });
+  assert.equal(empty.answer.secret, "fallback", "an empty one fails the rule too");
   await sessions.stopAll();
 });
 

@@ -4,6 +4,9 @@
  *
  * HTTP: answers JSON {method, path, search, headers, body}; `/stream` answers three chunks;
  * `/cookies?c=...&c=...` answers with each `c` as a `Set-Cookie` header.
+ * `/compressed?as=gzip|br[&always]` answers a fixed text compressed that way when the request's
+ * Accept-Encoding names it (or always), else plain; `x-seen-accept-encoding` says what
+ * Accept-Encoding it received, `x-body-sha256` the digest of the bytes it sent.
  * WebSocket: picks the last subprotocol offered (at `/headers`, answers any frame with the
  * handshake's headers as JSON), echoes every frame as it came (text as
  * text, binary as binary), and prints `closed <code> <reason>` when the client closes.
@@ -13,7 +16,27 @@
  * `hello 1`, `hello 2` and `hello 3` as soon as it opens.
  */
 
+import { brotliCompressSync, gzipSync } from "node:zlib";
+
 const port = Number(Deno.args[Deno.args.indexOf("--port") + 1]);
+
+import { COMPRESSIBLE } from "./compressible.ts";
+
+async function compressed(req: Request, url: URL): Promise<Response> {
+  const as = url.searchParams.get("as") ?? "gzip";
+  const seen = req.headers.get("accept-encoding");
+  const wanted = url.searchParams.has("always") || (seen ?? "").split(",").some((e) => e.trim().split(";")[0] === as);
+  const text = new TextEncoder().encode(COMPRESSIBLE);
+  const body = new Uint8Array(!wanted ? text : as === "br" ? brotliCompressSync(text) : gzipSync(text));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
+  const headers: Record<string, string> = {
+    "content-type": "text/plain",
+    "x-seen-accept-encoding": seen ?? "(none)",
+    "x-body-sha256": Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""),
+  };
+  if (wanted) headers["content-encoding"] = as;
+  return new Response(body, { headers });
+}
 
 function onSocket(socket: WebSocket, url: URL): void {
   socket.binaryType = "arraybuffer";
@@ -58,6 +81,7 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => console.log("Starting 
     for (const cookie of url.searchParams.getAll("c")) headers.append("set-cookie", cookie);
     return new Response("cookies", { headers });
   }
+  if (url.pathname === "/compressed") return await compressed(req, url);
   if (url.pathname === "/stream") {
     const body = ReadableStream.from(["one\n", "two\n", "three\n"]).pipeThrough(new TextEncoderStream());
     return new Response(body, { headers: { "content-type": "text/plain" } });
