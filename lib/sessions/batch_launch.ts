@@ -274,7 +274,10 @@ async function settled(parts: BatchParts, status: EndedStatus): Promise<EndedSta
 function stopped(launch: JobLaunch): LaunchError {
   return launch.closing()
     ? new LaunchError("the launcher is shutting down", "stopped")
-    : new LaunchError("the session was stopped before it was ready", "stopped");
+    : new LaunchError(
+      `application "${launch.rec.application}" was stopped before it was ready`,
+      "stopped",
+    );
 }
 
 function queueTimeout(launch: JobLaunch): LaunchError {

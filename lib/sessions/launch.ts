@@ -99,11 +99,10 @@ function notReady(
   closing: boolean,
 ): LaunchError {
   if (closing) return new LaunchError("the launcher is shutting down", "stopped");
-  if (rec.halt.signal.aborted) {
-    return new LaunchError("the session was stopped before it was ready", "stopped");
-  }
   const name = `application "${rec.application}"`;
-  if (rec.ending) return new LaunchError(`${name} was stopped before it was ready`, "stopped");
+  if (rec.halt.signal.aborted || rec.ending) {
+    return new LaunchError(`${name} was stopped before it was ready`, "stopped");
+  }
   if (outcome === "timeout") {
     const lines = app.readyLines.map((l) => JSON.stringify(l)).join(" or ");
     logger().warn("session {id} of {application} timed out; its output is in {logFile}", {

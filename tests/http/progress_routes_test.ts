@@ -99,7 +99,7 @@ Deno.test("a client that leaves the event stream leaves nothing running; an unkn
 });
 
 Deno.test("with the root endpoint of a wslink config, Location is an absolute URL, not //<id>", async () => {
-  const { handler, sessions, ready } = setUp({ endpoint: "/" });
+  const { handler, sessions, ready } = setUp({ endpoint: "//" });
   const res = await handler(
     new Request("http://launcher.test:8080//", {
       method: "POST",

@@ -168,7 +168,7 @@ Deno.test("DELETE of an accepted session that is still starting stops it", async
     assert.equal(deleted.status, 200);
     const failed = await events.next();
     assert.equal(failed?.event, "failed");
-    assert.equal(failed?.data.error, "the session was stopped before it was ready");
+    assert.equal(failed?.data.error, 'application "held" was stopped before it was ready');
     assert.equal((await launcher.request("GET", location)).status, 404);
   } finally {
     await launcher.stop();

@@ -385,7 +385,7 @@ Deno.test("a queued session whose id was given out can be deleted: its job is ca
     assert.ok(err instanceof LaunchError);
     assert.deepEqual([err.reason, err.message], [
       "stopped",
-      "the session was stopped before it was ready",
+      'application "viz" was stopped before it was ready',
     ]);
     assert.equal(h.jobOf(session.id)!.state, "CANCELLED");
   } finally {
@@ -393,18 +393,21 @@ Deno.test("a queued session whose id was given out can be deleted: its job is ca
   }
 });
 
-Deno.test("a session not announced is neither described nor stopped before it is ready", async () => {
+Deno.test("a session not announced is not described before it is ready; stopping it (as the dashboard may) cancels its job", async () => {
   const h = setUp();
   try {
     const launching = h.sessions.launch({ application: "viz", partition: "viz", minutes: 5 });
+    const failed = launching.catch((e) => e);
     await h.until("submitted", () => h.slurm.jobs.size === 1);
     const id = h.table.records()[0].id;
     assert.throws(() => h.sessions.describe(id), UnknownSessionError);
     assert.equal(h.sessions.progress(id), undefined);
-    await assert.rejects(h.sessions.stop(id), UnknownSessionError);
-    await h.until("runs", () => h.jobOf(id)?.state === "RUNNING");
-    h.follower.write(`/var/log/pvw/${id}.log`, "Starting factory\n");
-    await launching;
+    await h.sessions.stop(id);
+    const err = await failed;
+    assert.ok(err instanceof LaunchError, String(err));
+    assert.equal(err.reason, "stopped");
+    assert.equal(h.jobOf(id)!.state, "CANCELLED");
+    assert.equal(h.table.size, 0);
   } finally {
     await h.close();
   }
