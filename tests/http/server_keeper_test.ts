@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { type ServeFunction, ServerKeeper } from "../../lib/http/server_keeper.ts";
+import {
+  type ServeFunction,
+  ServerKeeper,
+  type ServerKeeperOptions,
+} from "../../lib/http/server_keeper.ts";
 
 /** A server whose accept loop the test ends, as EMFILE ends Deno's. */
 class FakeServer {
@@ -47,16 +51,19 @@ function fakeServe() {
   return { serve, calls, servers, state, called };
 }
 
+/** A keeper of the launcher's listener on 127.0.0.1, serving with the fake's `serve`. */
+function keeperOptions(
+  fake: ReturnType<typeof fakeServe>,
+  options: Omit<ServerKeeperOptions, "serve" | "name" | "hostname">,
+): ServerKeeperOptions {
+  return { serve: fake.serve, name: "the launcher", hostname: "127.0.0.1", ...options };
+}
+
 Deno.test("ServerKeeper listens again on the same port after the accept loop dies, backing off while it cannot", async () => {
   const fake = fakeServe();
-  const keeper = new ServerKeeper({
-    serve: fake.serve,
-    name: "the launcher",
-    hostname: "127.0.0.1",
-    port: 0,
-    firstBackoffMs: 1,
-    maxBackoffMs: 4,
-  });
+  const keeper = new ServerKeeper(
+    keeperOptions(fake, { port: 0, firstBackoffMs: 1, maxBackoffMs: 4 }),
+  );
   const addr = keeper.start(() => new Response());
   assert.equal(addr.port, 4321, "port 0 picked a port");
   assert.deepEqual(keeper.status, { accepting: true });
@@ -82,13 +89,7 @@ Deno.test("ServerKeeper listens again on the same port after the accept loop die
 
 Deno.test("ServerKeeper does not listen again once shut down", async () => {
   const fake = fakeServe();
-  const keeper = new ServerKeeper({
-    serve: fake.serve,
-    name: "the launcher",
-    hostname: "127.0.0.1",
-    port: 8080,
-    firstBackoffMs: 1,
-  });
+  const keeper = new ServerKeeper(keeperOptions(fake, { port: 8080, firstBackoffMs: 1 }));
   keeper.start(() => new Response());
   await keeper.shutdown();
   fake.servers[0].fail("late");
@@ -102,24 +103,13 @@ Deno.test("ServerKeeper does not listen again once shut down", async () => {
 Deno.test("ServerKeeper.start() throws what serve throws (the address is taken)", () => {
   const fake = fakeServe();
   fake.state.refuse = "Address already in use";
-  const keeper = new ServerKeeper({
-    serve: fake.serve,
-    name: "the launcher",
-    hostname: "127.0.0.1",
-    port: 8080,
-  });
+  const keeper = new ServerKeeper(keeperOptions(fake, { port: 8080 }));
   assert.throws(() => keeper.start(() => new Response()), /Address already in use/);
 });
 
 Deno.test("ServerKeeper forgets a dead server, without closing its clients, when the next one dies: a listener that dies again and again holds two servers", async () => {
   const fake = fakeServe();
-  const keeper = new ServerKeeper({
-    serve: fake.serve,
-    name: "the launcher",
-    hostname: "127.0.0.1",
-    port: 0,
-    firstBackoffMs: 1,
-  });
+  const keeper = new ServerKeeper(keeperOptions(fake, { port: 0, firstBackoffMs: 1 }));
   keeper.start(() => new Response());
   for (let i = 0; i < 5; i++) {
     fake.servers[i].fail("Too many open files (os error 24)");

@@ -6,16 +6,20 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ECHO_APP, type Launcher, specConfig, startLauncher, within } from "./harness.ts";
+import {
+  ECHO_APP,
+  type Launcher,
+  portOf,
+  servingAgain,
+  specConfig,
+  startLauncher,
+  within,
+} from "./harness.ts";
 import { RawConnection } from "./raw_http.ts";
 
 const READY = ["sh", "-c", "echo Starting factory; exec sleep 600"];
 const LIMITED = ["prlimit", "--nofile=1024:1024", "--"];
 const ATTACK = 1100;
-
-function portOf(launcher: Launcher): number {
-  return Number(new URL(launcher.base).port);
-}
 
 /**
  * Opens `count` connections one after the other, as fast as the launcher takes them, each
@@ -33,29 +37,6 @@ async function flood(port: number, count: number, first = ""): Promise<RawConnec
     }
   }
   return conns;
-}
-
-/** Waits until a new connection gets `GET /healthz` answered 200. */
-async function servingAgain(launcher: Launcher, ms: number): Promise<void> {
-  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
-  const deadline = performance.now() + ms;
-  try {
-    for (;;) {
-      try {
-        const res = await fetch(`${launcher.base}/healthz`, { client });
-        await res.body?.cancel();
-        if (res.status === 200) return;
-      } catch {
-        // refused: not listening yet
-      }
-      if (performance.now() > deadline) {
-        throw new Error(`not serving again after ${ms} ms:\n${launcher.log}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  } finally {
-    client.close();
-  }
 }
 
 async function cleanup(launcher: Launcher, conns: RawConnection[] = []): Promise<void> {

@@ -298,3 +298,61 @@ export async function mapLines(file: string): Promise<string[]> {
   const text = await Deno.readTextFile(file);
   return text.split("\n").filter((l) => l && !l.startsWith("#"));
 }
+
+/**
+ * Waits until a new connection gets `GET /healthz` answered 200 (the launcher serves again
+ * after it shed connections), polling until the deadline.
+ *
+ * @param launcher the launcher
+ * @param ms the deadline
+ * @param ca the certificate authority to trust, for a launcher serving TLS
+ */
+export async function servingAgain(launcher: Launcher, ms: number, ca?: string): Promise<void> {
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0, ...(ca ? { caCerts: [ca] } : {}) });
+  const deadline = performance.now() + ms;
+  try {
+    for (;;) {
+      try {
+        const res = await fetch(`${launcher.base}/healthz`, { client });
+        await res.body?.cancel();
+        if (res.status === 200) return;
+      } catch {
+        // refused or cut: not accepting yet
+      }
+      if (performance.now() > deadline) {
+        throw new Error(`not serving again after ${ms} ms:\n${launcher.log}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/** The port a launcher listens on. */
+export function portOf(launcher: Launcher): number {
+  return Number(new URL(launcher.base).port);
+}
+
+/** Waits until the file at `path` matches `pattern`, woken by file events. */
+export async function waitForFile(path: string, pattern: RegExp): Promise<RegExpMatchArray> {
+  const read = () => Deno.readTextFile(path).catch(() => "");
+  const watcher = Deno.watchFs(join(path, ".."));
+  try {
+    return await within(
+      10_000,
+      `${pattern} in ${path}`,
+      (async () => {
+        const first = (await read()).match(pattern);
+        if (first) return first;
+        for await (const _ of watcher) {
+          const m = (await read()).match(pattern);
+          if (m) return m;
+        }
+        throw new Error("the watcher ended");
+      })(),
+    );
+  } finally {
+    watcher.close();
+  }
+}

@@ -1,31 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ENTRY, specConfig, within } from "./harness.ts";
+import { ENTRY, specConfig, waitForFile, within } from "./harness.ts";
 
 const IN_CI = !["", "0", "false"].includes((Deno.env.get("CI") ?? "").toLowerCase());
-
-/** Waits until the file at `path` matches `pattern`, woken by file events. */
-async function waitForFile(path: string, pattern: RegExp): Promise<string> {
-  const read = () => Deno.readTextFile(path).catch(() => "");
-  const watcher = Deno.watchFs(join(path, ".."));
-  try {
-    return await within(
-      10_000,
-      `${pattern} in ${path}`,
-      (async () => {
-        let text = await read();
-        if (pattern.test(text)) return text;
-        for await (const _ of watcher) {
-          text = await read();
-          if (pattern.test(text)) return text;
-        }
-        throw new Error("watcher ended");
-      })(),
-    );
-  } finally {
-    watcher.close();
-  }
-}
 
 Deno.test("--log-file writes the launcher's log to a file that SIGHUP re-opens after rotation", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pvw-launcher-logfile-" });
@@ -54,8 +31,7 @@ Deno.test("--log-file writes the launcher's log to a file that SIGHUP re-opens a
     stderr: "piped",
   }).spawn();
   try {
-    const first = await waitForFile(logFile, /listening on (http:\/\/\S+)/);
-    const endpoint = first.match(/listening on (http:\/\/\S+)/)![1];
+    const [, endpoint] = await waitForFile(logFile, /listening on (http:\/\/\S+)/);
     await Deno.rename(logFile, `${logFile}.1`);
     child.kill("SIGHUP");
     await waitForFile(logFile, /SIGHUP: re-opened/);

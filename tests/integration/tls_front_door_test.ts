@@ -8,9 +8,9 @@
  */
 
 import assert from "node:assert/strict";
-import { ECHO_APP, type Launcher, within } from "./harness.ts";
+import { ECHO_APP, type Launcher, portOf, servingAgain, within } from "./harness.ts";
 import { RawConnection } from "./raw_http.ts";
-import { httpsFrom, portOf, startTlsLauncher, stopTlsLauncher } from "./tls_harness.ts";
+import { httpsFrom, startTlsLauncher, stopTlsLauncher } from "./tls_harness.ts";
 import { PKI_NEEDS, TestPki } from "../tls/pki.ts";
 import { closeEcho, echo, openEcho } from "../tls/support.ts";
 
@@ -197,27 +197,6 @@ Deno.test({
   },
 });
 
-/** Waits until a new TLS connection gets `GET /healthz` answered 200. */
-async function servingAgain(launcher: Launcher, ca: string, ms: number): Promise<void> {
-  const client = Deno.createHttpClient({ caCerts: [ca], poolMaxIdlePerHost: 0 });
-  const deadline = performance.now() + ms;
-  try {
-    for (;;) {
-      try {
-        const res = await fetch(`${launcher.base}/healthz`, { client });
-        await res.body?.cancel();
-        if (res.status === 200) return;
-      } catch {
-        // not accepting yet
-      }
-      if (performance.now() > deadline) throw new Error(`not serving again:\n${launcher.log}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  } finally {
-    client.close();
-  }
-}
-
 Deno.test({
   name:
     "1,100 connections that never handshake under a 1024-descriptor limit: the TLS launcher sheds them and serves again",
@@ -248,7 +227,7 @@ Deno.test({
           // refused
         }
       }
-      await servingAgain(launcher, pki.ca, 30_000);
+      await servingAgain(launcher, 30_000, pki.ca);
       const health = await launcher.request("GET", `${launcher.base}/healthz`);
       assert.equal(health.json.status, "ok");
       let ended = 0;

@@ -48,11 +48,6 @@ export async function stopTlsLauncher(launcher: Launcher): Promise<void> {
   await Deno.remove(launcher.dir, { recursive: true });
 }
 
-/** The port of a launcher's base URL. */
-export function portOf(launcher: Launcher): number {
-  return Number(new URL(launcher.base).port);
-}
-
 /** An answer read off the wire. */
 export interface WireAnswer {
   status: number;

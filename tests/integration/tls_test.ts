@@ -7,9 +7,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ECHO_APP, ENTRY, type Launcher, within } from "./harness.ts";
+import { ECHO_APP, ENTRY, type Launcher, portOf, waitForFile, within } from "./harness.ts";
 import { RawConnection } from "./raw_http.ts";
-import { portOf, startTlsLauncher, stopTlsLauncher } from "./tls_harness.ts";
+import { startTlsLauncher, stopTlsLauncher } from "./tls_harness.ts";
 import { PKI_NEEDS, type TestPair, TestPki } from "../tls/pki.ts";
 import { closeEcho, echo, openEcho, peerCertificate } from "../tls/support.ts";
 
@@ -254,29 +254,6 @@ Deno.test({
     }
   },
 });
-
-/** Waits until the file at `path` matches `pattern`, woken by file events. */
-async function waitForFile(path: string, pattern: RegExp): Promise<RegExpMatchArray> {
-  const read = () => Deno.readTextFile(path).catch(() => "");
-  const watcher = Deno.watchFs(join(path, ".."));
-  try {
-    return await within(
-      10_000,
-      `${pattern} in ${path}`,
-      (async () => {
-        const first = (await read()).match(pattern);
-        if (first) return first;
-        for await (const _ of watcher) {
-          const m = (await read()).match(pattern);
-          if (m) return m;
-        }
-        throw new Error("the watcher ended");
-      })(),
-    );
-  } finally {
-    watcher.close();
-  }
-}
 
 Deno.test({
   name: "with --log-file, SIGHUP both re-opens the log file and reloads the certificate",

@@ -1,40 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { findLogWriterGroups } from "../../lib/os/mod.ts";
-
-/** Starts `sh -c script` in a process group of its own, its output to `file`. */
-function startGroup(script: string, file: string): Deno.ChildProcess {
-  Deno.writeTextFileSync(file, "");
-  // Deno.Command cannot hand a file to a child: the shell opens it itself.
-  return new Deno.Command("setsid", {
-    args: ["sh", "-c", `exec >>'${file}' 2>&1; ${script}`],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-}
-
-/** Waits until a file holds a line, by file events. */
-async function lineIn(file: string): Promise<string> {
-  const watcher = Deno.watchFs(file);
-  try {
-    const events = watcher[Symbol.asyncIterator]();
-    for (;;) {
-      const text = await Deno.readTextFile(file);
-      if (text.includes("\n")) return text.trim();
-      await events.next();
-    }
-  } finally {
-    watcher.close();
-  }
-}
-
-function killGroup(pgid: number): void {
-  try {
-    Deno.kill(-pgid, "SIGKILL");
-  } catch {
-    // gone
-  }
-}
+import { killGroup, lineIn, startGroup } from "../process_groups.ts";
 
 Deno.test("findLogWriterGroups() finds the process groups writing to a folder's files, led by a writer or leaderless, and no other", async () => {
   const folder = await Deno.makeTempDir();

@@ -2,29 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createProcessSpawner, findLogWriterGroups } from "../../lib/os/mod.ts";
 import { stopStraySessions } from "../../lib/sessions/mod.ts";
-
-/** Starts `sh -c script` in a process group of its own, its output to `file`. */
-function startGroup(file: string, env: Record<string, string> = {}): Deno.ChildProcess {
-  Deno.writeTextFileSync(file, "");
-  // Deno.Command cannot hand a file to a child: the shell opens it itself.
-  return new Deno.Command("setsid", {
-    args: ["sh", "-c", `exec >>'${file}' 2>&1; echo up; exec sleep 600`],
-    env,
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-}
-
-/** Waits until a file holds a line, by file events. */
-async function lineIn(file: string): Promise<void> {
-  const watcher = Deno.watchFs(file);
-  try {
-    const events = watcher[Symbol.asyncIterator]();
-    while (!(await Deno.readTextFile(file)).includes("\n")) await events.next();
-  } finally {
-    watcher.close();
-  }
-}
+import { killGroup, lineIn, startGroup } from "../process_groups.ts";
 
 function alive(pid: number): boolean {
   try {
@@ -39,7 +17,11 @@ Deno.test("stopStraySessions() stops a stray session's group, but not a known se
   const folder = await Deno.makeTempDir();
   const ids = ["strayaaaaaaaaaaa", "knownbyidaaaaaaa", "warmbypgidaaaaaa", "slurmjobaaaaaaaa"];
   const [stray, knownById, warm, job] = ids.map((id) =>
-    startGroup(join(folder, `${id}.log`), id.startsWith("slurm") ? { SLURM_JOB_ID: "4242" } : {})
+    startGroup(
+      "echo up; exec sleep 600",
+      join(folder, `${id}.log`),
+      id.startsWith("slurm") ? { SLURM_JOB_ID: "4242" } : {},
+    )
   );
   try {
     await Promise.all(ids.map((id) => lineIn(join(folder, `${id}.log`))));
@@ -59,13 +41,7 @@ Deno.test("stopStraySessions() stops a stray session's group, but not a known se
     assert.equal((await stray.status).signal, "SIGTERM");
     assert.deepEqual([knownById, warm, job].map((c) => alive(c.pid)), [true, true, true]);
   } finally {
-    for (const child of [stray, knownById, warm, job]) {
-      try {
-        Deno.kill(-child.pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
+    for (const child of [stray, knownById, warm, job]) killGroup(child.pid);
     await Promise.all([stray, knownById, warm, job].map((c) => c.status));
     await Deno.remove(folder, { recursive: true });
   }
