@@ -14,7 +14,8 @@
 import { jsonResponse } from "../errors/mod.ts";
 import type { LaunchObserver, LaunchOutcome } from "./rest_routes.ts";
 import type { FailureHandler, FrontDoor } from "./front_door.ts";
-import type { Route } from "./route_types.ts";
+import type { RequestContext, Route } from "./route_types.ts";
+import { sessionUrlForScheme } from "./session_url.ts";
 import {
   type Progress,
   type ProgressEvent,
@@ -45,6 +46,8 @@ export interface AcceptDeps {
   outcome: (err: unknown) => LaunchOutcome;
   /** The endpoint's path, for `Location`. */
   endpoint: string;
+  /** Whether the client's page came over TLS (an absolute `Location` is then `https:`). */
+  overTls?: boolean;
 }
 
 /**
@@ -74,7 +77,7 @@ export async function acceptLaunch(
     (err) => deps.observer?.launched(application, deps.outcome(err), undefined, err),
   );
   const session = await Promise.race([accepted.promise, launching]);
-  const location = sessionLocation(req, deps.endpoint, session.id);
+  const location = sessionLocation(req, deps.endpoint, session.id, deps.overTls ?? false);
   return jsonResponse({ id: session.id, events: `${location}/events` }, 202, {
     location,
     "preference-applied": "respond-async",
@@ -86,12 +89,26 @@ function under(endpoint: string): string {
   return endpoint.endsWith("/") ? endpoint : `${endpoint}/`;
 }
 
+/**
+ * The path pattern of a session, `<endpoint>/:id`, or at a root `/:id` (`//:id`). At `/` only
+ * ids of the launcher's shape are taken, so that the content's other files (`/index.html`,
+ * `/docs/events`) are still served there.
+ *
+ * @param endpoint the REST endpoint's path
+ * @returns the `URLPattern` pathname, its id named `id`
+ */
+export function sessionPattern(endpoint: string): string {
+  return endpoint === "/" ? "/:id([A-Za-z0-9_-]{16,64})" : `${under(endpoint)}:id`;
+}
+
 /** Where a session's state is read: `<endpoint>/<id>`, as a path unless that is ambiguous. */
-function sessionLocation(req: Request, endpoint: string, id: string): string {
+function sessionLocation(req: Request, endpoint: string, id: string, overTls: boolean): string {
   const path = `${under(endpoint)}${encodeURIComponent(id)}`;
   if (!path.startsWith("//")) return path;
-  // `//id` (the root endpoint of a wslink config) would read as a host: make it absolute.
+  // `//id` (the root endpoint of a wslink config) would read as a host: make it absolute, in
+  // the scheme the client used (behind the TLS front door, req.url says http).
   const url = new URL(req.url);
+  url.protocol = overTls ? "https:" : "http:";
   url.pathname = path;
   url.search = "";
   return url.href;
@@ -107,6 +124,8 @@ export interface ProgressRoutesDeps {
   door: FrontDoor;
   /** Turns what a guarded handler threw into its answer. */
   fail: FailureHandler;
+  /** Whether a request's page came over TLS: the `ready` event's `sessionURL` then says `wss://`. */
+  overTls?: (req: Request, ctx: RequestContext) => boolean;
   /** Longest silence before a comment line keeps the stream open, in ms. @default 15000 */
   heartbeatMs?: number;
 }
@@ -120,13 +139,14 @@ export interface ProgressRoutesDeps {
 export function progressRoutes(deps: ProgressRoutesDeps): Route[] {
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   return [{
-    pattern: new URLPattern({ pathname: `${under(deps.endpoint)}:id/events` }),
+    pattern: new URLPattern({ pathname: `${sessionPattern(deps.endpoint)}/events` }),
     methods: deps.door.guard({
-      GET: (_req, p) => {
+      GET: (req, p, ctx) => {
         const progress = deps.sessions.progress(p.id!);
         if (!progress) throw new UnknownSessionError(p.id!);
+        const overTls = deps.overTls?.(req, ctx) ?? false;
         return Promise.resolve(
-          new Response(eventStream(progress, heartbeatMs), {
+          new Response(eventStream(progress, heartbeatMs, overTls), {
             headers: {
               "content-type": "text/event-stream; charset=utf-8",
               "cache-control": "no-store",
@@ -141,9 +161,10 @@ export function progressRoutes(deps: ProgressRoutesDeps): Route[] {
 
 const encoder = new TextEncoder();
 
-/** One event as `text/event-stream` writes it. */
-function sseEvent(event: ProgressEvent): Uint8Array {
-  return encoder.encode(`event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+/** One event as `text/event-stream` writes it; `ready`'s answer in the client's scheme. */
+function sseEvent(event: ProgressEvent, overTls: boolean): Uint8Array {
+  const data = event.type === "ready" ? sessionUrlForScheme(event.data, overTls) : event.data;
+  return encoder.encode(`event: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
 /**
@@ -152,20 +173,25 @@ function sseEvent(event: ProgressEvent): Uint8Array {
  *
  * @param progress the session's progress
  * @param heartbeatMs longest silence before a comment line
+ * @param overTls whether the client's page came over TLS (for the `ready` answer's URL)
  * @returns the stream
  */
-export function eventStream(progress: Progress, heartbeatMs: number): ReadableStream<Uint8Array> {
+export function eventStream(
+  progress: Progress,
+  heartbeatMs: number,
+  overTls = false,
+): ReadableStream<Uint8Array> {
   let stop = () => {};
   return new ReadableStream<Uint8Array>({
     start(controller) {
-      for (const event of progress.events()) controller.enqueue(sseEvent(event));
+      for (const event of progress.events()) controller.enqueue(sseEvent(event, overTls));
       if (progress.done) return controller.close();
       const beat = setInterval(
         () => controller.enqueue(encoder.encode(": waiting\n\n")),
         heartbeatMs,
       );
       const unfollow = progress.follow((event) => {
-        controller.enqueue(sseEvent(event));
+        controller.enqueue(sseEvent(event, overTls));
         if (progress.done) {
           stop();
           controller.close();

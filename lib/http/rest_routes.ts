@@ -13,7 +13,7 @@ import { BadRequestError, jsonResponse, LaunchError } from "../errors/mod.ts";
 import { NoCapacityError, type SessionManager } from "../sessions/mod.ts";
 import { PayloadTooLargeError } from "./errors.ts";
 import type { FailureHandler, FrontDoor } from "./front_door.ts";
-import { acceptLaunch, prefersAsync, progressRoutes } from "./progress_routes.ts";
+import { acceptLaunch, prefersAsync, progressRoutes, sessionPattern } from "./progress_routes.ts";
 import { parseLaunchBody, readBody, type RequestLimits } from "./request.ts";
 import type { RequestContext, Route, RouteHandler } from "./route_types.ts";
 import { StallGuard } from "./stall_guard.ts";
@@ -72,7 +72,7 @@ export interface RestRoutesDeps {
   /** The loaded config. */
   config: LauncherConfig;
   /** The session table. */
-  sessions: Pick<SessionManager, "launch" | "describe" | "stop" | "progress">;
+  sessions: Pick<SessionManager, "launch" | "describe" | "find" | "stop" | "progress">;
   /** Request limits. */
   limits: RequestLimits;
   /** Told the outcome of every launch request. */
@@ -93,7 +93,8 @@ export interface RestRoutesDeps {
  */
 export function restRoutes(deps: RestRoutesDeps): Route[] {
   const { config, sessions, door, fail } = deps;
-  const answer = answerer(config);
+  const overTls = schemeOf(config);
+  const answer = answerer(overTls);
   const content = config.content &&
     contentRoute(config.content, deps.stalls ?? new StallGuard(config.keepAliveTimeoutMs));
   const routes: Route[] = [
@@ -102,11 +103,11 @@ export function restRoutes(deps: RestRoutesDeps): Route[] {
       // At the root endpoint, GET / is the content's (its redirect to index.html).
       methods: {
         ...(config.endpoint === "/" && content ? content.methods : {}),
-        ...door.guard({ POST: launchHandler(deps, answer) }, fail),
+        ...door.guard({ POST: launchHandler(deps, answer, overTls) }, fail),
       },
     },
     {
-      pattern: new URLPattern({ pathname: idPattern(config.endpoint) }),
+      pattern: new URLPattern({ pathname: sessionPattern(config.endpoint) }),
       methods: door.guard({
         // A session whose id was given out before it was ready: 202 and where it is.
         GET: (req, p, ctx) =>
@@ -114,14 +115,27 @@ export function restRoutes(deps: RestRoutesDeps): Route[] {
             const about = sessions.describe(p.id!);
             return "proxy" in about ? answer(about, req, ctx) : jsonResponse(about, 202); // no sessionURL yet: nothing to rewrite
           }),
-        DELETE: async (req, p, ctx) => answer((await sessions.stop(p.id!)).answer, req, ctx),
+        DELETE: async (req, p, ctx) => {
+          // A session stopped before it was ready has no answer to give (a job's has no host).
+          const starting = sessions.find(p.id!)?.state === "starting";
+          const stopped = await sessions.stop(p.id!);
+          if (!starting) return answer(stopped.answer, req, ctx);
+          return jsonResponse({
+            id: stopped.id,
+            application: stopped.application,
+            state: "stopped",
+          });
+        },
       }, fail),
     },
-    ...progressRoutes({ endpoint: config.endpoint, sessions, door, fail }),
+    ...progressRoutes({ endpoint: config.endpoint, sessions, door, fail, overTls }),
   ];
   if (content) routes.push(content);
   return routes;
 }
+
+/** Whether a request's page came over TLS: directly, or through a trusted proxy that says so. */
+type SchemeOf = (req: Request, ctx: RequestContext) => boolean;
 
 /** Answers a session's JSON, its `sessionURL` in the scheme the client's page used. */
 type Answerer = (
@@ -131,16 +145,18 @@ type Answerer = (
   status?: number,
 ) => Response;
 
-function answerer(config: LauncherConfig): Answerer {
+function schemeOf(config: LauncherConfig): SchemeOf {
   const trusted = new TrustedProxies(config.trustedProxies);
-  return (body, req, ctx, status = 200) => {
-    const overTls = cameOverTls(req, { tls: ctx.tls, peer: ctx.remoteAddr?.hostname }, trusted);
-    return jsonResponse(sessionUrlForScheme(body, overTls), status);
-  };
+  return (req, ctx) => cameOverTls(req, { tls: ctx.tls, peer: ctx.remoteAddr?.hostname }, trusted);
+}
+
+function answerer(overTls: SchemeOf): Answerer {
+  return (body, req, ctx, status = 200) =>
+    jsonResponse(sessionUrlForScheme(body, overTls(req, ctx)), status);
 }
 
 /** POST: reads the body, starts the session, and tells the observer how it went. */
-function launchHandler(deps: RestRoutesDeps, answer: Answerer): RouteHandler {
+function launchHandler(deps: RestRoutesDeps, answer: Answerer, overTls: SchemeOf): RouteHandler {
   const { config, sessions, limits, observer } = deps;
   return async (req, _params, ctx) => {
     let application = "";
@@ -162,6 +178,7 @@ function launchHandler(deps: RestRoutesDeps, answer: Answerer): RouteHandler {
           observer,
           endpoint,
           outcome: launchOutcome,
+          overTls: overTls(req, ctx),
         });
       }
       const session = await sessions.launch(body);
@@ -199,13 +216,4 @@ export function launchPath(endpoint: string): string {
 /** Launch requests are taken with or without a trailing slash, except at a root. */
 function postPattern(endpoint: string): string {
   return endpoint.endsWith("/") ? endpoint : `${endpoint}{/}?`;
-}
-
-/**
- * Where a session is: `<endpoint>/<id>`, or at a root `/<id>` (`//<id>`). At `/` only ids of
- * the launcher's shape are taken, so that the content's other files are still served there.
- */
-function idPattern(endpoint: string): string {
-  if (endpoint === "/") return "/:id([A-Za-z0-9_-]{16,64})";
-  return endpoint.endsWith("/") ? `${endpoint}:id` : `${endpoint}/:id`;
 }

@@ -78,6 +78,6 @@ export {
   type ProcessRunnerOptions,
   type RunOptions,
 } from "./command_runner.ts";
-export { timer } from "./timer.ts";
+export { timer, whenAborted } from "./timer.ts";
 export { forwardHttp, type UpstreamHttp, type UpstreamRequest } from "./upstream_http.ts";
 export { createLogTrimmer, type LogMeasure, type LogTrimmer } from "./trim.ts";

@@ -1,6 +1,6 @@
 /**
- * A timer that a promise race can await and that is cancelled once the race is over, so that
- * no pending timeout holds the event loop open.
+ * What a promise race waits on besides its event: a timer that is cancelled once the race is
+ * over, so that no pending timeout holds the event loop open, and the abort of a signal.
  *
  * @module
  */
@@ -17,4 +17,17 @@ export function timer(ms: number): { promise: Promise<"timeout">; cancel: () => 
     id = setTimeout(() => resolve("timeout"), ms);
   });
   return { promise, cancel: () => clearTimeout(id) };
+}
+
+/**
+ * Settles when `signal` aborts (at once if it has); never rejects.
+ *
+ * @param signal the signal
+ * @returns a promise resolving to `"halted"`
+ */
+export function whenAborted(signal: AbortSignal): Promise<"halted"> {
+  if (signal.aborted) return Promise.resolve("halted");
+  return new Promise((resolve) => {
+    signal.addEventListener("abort", () => resolve("halted"), { once: true });
+  });
 }

@@ -25,7 +25,7 @@ import {
 } from "../cluster/mod.ts";
 import type { AppConfig } from "../config/mod.ts";
 import { LaunchError } from "../errors/mod.ts";
-import { type LogFollower, timer } from "../os/mod.ts";
+import { type LogFollower, timer, whenAborted } from "../os/mod.ts";
 import { LineMatcher } from "./line_matcher.ts";
 import type { JobInfo, SessionRecord } from "./record.ts";
 
@@ -111,14 +111,6 @@ class StatusFeed {
   }
 }
 
-/** Settles when `signal` aborts; never rejects. */
-function aborted(signal: AbortSignal): Promise<"halted"> {
-  if (signal.aborted) return Promise.resolve("halted");
-  return new Promise((resolve) => {
-    signal.addEventListener("abort", () => resolve("halted"), { once: true });
-  });
-}
-
 /**
  * Submits a session's job and waits until its application printed a ready line. Fills in
  * the record's `job`, `submitted`, `unwatch` (the poller keeps watching the job for the
@@ -162,7 +154,7 @@ export async function awaitJobReady(
   const follow = launch.follower.follow(rec.logFile, (chunk) => {
     if (matcher.push(chunk) !== undefined) readyLine.resolve("ready");
   });
-  const halted = aborted(rec.halt.signal);
+  const halted = whenAborted(rec.halt.signal);
   try {
     const feed = new StatusFeed();
     rec.unwatch = parts.poller.watch(job, (status) => {
@@ -180,7 +172,8 @@ export async function awaitJobReady(
       if (feed.latest?.phase === "ended" && outcome !== "ready") outcome = "status";
     } while (outcome === "status" && feed.latest?.phase !== "ended");
     wait.cancel();
-    if (outcome === "halted") throw stopped(launch);
+    // A stop wins over what came with it (the cancelled job's end, or its ready line).
+    if (outcome === "halted" || rec.halt.signal.aborted) throw stopped(launch);
     if (outcome === "timeout") throw noReadyLine(launch, running.node);
     if (outcome === "status") {
       throw endedFirst(launch.app, job, await settled(parts, feed.latest as EndedStatus));
@@ -243,6 +236,7 @@ async function untilRunning(
   let shortcuts: Promise<"ready" | "halted">[] = [readyLine, halted];
   try {
     while (true) {
+      if (launch.rec.halt.signal.aborted) throw stopped(launch);
       const status = feed.latest;
       if (status?.phase === "running") return status;
       if (status?.phase === "ended") {

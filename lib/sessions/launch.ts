@@ -16,6 +16,7 @@ import {
   type SessionMap,
   type Spawner,
   timer,
+  whenAborted,
 } from "../os/mod.ts";
 import { describeExit, type SessionRecord } from "./record.ts";
 
@@ -75,7 +76,8 @@ export async function spawnUntilReady(
     ctx.onSpawned?.();
     follow.drain().catch(() => {});
     const wait = timer(app.timeoutMs);
-    const outcome = await Promise.race([ready.promise, proc.exited, wait.promise]);
+    const halted = whenAborted(rec.halt.signal);
+    const outcome = await Promise.race([ready.promise, proc.exited, wait.promise, halted]);
     wait.cancel();
     if (outcome !== "ready") throw notReady(rec, app, outcome, ctx.closing());
   } finally {
@@ -95,14 +97,12 @@ function logged(rec: SessionRecord) {
 function notReady(
   rec: SessionRecord,
   app: AppConfig,
-  outcome: ExitStatus | "timeout",
+  outcome: ExitStatus | "timeout" | "halted",
   closing: boolean,
 ): LaunchError {
   if (closing) return new LaunchError("the launcher is shutting down", "stopped");
+  if (outcome === "halted" || rec.halt.signal.aborted || rec.ending) return stoppedBeforeReady(rec);
   const name = `application "${rec.application}"`;
-  if (rec.halt.signal.aborted || rec.ending) {
-    return new LaunchError(`${name} was stopped before it was ready`, "stopped");
-  }
   if (outcome === "timeout") {
     const lines = app.readyLines.map((l) => JSON.stringify(l)).join(" or ");
     logger().warn("session {id} of {application} timed out; its output is in {logFile}", {
@@ -143,6 +143,9 @@ export interface PublishTargets {
  *   when the launcher began ending the session
  */
 export async function publish(rec: SessionRecord, targets: PublishTargets): Promise<void> {
+  // Stopped before it was published: nothing may name it now (its end removes no map line
+  // that it did not know of, and frees its port).
+  if (rec.ending || rec.halt.signal.aborted) throw stoppedBeforeReady(rec);
   rec.mapped = targets.map !== undefined;
   const [mapped, saved] = await Promise.allSettled([
     targets.map?.set(rec.id, `${rec.host}:${rec.port}`),
@@ -164,10 +167,12 @@ export async function publish(rec: SessionRecord, targets: PublishTargets): Prom
       rec.exitStatus.signal,
     );
   }
-  if (rec.ending) {
-    throw new LaunchError(
-      `application "${rec.application}" was stopped before it was ready`,
-      "stopped",
-    );
-  }
+  if (rec.ending) throw stoppedBeforeReady(rec);
+}
+
+function stoppedBeforeReady(rec: SessionRecord): LaunchError {
+  return new LaunchError(
+    `application "${rec.application}" was stopped before it was ready`,
+    "stopped",
+  );
 }

@@ -115,3 +115,68 @@ Deno.test("with the root endpoint of a wslink config, Location is an absolute UR
   ready();
   await sessions.stopAll();
 });
+
+Deno.test("over TLS, an absolute Location says https and the ready event's USE_HOST sessionURL says wss", async () => {
+  const { handler, sessions, ready } = setUp({
+    endpoint: "//",
+    sessionUrl: "ws://USE_HOST/proxy/${id}",
+  });
+  const post = (tls: boolean) =>
+    handler(
+      new Request("http://launcher.test:8443//", {
+        method: "POST",
+        body: JSON.stringify({ application: "viz" }),
+        headers: { prefer: "respond-async" },
+      }),
+      { tls },
+    );
+  const overTls = await post(true);
+  const { id, events } = await overTls.json();
+  assert.equal(overTls.headers.get("location"), `https://launcher.test:8443//${id}`);
+  assert.equal(events, `https://launcher.test:8443//${id}/events`);
+  ready();
+  const readyEvent = async (tls: boolean) => {
+    const stream = await handler(new Request(`http://launcher.test:8443//${id}/events`), { tls });
+    return (await stream.text()).split("\n\n").find((e) => e.startsWith("event: ready"));
+  };
+  assert.match((await readyEvent(true))!, /"sessionURL":"wss:\/\/USE_HOST\/proxy\//);
+  assert.match((await readyEvent(false))!, /"sessionURL":"ws:\/\/USE_HOST\/proxy\//);
+  const plain = await post(false);
+  assert.match(plain.headers.get("location")!, /^http:\/\/launcher\.test:8443\/\/[a-z2-7]+$/);
+  await plain.body?.cancel();
+  await sessions.stopAll();
+});
+
+Deno.test("DELETE of a session still starting answers that it stopped, not an answer it never had", async () => {
+  const { handler, sessions } = setUp();
+  const res = await handler(
+    new Request("http://l/paraview", {
+      method: "POST",
+      body: JSON.stringify({ application: "viz" }),
+      headers: { prefer: "respond-async" },
+    }),
+  );
+  const { id } = await res.json();
+  const deleted = await handler(new Request(`http://l/paraview/${id}`, { method: "DELETE" }));
+  assert.equal(deleted.status, 200);
+  assert.deepEqual(await deleted.json(), { id, application: "viz", state: "stopped" });
+  await sessions.stopAll();
+});
+
+Deno.test("at the root endpoint, a content file whose path ends in /events is the content's", async () => {
+  const content = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${content}/docs`);
+    await Deno.writeTextFile(`${content}/docs/events`, "the events page");
+    const { handler, sessions } = setUp({ endpoint: "/", content });
+    const res = await handler(new Request("http://l/docs/events"));
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "the events page");
+    const unknown = await handler(new Request("http://l/abcdefghijklmnopqrstuvwxyz/events"));
+    assert.equal(unknown.status, 404);
+    assert.match((await unknown.json()).error, /no session with id/);
+    await sessions.stopAll();
+  } finally {
+    await Deno.remove(content, { recursive: true });
+  }
+});

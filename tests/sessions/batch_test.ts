@@ -413,6 +413,28 @@ Deno.test("a session not announced is not described before it is ready; stopping
   }
 });
 
+Deno.test("a Slurm session stopped as its ready line comes is never mapped, and its port is free", async () => {
+  const h = setUp();
+  try {
+    const failed = h.sessions.launch({ application: "viz", partition: "viz", minutes: 5 }).catch(
+      (e) => e,
+    );
+    await h.until("submitted", () => h.slurm.jobs.size === 1);
+    const id = h.table.records()[0].id;
+    await h.until("runs", () => h.jobOf(id)?.state === "RUNNING");
+    h.follower.write(`/var/log/pvw/${id}.log`, "Starting factory\n");
+    await h.sessions.stop(id);
+    const err = await failed;
+    assert.ok(err instanceof LaunchError, String(err));
+    assert.equal(err.reason, "stopped");
+    assert.equal(h.map.lines.size, 0, "no map line may name a session that ended");
+    assert.equal(h.cluster.available, 2);
+    assert.equal(h.jobOf(id)!.state, "CANCELLED");
+  } finally {
+    await h.close();
+  }
+});
+
 Deno.test("an unreachable Slurm fails the launch with 503", async () => {
   const h = setUp();
   try {

@@ -192,6 +192,28 @@ Deno.test("a session is not ready until its map line and state are written; stop
   await sessions.stopAll();
 });
 
+Deno.test("a session stopped while starting that prints its ready line in its grace period is never mapped, and its port is free", async () => {
+  const spawner = new FakeSpawner();
+  spawner.ignoreTerm = true;
+  const { sessions, follower, map, pool } = setUp({ stopGraceMs: 300 }, { spawner });
+  const launching = sessions.launch({ application: "viz", node: 1 });
+  const failed = launching.then(() => undefined, (err) => err);
+  await waitFor(() => follower.handlers.size === 1 && spawner.processes.length === 1);
+  const logFile = spawner.processes[0].request.logFile;
+  const id = logFile.slice(logFile.lastIndexOf("/") + 1, -".log".length);
+  const stopping = sessions.stop(id);
+  await waitFor(() => spawner.signals.length === 1);
+  // SIGTERM is not heeded at once: the ready line comes while the launcher waits.
+  follower.write(logFile, "Starting factory\n");
+  const err = await failed;
+  assert.ok(err instanceof LaunchError && err.reason === "stopped", String(err));
+  assert.equal(map.lines.size, 0, "no map line may name a session that is ending");
+  await stopping; // SIGKILL after the grace period
+  assert.deepEqual(spawner.signals.map(([, signal]) => signal), ["SIGTERM", "SIGKILL"]);
+  assert.equal(map.lines.size, 0);
+  assert.deepEqual([pool.available, sessions.size], [3, 0]);
+});
+
 Deno.test("a session is saved at its spawn, durably once ready before its answer, and at its end", async () => {
   const saves: [string, boolean][] = [];
   const table = new SessionTable();
