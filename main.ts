@@ -8,6 +8,7 @@
  * @module
  */
 
+import { basename } from "node:path";
 import {
   configure,
   getLogger,
@@ -269,6 +270,7 @@ function buildSessions(config: LauncherConfig, libc: Libc | undefined) {
     files: () => table.records().map((s) => s.logFile),
     trimmer: createLogTrimmer(libc),
     positions: follower,
+    writtenElsewhere: (path) => table.find(basename(path, ".log"))?.batch === true,
   });
   // Sessions no state entry names (a crash in the middle of launches, a damaged state file)
   // are found by the log their processes write to.

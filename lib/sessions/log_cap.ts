@@ -8,7 +8,8 @@
  * atomically with respect to the appending process (ext4, XFS); else `PUNCH_HOLE` frees the
  * start's disk space (tmpfs, btrfs), the file's size going on growing over a hole that reads
  * as zeros; else the newest half is copied and the file emptied (output written at that very
- * moment may be lost), which is never done to a log whose ready line is still awaited.
+ * moment may be lost), which is never done to a log whose ready line is still awaited, nor
+ * to one written from another host (a Slurm job's).
  *
  * The ready line is never lost: of a starting session's log only what its follower has read
  * is dropped. Logs are checked by a timer, not at every write (an app that writes without
@@ -41,6 +42,12 @@ export interface LogCapOptions {
   trimmer: LogTrimmer;
   /** The follower, whose unread bytes must stay. */
   positions: ReadPositions;
+  /**
+   * Whether a log's writer runs on another host (a Slurm job's, through a shared
+   * filesystem): such a log is never rewritten, as a remote NFS client appending at the size
+   * it remembers would fill the emptied file with zeros. @default none
+   */
+  writtenElsewhere?: (path: string) => boolean;
   /** How often every live log is checked, in ms. @default 1000 */
   intervalMs?: number;
   /** How often a log that had to be trimmed is checked again, in ms. @default 100 */
@@ -158,9 +165,10 @@ export class LogCap {
       this.#modes.set(path, mode = "rewrite");
     }
     // The last resort may lose what is written meanwhile: never while the follower still
-    // needs every byte (it is done once the session is ready).
+    // needs every byte (it is done once the session is ready), nor under a remote writer.
+    if (consumed !== undefined || this.#options.writtenElsewhere?.(path)) return true;
     const marker = "[pvw-launcher: older output dropped]\n";
-    if (consumed === undefined && trimmer.rewrite(path, this.#keep, marker)) this.#say(path);
+    if (trimmer.rewrite(path, this.#keep, marker)) this.#say(path);
     return true;
   }
 

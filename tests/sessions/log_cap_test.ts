@@ -118,6 +118,26 @@ Deno.test("LogCap rewrites as a last resort, and never a log whose follower stil
   assert.equal(trimmer.files.get("/logs/a.log")!.size, 32768);
 });
 
+Deno.test("LogCap never rewrites a log written from another host (a Slurm job's)", async () => {
+  const trimmer = new FakeTrimmer();
+  trimmer.can.collapse = false;
+  trimmer.can.punch = false;
+  const cap = new LogCap({
+    maxBytes: MAX,
+    files: () => ["/logs/job.log", "/logs/local.log"],
+    trimmer,
+    positions: new FakePositions(),
+    writtenElsewhere: (path) => path === "/logs/job.log",
+  });
+  trimmer.files.set("/logs/job.log", { size: 100_000, disk: 100_000, block: 4096 });
+  trimmer.files.set("/logs/local.log", { size: 100_000, disk: 100_000, block: 4096 });
+  await cap.sweep();
+  assert.deepEqual(trimmer.calls.filter((c) => c.startsWith("rewrite")), [
+    'rewrite /logs/local.log 32768 "[pvw-launcher: older output dropped]\\n"',
+  ]);
+  assert.equal(trimmer.files.get("/logs/job.log")!.size, 100_000);
+});
+
 Deno.test("LogCap trims only the live sessions' logs", async () => {
   const { trimmer, cap, write, live } = setup();
   write("/logs/other.log", 1_000_000);
