@@ -134,7 +134,7 @@ Deno.test("while it cannot accept, /healthz answers 503 on a connection already 
     assert.match(health.refusing.error, /[Tt]oo many open files/);
     assert(health.descriptors.open > 500, JSON.stringify(health));
     assert.equal(health.descriptors.limit, 1024);
-    assert.match(launcher.log, /the launcher is not accepting connections on 127\.0\.0\.1:\d+/);
+    await launcher.waitForLog(/the launcher is not accepting connections on 127\.0\.0\.1:\d+/);
     for (const c of attack) c.close();
     await servingAgain(launcher, 20_000);
     const after = await monitor.get("/healthz");

@@ -95,7 +95,7 @@ Deno.test("the dashboard stops a session that is still starting; its launch fail
     assert.equal(post.status, 503);
     assert.equal(post.json.error, 'application "never" was stopped before it was ready');
     assert.ok(!processRuns(starting!.pid), "its process runs on");
-    assert.match(launcher.log, new RegExp(`session ${starting!.id} ended: `));
+    await launcher.waitForLog(new RegExp(`session ${starting!.id} ended: `));
   } finally {
     await launcher.stop();
     await Deno.remove(launcher.dir, { recursive: true });

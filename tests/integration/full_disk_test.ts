@@ -91,7 +91,7 @@ Deno.test({
       assert.equal(ok.body.status, "ok");
       assert.equal(ok.body.freePorts, 19, "every port but the live session's is free again");
       assert.equal(await staleMetric(launcher), 0);
-      assert.match(launcher.log, /\[ERR\].*cannot write the map file/);
+      await launcher.waitForLog(/\[ERR\].*cannot write the map file/);
       // Said once, where it happened: not again as a failed request with a stack trace.
       assert.doesNotMatch(launcher.log, /request DELETE \S+ failed/);
       const again = await launcher.post({ application: "echo" });

@@ -254,7 +254,7 @@ Deno.test("DELETE stops the whole process tree, grandchildren included", async (
       assert.deepEqual(del.status, 200);
       assert(!processRuns(child), `the grandchild of ${application} is gone after DELETE`);
     }
-    assert.match(launcher.log, /did not stop within its grace period; it was killed/);
+    await launcher.waitForLog(/did not stop within its grace period; it was killed/);
   } finally {
     await cleanup(launcher);
   }

@@ -53,7 +53,7 @@ Deno.test({
       assert.equal((await launcher.request("DELETE", `${launcher.endpoint}/${id}`)).status, 404);
       const health = await launcher.request("GET", `${launcher.base}/healthz`);
       assert.equal(health.json.freePorts, 20, "its port is free again, nothing is stopping");
-      assert.match(launcher.log, new RegExp(`session ${id}: cannot signal process group \\d+`));
+      await launcher.waitForLog(new RegExp(`session ${id}: cannot signal process group \\d+`));
       assert.doesNotMatch(launcher.log, /request DELETE \S+ failed/, "said once");
     } finally {
       await launcher.stop();
