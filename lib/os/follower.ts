@@ -167,6 +167,7 @@ export class DirectoryFollower implements LogFollower {
   #watcher: { watch: FolderWatch; names: string } | undefined;
   #loops = new Set<Promise<void>>();
   #rewatch: ReturnType<typeof setTimeout> | undefined;
+  #rewatchAgain = false;
   #pollMs: number;
   #poll: ReturnType<typeof setInterval> | undefined;
   #closed = false;
@@ -206,16 +207,28 @@ export class DirectoryFollower implements LogFollower {
     for (const set of this.#follows.values()) for (const f of set) f.drain().catch(() => {});
   }
 
-  /** The followed files that exist changed: watch them instead, once this turn is over. */
+  /**
+   * The followed files that exist changed: watch them instead. The first change after a quiet
+   * spell is watched at the end of this turn (a new session's ready line, a millisecond after
+   * its spawn, must not wait for a timer); the changes that follow it within the next turn of
+   * timers are watched together, once (a burst of launches makes one watch, not hundreds).
+   */
   #changed(): void {
     if (this.#closed) return;
-    this.#rewatch ??= setTimeout(() => {
+    if (this.#rewatch !== undefined) {
+      this.#rewatchAgain = true;
+      return;
+    }
+    this.#rewatchAgain = false;
+    queueMicrotask(() => this.#watchFollowed());
+    this.#rewatch = setTimeout(() => {
       this.#rewatch = undefined;
-      this.#watchFollowed();
+      if (this.#rewatchAgain) this.#changed();
     }, 0);
   }
 
   #watchFollowed(): void {
+    if (this.#closed) return;
     const names = [...this.#follows].filter(([, set]) => [...set].some((f) => f.opened))
       .map(([name]) => name).sort();
     if (this.#watcher?.names === names.join("/")) return;

@@ -330,3 +330,39 @@ Deno.test("DirectoryFollower watches the followed files that exist, and nothing 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("DirectoryFollower watches a new session's log at once, and the logs of a burst with one watch", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pvw-follower-test-" });
+  const made: string[][] = [];
+  const follower = DirectoryFollower.open(dir, {
+    watch: (paths) => {
+      made.push(paths.map((p) => p.slice(dir.length + 1)));
+      return new DeafWatch();
+    },
+    pollMs: 3_600_000,
+  });
+  const microtasks = () => new Promise<void>((resolve) => queueMicrotask(resolve));
+  try {
+    await Deno.writeTextFile(join(dir, "first.log"), "");
+    const first = follower.follow(join(dir, "first.log"), () => {});
+    await first.drain();
+    await microtasks();
+    // No timer has had its turn: a ready line written now is not left to the polling.
+    assert.deepEqual(made, [["first.log"]]);
+    first.close();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    made.length = 0;
+
+    const names = Array.from({ length: 20 }, (_, i) => `burst-${String(i).padStart(2, "0")}.log`);
+    for (const name of names) await Deno.writeTextFile(join(dir, name), "");
+    const follows = names.map((name) => follower.follow(join(dir, name), () => {}));
+    await Promise.all(follows.map((f) => f.drain()));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(made, [names], "one watch for the files opened in one turn");
+    for (const f of follows) f.close();
+  } finally {
+    follower.close();
+    await follower.closed();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
