@@ -69,6 +69,7 @@ import {
   listenProblem,
   localPortProbe,
   MapFile,
+  prepareLog,
   processSocketTable,
   raiseDescriptorLimit,
   ReopenableLogFile,
@@ -231,7 +232,8 @@ function buildCluster(settings: ClusterSettings): ClusterParts {
   const hosts = new NodeHosts(settings.nodeHosts, (node) => system.nodeAddress(node));
   const range = settings.portRange;
   const pool = new PortPool(range ? [{ host: "", first: range.first, last: range.last }] : []);
-  return { system, poller, hosts, pool, settings };
+  const prepare = (path: string) => prepareLog(path, 0o600);
+  return { system, poller, hosts, pool, settings, prepareLog: prepare };
 }
 
 /** The session table and what it stands on, each made after what it needs. */

@@ -61,7 +61,7 @@ export {
   type Spawner,
   type SpawnRequest,
 } from "./process.ts";
-export { NotRegularFileError } from "./regular_file.ts";
+export { NotRegularFileError, prepareLog } from "./regular_file.ts";
 export { ReopenableLogFile } from "./reopenable_file.ts";
 export {
   type AcceptedConnection,

@@ -122,3 +122,16 @@ export function openForWriting(path: string, mode: number): number {
   }
   return fd;
 }
+
+/**
+ * Makes a session's log empty, as {@linkcode openForWriting} does, without keeping it open:
+ * for a log another host's process will append to (a Slurm job's output), so that its
+ * follower reads and watches it from the start.
+ *
+ * @param path the file
+ * @param mode permission bits of a new file
+ * @throws {NotRegularFileError} and the like, as {@linkcode openForWriting}
+ */
+export function prepareLog(path: string, mode: number): void {
+  closeSync(openForWriting(path, mode));
+}

@@ -37,6 +37,12 @@ export interface BatchParts {
   poller: JobPoller;
   /** Where the proxy reaches a node. */
   hosts: NodeHosts;
+  /**
+   * Makes a job's output file, empty and private, before the job is submitted: its follower
+   * then reads and watches it from the start, rather than finding it at its next poll once
+   * the job has made it (Slurm appends to it, `--open-mode=append`). @default none made
+   */
+  prepareLog?: (path: string) => void;
 }
 
 /** What a new session's job is submitted with. */
@@ -191,6 +197,14 @@ async function submit(
   parts: BatchParts,
 ): Promise<JobRef> {
   const { rec, app } = launch;
+  try {
+    parts.prepareLog?.(rec.logFile);
+  } catch (err) {
+    throw new LaunchError(
+      `the log of application "${app.name}" cannot be made: ${(err as Error).message}`,
+      "spawn_error",
+    );
+  }
   const submitting = parts.system.submit({
     name: submission.name,
     argv: submission.argv,

@@ -63,6 +63,7 @@ interface Harness {
 function setUp(
   apps: Record<string, AppConfig> = { viz: VIZ },
   table = new SessionTable(),
+  prepareLog?: (path: string) => void,
 ): Harness {
   const slurm = new FakeSlurm();
   const system = new SlurmBatchSystem(slurm);
@@ -87,6 +88,7 @@ function setUp(
       hosts: new NodeHosts(settings.nodeHosts, (n) => system.nodeAddress(n)),
       pool: cluster,
       settings,
+      ...(prepareLog ? { prepareLog } : {}),
     },
     spawner: new FakeSpawner(),
     follower,
@@ -430,6 +432,35 @@ Deno.test("a Slurm session stopped as its ready line comes is never mapped, and 
     assert.equal(h.map.lines.size, 0, "no map line may name a session that ended");
     assert.equal(h.cluster.available, 2);
     assert.equal(h.jobOf(id)!.state, "CANCELLED");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a job's log is made before its job is submitted; when it cannot be, nothing is submitted", async () => {
+  const prepared: [string, number][] = [];
+  let refuse = false;
+  const h = setUp({ viz: VIZ }, new SessionTable(), (path) => {
+    if (refuse) throw new Error("EACCES: permission denied");
+    prepared.push([path, h.slurm.jobs.size]);
+  });
+  try {
+    const launching = h.sessions.launch({ application: "viz", partition: "viz", minutes: 5 });
+    await h.until("submitted", () => h.slurm.jobs.size === 1);
+    const id = h.table.records()[0].id;
+    assert.deepEqual(prepared, [[`/var/log/pvw/${id}.log`, 0]], "made before any job exists");
+    await h.until("runs", () => h.jobOf(id)?.state === "RUNNING");
+    h.follower.write(`/var/log/pvw/${id}.log`, "Starting factory\n");
+    await launching;
+    await h.sessions.stop(id);
+    refuse = true;
+    const err = await h.sessions.launch({ application: "viz", partition: "viz", minutes: 5 })
+      .catch((e) => e);
+    assert.ok(err instanceof LaunchError, String(err));
+    assert.deepEqual([err.status, err.reason], [503, "spawn_error"]);
+    assert.match(err.message, /the log of application "viz" cannot be made: EACCES/);
+    assert.equal(h.slurm.jobs.size, 1, "no second job");
+    assert.equal(h.cluster.available, 2);
   } finally {
     await h.close();
   }
