@@ -72,7 +72,7 @@ export interface RestRoutesDeps {
   /** The loaded config. */
   config: LauncherConfig;
   /** The session table. */
-  sessions: Pick<SessionManager, "launch" | "describe" | "find" | "stop" | "progress">;
+  sessions: Pick<SessionManager, "launch" | "describe" | "stop" | "progress">;
   /** Request limits. */
   limits: RequestLimits;
   /** Told the outcome of every launch request. */
@@ -117,9 +117,8 @@ export function restRoutes(deps: RestRoutesDeps): Route[] {
           }),
         DELETE: async (req, p, ctx) => {
           // A session stopped before it was ready has no answer to give (a job's has no host).
-          const starting = sessions.find(p.id!)?.state === "starting";
           const stopped = await sessions.stop(p.id!);
-          if (!starting) return answer(stopped.answer, req, ctx);
+          if (stopped.wasReady) return answer(stopped.answer, req, ctx);
           return jsonResponse({
             id: stopped.id,
             application: stopped.application,

@@ -136,6 +136,7 @@ function adoptOne(s: SavedProcessSession, proc: ProcessHandle, deps: AdoptionDep
     state: s.state ?? "ready",
     answer: s.state === "starting" ? {} : s.state === "waiting" ? { secret: s.secret } : s.answer,
     ...(s.state === "waiting" ? { warm: true } : {}),
+    ...(s.state === undefined || s.state === "ready" ? { wasReady: true } : {}),
     traffic: new Traffic(deps.now),
     adopted: true,
     idleTimeoutMs: app ? app.idleTimeoutMs : deps.config.idleTimeoutMs,

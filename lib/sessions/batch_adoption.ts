@@ -166,6 +166,7 @@ function adoptOne(
     startedMono: deps.monotonic(),
     readyMs: ready ? s.readyMs : undefined,
     state: ready ? "ready" : "starting",
+    ...(ready ? { wasReady: true } : {}),
     answer: ready ? s.answer ?? {} : { secret: s.secret ?? "" },
     traffic: new Traffic(deps.now),
     adopted: true,

@@ -8,8 +8,10 @@
  * atomically with respect to the appending process (ext4, XFS); else `PUNCH_HOLE` frees the
  * start's disk space (tmpfs, btrfs), the file's size going on growing over a hole that reads
  * as zeros; else the newest half is copied and the file emptied (output written at that very
- * moment may be lost), which is never done to a log whose ready line is still awaited, nor
- * to one written from another host (a Slurm job's).
+ * moment may be lost), which is never done to a log whose ready line is still awaited. A log
+ * written from another host (a Slurm job's, through NFS) is only ever punched: a remote
+ * writer appends at the size it remembers, so its file must never shrink; where punching is
+ * not supported it is not capped, and the log says so.
  *
  * The ready line is never lost: of a starting session's log only what its follower has read
  * is dropped. Logs are checked by a timer, not at every write (an app that writes without
@@ -64,7 +66,7 @@ export class LogCap {
   readonly #live = new Map<string, string>();
   readonly #said = new Set<string>();
   /** How each log is trimmed, once a better way failed on it. */
-  readonly #modes = new Map<string, "collapse" | "punch" | "rewrite">();
+  readonly #modes = new Map<string, "collapse" | "punch" | "rewrite" | "uncapped">();
   /** The logs trimmed at their last check: they are checked more often. */
   readonly #hot = new Set<string>();
   /** The logs being trimmed now. */
@@ -142,7 +144,10 @@ export class LogCap {
   async #trim(path: string): Promise<boolean> {
     const m = this.#options.trimmer.measure(path);
     if (!m) return false;
-    let mode = this.#modes.get(path) ?? "collapse";
+    // Written from another host: nothing may change its size under the writer's feet.
+    const remote = this.#options.writtenElsewhere?.(path) ?? false;
+    let mode = this.#modes.get(path) ?? (remote ? "punch" : "collapse");
+    if (mode === "uncapped") return false;
     // A punched log's size goes on growing over the hole: what it takes on disk counts then.
     if ((mode === "punch" ? m.disk : m.size) <= this.#max) return false;
     const consumed = this.#options.positions.consumed(path);
@@ -162,14 +167,25 @@ export class LogCap {
     if (mode === "punch") {
       if (m.disk <= this.#max) return false;
       if (await trimmer.punch(path, cut)) return this.#say(path);
+      if (remote) return this.#uncapped(path);
       this.#modes.set(path, mode = "rewrite");
     }
     // The last resort may lose what is written meanwhile: never while the follower still
-    // needs every byte (it is done once the session is ready), nor under a remote writer.
-    if (consumed !== undefined || this.#options.writtenElsewhere?.(path)) return true;
+    // needs every byte (it is done once the session is ready).
+    if (consumed !== undefined) return true;
     const marker = "[pvw-launcher: older output dropped]\n";
     if (trimmer.rewrite(path, this.#keep, marker)) this.#say(path);
     return true;
+  }
+
+  /** A remote writer's log whose filesystem cannot free its start: it is left to grow. */
+  #uncapped(path: string): false {
+    this.#modes.set(path, "uncapped");
+    logger().warn(
+      `session ${basename(path, ".log")}'s log passed ${this.#max} bytes, but it is written ` +
+        "from another host and its filesystem cannot free the start of a file: it is not capped",
+    );
+    return false;
   }
 
   #say(path: string): true {

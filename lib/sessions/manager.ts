@@ -377,6 +377,7 @@ export class SessionManager {
   /** A published session is ready: GET, DELETE and the proxy find it from now on. */
   #ready(rec: SessionRecord): void {
     rec.state = "ready";
+    rec.wasReady = true;
     rec.progress.emit({ type: "ready", data: rec.answer });
     this.#reaper.watch(rec);
     const { id, application, host, port, pid, readyMs } = rec;

@@ -72,6 +72,8 @@ export interface SessionInfo {
   readonly maxLifetimeMs: number | undefined;
   /** The batch job it runs as, for a session of an application with `slurm`. */
   readonly job?: JobInfo;
+  /** Whether it has been ready: its client may have had its answer. */
+  readonly wasReady?: boolean;
 }
 
 /**
@@ -92,6 +94,8 @@ export interface SessionRecord extends SessionInfo {
   batch?: boolean;
   /** Its batch job, once submitted. */
   job?: JobInfo;
+  /** Whether it has been ready. */
+  wasReady?: boolean;
   /** Settles with its job once submitting is over (undefined if it failed). */
   submitted?: Promise<JobRef | undefined>;
   /** Stops following its job (the batch system's poller). */

@@ -118,10 +118,8 @@ Deno.test("LogCap rewrites as a last resort, and never a log whose follower stil
   assert.equal(trimmer.files.get("/logs/a.log")!.size, 32768);
 });
 
-Deno.test("LogCap never rewrites a log written from another host (a Slurm job's)", async () => {
+Deno.test("LogCap only punches a log written from another host (a Slurm job's), and leaves it uncapped where it cannot", async () => {
   const trimmer = new FakeTrimmer();
-  trimmer.can.collapse = false;
-  trimmer.can.punch = false;
   const cap = new LogCap({
     maxBytes: MAX,
     files: () => ["/logs/job.log", "/logs/local.log"],
@@ -132,10 +130,24 @@ Deno.test("LogCap never rewrites a log written from another host (a Slurm job's)
   trimmer.files.set("/logs/job.log", { size: 100_000, disk: 100_000, block: 4096 });
   trimmer.files.set("/logs/local.log", { size: 100_000, disk: 100_000, block: 4096 });
   await cap.sweep();
-  assert.deepEqual(trimmer.calls.filter((c) => c.startsWith("rewrite")), [
-    'rewrite /logs/local.log 32768 "[pvw-launcher: older output dropped]\\n"',
-  ]);
-  assert.equal(trimmer.files.get("/logs/job.log")!.size, 100_000);
+  assert.deepEqual(trimmer.calls.sort(), [
+    "collapse /logs/local.log 65536",
+    "punch /logs/job.log 65536",
+  ], "its size never changes under its writer");
+
+  trimmer.calls = [];
+  trimmer.can.collapse = false;
+  trimmer.can.punch = false;
+  trimmer.files.set("/logs/job.log", { size: 200_000, disk: 200_000, block: 4096 });
+  trimmer.files.set("/logs/local.log", { size: 100_000, disk: 100_000, block: 4096 });
+  await cap.sweep();
+  assert.deepEqual(trimmer.calls.filter((c) => c.includes("job.log")), [
+    "punch /logs/job.log 163840",
+  ], "never rewritten");
+  assert.equal(trimmer.files.get("/logs/job.log")!.size, 200_000);
+  trimmer.calls = [];
+  await cap.sweep();
+  assert.deepEqual(trimmer.calls.filter((c) => c.includes("job.log")), [], "not tried again");
 });
 
 Deno.test("LogCap trims only the live sessions' logs", async () => {
