@@ -24,6 +24,15 @@ Deno.test("prefersAsync() finds respond-async among the preferences, in any case
   }
 });
 
+/** A POST of application "viz" that asks not to wait (`Prefer: respond-async`). */
+function asyncPost(url = "http://l/paraview"): Request {
+  return new Request(url, {
+    method: "POST",
+    body: JSON.stringify({ application: "viz" }),
+    headers: { prefer: "respond-async" },
+  });
+}
+
 /** A handler over fakes whose app prints its ready line when the test says. */
 function setUp(overrides: Partial<LauncherConfig> = {}) {
   const config = testConfig({ properties: {}, ...overrides });
@@ -49,13 +58,7 @@ function setUp(overrides: Partial<LauncherConfig> = {}) {
 
 Deno.test("a POST with Prefer: respond-async is answered 202 before the session is ready, told once to the observer when it is", async () => {
   const { handler, sessions, ready, outcomes } = setUp();
-  const res = await handler(
-    new Request("http://l/paraview", {
-      method: "POST",
-      body: JSON.stringify({ application: "viz" }),
-      headers: { prefer: "respond-async" },
-    }),
-  );
+  const res = await handler(asyncPost());
   assert.equal(res.status, 202);
   const { id, events } = await res.json();
   assert.equal(res.headers.get("location"), `/paraview/${id}`);
@@ -81,13 +84,7 @@ Deno.test("a POST with Prefer: respond-async is answered 202 before the session 
 
 Deno.test("a client that leaves the event stream leaves nothing running; an unknown id is a JSON 404", async () => {
   const { handler, sessions, ready } = setUp();
-  const res = await handler(
-    new Request("http://l/paraview", {
-      method: "POST",
-      body: JSON.stringify({ application: "viz" }),
-      headers: { prefer: "respond-async" },
-    }),
-  );
+  const res = await handler(asyncPost());
   const { id } = await res.json();
   const stream = await handler(new Request(`http://l/paraview/${id}/events`));
   await stream.body!.cancel();
@@ -100,13 +97,7 @@ Deno.test("a client that leaves the event stream leaves nothing running; an unkn
 
 Deno.test("with the root endpoint of a wslink config, Location is an absolute URL, not //<id>", async () => {
   const { handler, sessions, ready } = setUp({ endpoint: "//" });
-  const res = await handler(
-    new Request("http://launcher.test:8080//", {
-      method: "POST",
-      body: JSON.stringify({ application: "viz" }),
-      headers: { prefer: "respond-async" },
-    }),
-  );
+  const res = await handler(asyncPost("http://launcher.test:8080//"));
   const { id } = await res.json();
   assert.equal(res.headers.get("location"), `http://launcher.test:8080//${id}`);
   const get = await handler(new Request(res.headers.get("location")!));
@@ -121,15 +112,7 @@ Deno.test("over TLS, an absolute Location says https and the ready event's USE_H
     endpoint: "//",
     sessionUrl: "ws://USE_HOST/proxy/${id}",
   });
-  const post = (tls: boolean) =>
-    handler(
-      new Request("http://launcher.test:8443//", {
-        method: "POST",
-        body: JSON.stringify({ application: "viz" }),
-        headers: { prefer: "respond-async" },
-      }),
-      { tls },
-    );
+  const post = (tls: boolean) => handler(asyncPost("http://launcher.test:8443//"), { tls });
   const overTls = await post(true);
   const { id, events } = await overTls.json();
   assert.equal(overTls.headers.get("location"), `https://launcher.test:8443//${id}`);
@@ -149,13 +132,7 @@ Deno.test("over TLS, an absolute Location says https and the ready event's USE_H
 
 Deno.test("DELETE of a session still starting answers that it stopped, not an answer it never had", async () => {
   const { handler, sessions } = setUp();
-  const res = await handler(
-    new Request("http://l/paraview", {
-      method: "POST",
-      body: JSON.stringify({ application: "viz" }),
-      headers: { prefer: "respond-async" },
-    }),
-  );
+  const res = await handler(asyncPost());
   const { id } = await res.json();
   const del = () => handler(new Request(`http://l/paraview/${id}`, { method: "DELETE" }));
   // The second while the first is stopping it: no answer either.
