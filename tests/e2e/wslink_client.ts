@@ -45,26 +45,35 @@ export function frames(
   return out;
 }
 
-interface Pending {
-  resolve: (value: Packable) => void;
+interface Pending<V> {
+  resolve: (value: V) => void;
   reject: (err: Error) => void;
 }
 
-/** A connected wslink client. */
-export class WslinkClient {
+/** A wslink message that answers a call. */
+export interface WslinkAnswer<V> {
+  id?: string;
+  result?: V;
+  error?: { code: number; message: string };
+}
+
+/**
+ * What wslink clients of both protocol versions share: the socket, the hello, the RPC ids and
+ * the pending calls. A version says how a message goes out ({@linkcode transmit}) and how
+ * frames come in ({@linkcode receive}, which hands each whole answer to `settle`).
+ */
+export abstract class WslinkConnection<V> {
   readonly socket: WebSocket;
   /** Resolves with the close event once the socket has closed, whoever closed it. */
   readonly closed: Promise<CloseEvent>;
-  /** Text frames received: a wslink 2.x server sends none. */
-  readonly textFrames: string[] = [];
-  #pending = new Map<string, Pending>();
-  #partial = new Map<number, { bytes: Uint8Array; received: number }>();
+  readonly #pending = new Map<string, Pending<V>>();
+  readonly #callMs: number;
   #clientId = "";
   #count = 0;
 
-  private constructor(socket: WebSocket) {
+  protected constructor(socket: WebSocket, callMs: number) {
     this.socket = socket;
-    socket.binaryType = "arraybuffer";
+    this.#callMs = callMs;
     this.closed = new Promise((resolve) => {
       socket.addEventListener("close", (event) => {
         for (const p of this.#pending.values()) {
@@ -74,29 +83,23 @@ export class WslinkClient {
         resolve(event);
       });
     });
-    socket.addEventListener("message", (event) => this.#receive(event.data));
+    socket.addEventListener("message", (event) => this.receive(event.data));
   }
 
-  /**
-   * Opens a WebSocket to `url`.
-   *
-   * @throws Error when the socket closes before it opens, or after `ms`
-   */
-  static async open(url: string, ms = 10_000): Promise<WslinkClient> {
-    const client = new WslinkClient(new WebSocket(url));
-    const opened = new Promise<void>((resolve, reject) => {
-      client.socket.addEventListener("open", () => resolve());
-      client.closed.then((e) =>
-        reject(new Error(`WebSocket ${url} closed: ${e.code} ${e.reason}`))
-      );
-    });
-    try {
-      await within(ms, `WebSocket ${url} to open`, opened);
-    } catch (err) {
-      await client.close();
-      throw err;
-    }
-    return client;
+  /** Sends one message. */
+  protected abstract transmit(message: Record<string, unknown>): void;
+
+  /** Takes one frame of the server's. */
+  protected abstract receive(data: unknown): void;
+
+  /** Settles the call a whole answer is for. */
+  protected settle(message: WslinkAnswer<V>): void {
+    const pending = message.id ? this.#pending.get(message.id) : undefined;
+    if (!pending) return;
+    this.#pending.delete(message.id!);
+    if (message.error) {
+      pending.reject(new WslinkError(message.error.code, message.error.message));
+    } else pending.resolve(message.result ?? null as V);
   }
 
   /**
@@ -106,22 +109,14 @@ export class WslinkClient {
    * @throws WslinkError when the server refuses the secret
    */
   async hello(secret: string): Promise<string> {
-    const result = await this.#send("system:c0:0", "wslink.hello", [{
-      secret,
-    }]) as {
-      clientID: string;
-    };
-    this.#clientId = result.clientID;
+    const result = await this.#send("system:c0:0", "wslink.hello", [{ secret }] as V[], 10_000);
+    this.#clientId = (result as { clientID: string }).clientID;
     return this.#clientId;
   }
 
   /** Calls an RPC method and returns its result. @throws WslinkError on an error answer */
-  call(method: string, args: Packable[] = []): Promise<Packable> {
-    return this.#send(
-      `rpc:${this.#clientId || "c0"}:${this.#count++}`,
-      method,
-      args,
-    );
+  call(method: string, args: V[] = [], ms = this.#callMs): Promise<V> {
+    return this.#send(`rpc:${this.#clientId || "c0"}:${this.#count++}`, method, args, ms);
   }
 
   /** Closes the socket (if open) and waits for it to be closed. */
@@ -130,17 +125,70 @@ export class WslinkClient {
     return await within(5000, "the WebSocket to close", this.closed);
   }
 
-  #send(id: string, method: string, args: Packable[]): Promise<Packable> {
-    const message = encode({ wslink: "1.0", id, method, args, kwargs: {} });
-    const answer = new Promise<Packable>((resolve, reject) => {
+  #send(id: string, method: string, args: V[], ms: number): Promise<V> {
+    const answer = new Promise<V>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
     });
-    for (const frame of frames(message)) this.socket.send(frame);
-    return within(10_000, `the answer to ${method}`, answer)
-      .finally(() => this.#pending.delete(id));
+    this.transmit({ wslink: "1.0", id, method, args, kwargs: {} });
+    return within(ms, `the answer to ${method}`, answer).finally(() => this.#pending.delete(id));
+  }
+}
+
+/**
+ * Waits until a new client's socket is open.
+ *
+ * @param client the client, its socket just made
+ * @param url where the socket goes, for the error
+ * @param ms how long to wait
+ * @returns the client
+ * @throws Error when the socket closes before it opens (a 502 answer), or after `ms`; the
+ *   client is closed then
+ */
+export async function opened<
+  T extends { socket: WebSocket; closed: Promise<CloseEvent>; close(): Promise<CloseEvent> },
+>(
+  client: T,
+  url: string,
+  ms: number,
+): Promise<T> {
+  const open = new Promise<void>((resolve, reject) => {
+    client.socket.addEventListener("open", () => resolve());
+    client.closed.then((e) => reject(new Error(`WebSocket ${url} closed: ${e.code} ${e.reason}`)));
+  });
+  try {
+    await within(ms, `WebSocket ${url} to open`, open);
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  return client;
+}
+
+/** A connected wslink client. */
+export class WslinkClient extends WslinkConnection<Packable> {
+  /** Text frames received: a wslink 2.x server sends none. */
+  readonly textFrames: string[] = [];
+  #partial = new Map<number, { bytes: Uint8Array; received: number }>();
+
+  private constructor(socket: WebSocket) {
+    super(socket, 10_000);
+    socket.binaryType = "arraybuffer";
   }
 
-  #receive(data: unknown): void {
+  /**
+   * Opens a WebSocket to `url`.
+   *
+   * @throws Error when the socket closes before it opens, or after `ms`
+   */
+  static open(url: string, ms = 10_000): Promise<WslinkClient> {
+    return opened(new WslinkClient(new WebSocket(url)), url, ms);
+  }
+
+  protected transmit(message: Record<string, unknown>): void {
+    for (const frame of frames(encode(message as Packable))) this.socket.send(frame);
+  }
+
+  protected receive(data: unknown): void {
     if (typeof data === "string") return void this.textFrames.push(data);
     const frame = new Uint8Array(data as ArrayBuffer);
     const view = new DataView(frame.buffer);
@@ -151,18 +199,6 @@ export class WslinkClient {
     partial.received += frame.length - HEADER;
     if (partial.received < size) return void this.#partial.set(id, partial);
     this.#partial.delete(id);
-    const message = decode(partial.bytes) as {
-      id?: string;
-      result?: Packable;
-      error?: { code: number; message: string };
-    };
-    const pending = message.id ? this.#pending.get(message.id) : undefined;
-    if (!pending) return;
-    this.#pending.delete(message.id!);
-    if (message.error) {
-      pending.reject(
-        new WslinkError(message.error.code, message.error.message),
-      );
-    } else pending.resolve(message.result ?? null);
+    this.settle(decode(partial.bytes) as WslinkAnswer<Packable>);
   }
 }
