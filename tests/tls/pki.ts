@@ -118,12 +118,9 @@ export class TestPki {
     return file;
   }
 
-  /** Makes a leaf certificate signed by the CA, its chain file and its key. */
-  async leaf(options: LeafOptions = {}): Promise<TestPair> {
-    const keyFile = options.keyFile ?? await this.key(options.keyType);
-    const n = ++this.#count;
-    const csr = join(this.dir, `c${n}.csr`);
-    const crt = join(this.dir, `c${n}.crt`);
+  /** Makes a certificate signing request for `localhost` with a key; returns its path. */
+  async #request(keyFile: string, name: string): Promise<string> {
+    const csr = join(this.dir, name);
     await openssl(this.dir, [
       "req",
       "-new",
@@ -134,6 +131,15 @@ export class TestPki {
       "-out",
       csr,
     ]);
+    return csr;
+  }
+
+  /** Makes a leaf certificate signed by the CA, its chain file and its key. */
+  async leaf(options: LeafOptions = {}): Promise<TestPair> {
+    const keyFile = options.keyFile ?? await this.key(options.keyType);
+    const n = ++this.#count;
+    const csr = await this.#request(keyFile, `c${n}.csr`);
+    const crt = join(this.dir, `c${n}.crt`);
     const now = Date.now();
     await openssl(this.dir, [
       "ca",
@@ -190,18 +196,8 @@ export class TestPki {
   /** An X.509 version 1 certificate (no extensions), which TLS libraries refuse. */
   async version1(keyFile: string): Promise<string> {
     const n = ++this.#count;
-    const csr = join(this.dir, `v${n}.csr`);
+    const csr = await this.#request(keyFile, `v${n}.csr`);
     const crt = join(this.dir, `v${n}.crt`);
-    await openssl(this.dir, [
-      "req",
-      "-new",
-      "-key",
-      keyFile,
-      "-subj",
-      "/CN=localhost",
-      "-out",
-      csr,
-    ]);
     await openssl(this.dir, [
       "x509",
       "-req",
