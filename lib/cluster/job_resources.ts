@@ -9,7 +9,7 @@
 import type { JobResources } from "./batch_system.ts";
 import { JobSettingsError } from "./errors.ts";
 import { checkSbatchArg } from "./sbatch_options.ts";
-import type { SlurmLimits, SlurmSettings } from "./slurm_settings.ts";
+import { SLURM_TEXT_KEYS, type SlurmLimits, type SlurmSettings } from "./slurm_settings.ts";
 import {
   formatMemory,
   formatSlurmTime,
@@ -130,24 +130,12 @@ export function checkExtraArg(arg: string, index: number): void {
 }
 
 /** The settings' text values, rendered; an empty rendering counts as not set. */
-type Rendered = Partial<Record<(typeof TEXT_KEYS)[number], string>>;
-
-const TEXT_KEYS = [
-  "partition",
-  "account",
-  "qos",
-  "time",
-  "cpus",
-  "mem",
-  "gpus",
-  "gres",
-  "nodes",
-] as const;
+type Rendered = Partial<Record<(typeof SLURM_TEXT_KEYS)[number], string>>;
 
 /** Renders every text value of `settings`. */
 function renderAll(settings: SlurmSettings, render: Render): Rendered {
   const out: Rendered = {};
-  for (const key of TEXT_KEYS) {
+  for (const key of SLURM_TEXT_KEYS) {
     const text = settings[key];
     const value = text === undefined ? "" : render(text, key);
     if (value !== "") out[key] = value;

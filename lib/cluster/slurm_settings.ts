@@ -84,7 +84,8 @@ export interface SlurmSettings {
   choices: SlurmChoices;
 }
 
-const KEYS = [
+/** The settings whose values are text, templated per session. */
+export const SLURM_TEXT_KEYS = [
   "partition",
   "account",
   "qos",
@@ -94,12 +95,8 @@ const KEYS = [
   "gpus",
   "gres",
   "nodes",
-  "export",
-  "sbatch_args",
-  "max",
-  "choices",
 ] as const;
-const TEXT_KEYS = ["partition", "account", "qos", "time", "cpus", "mem", "gpus", "gres", "nodes"];
+const KEYS = [...SLURM_TEXT_KEYS, "export", "sbatch_args", "max", "choices"] as const;
 const LIMITED = ["time", "cpus", "mem", "gpus", "nodes"];
 const NAMED = ["partition", "account", "qos"] as const;
 const MAX_PARSERS: Record<keyof SlurmLimits, (text: string) => number> = {
@@ -264,7 +261,7 @@ export function parseSlurmSettings(
     max,
     choices: readChoices(raw.choices, problems),
   };
-  for (const key of TEXT_KEYS) {
+  for (const key of SLURM_TEXT_KEYS) {
     if (raw[key] === undefined) continue;
     const value = text(raw[key], key, problems);
     if (value === undefined) continue;
