@@ -63,10 +63,22 @@ export function forwardedHeaders(
   peer: string | undefined,
   tls = false,
 ): Headers {
+  return withForwarding(req, forwarding(trusted, req, peer, tls));
+}
+
+/**
+ * The request's headers, without hop-by-hop headers, with the forwarded headers in place of
+ * the client's own.
+ *
+ * @param req the request as the launcher received it
+ * @param forwarded the forwarded headers, as {@linkcode forwarding} makes them
+ * @returns the headers to send upstream
+ */
+export function withForwarding(req: Request, forwarded: Headers): Headers {
   const headers = new Headers(req.headers);
   dropHopByHop(headers);
   for (const name of ["host", ...FORWARDING]) headers.delete(name);
-  for (const [name, value] of forwarding(trusted, req, peer, tls)) headers.set(name, value);
+  for (const [name, value] of forwarded) headers.set(name, value);
   return headers;
 }
 
@@ -78,6 +90,7 @@ export function forwardedHeaders(
  * @param req the request as the launcher received it
  * @param peer the address of whoever connected, if known
  * @param tls whether it came over the launcher's own TLS listener (its URL says `http:`)
+ * @param url the request's URL, when the caller has parsed it already
  * @returns `X-Forwarded-For`, `-Host`, `-Proto`, `X-Real-IP` and `Forwarded`
  */
 export function forwarding(
@@ -85,11 +98,12 @@ export function forwarding(
   req: Request,
   peer: string | undefined,
   tls = false,
+  url: URL = new URL(req.url),
 ): Headers {
-  const url = new URL(req.url);
   const host = req.headers.get("host") ?? url.host;
   const proto = tls ? "https" : url.protocol.slice(0, -1);
-  const given = (name: string) => trusted.trusts(peer) ? req.headers.get(name) : null;
+  const believed = trusted.trusts(peer);
+  const given = (name: string) => believed ? req.headers.get(name) : null;
   const forAddr = peer ?? "unknown";
   const chain = given("x-forwarded-for");
   const headers = new Headers({

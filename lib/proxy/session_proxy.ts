@@ -10,11 +10,16 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import { jsonResponse } from "../errors/mod.ts";
+import { errorResponse, jsonResponse } from "../errors/mod.ts";
 import { TrustedProxies } from "../client/mod.ts";
 import { forwardHttp, type UpstreamHttp } from "../os/mod.ts";
-import type { ProxyLookup, ProxyTarget, Traffic } from "../sessions/mod.ts";
-import { dropHopByHop, forwardedHeaders, forwarding } from "./forwarded_headers.ts";
+import {
+  type ProxyLookup,
+  type ProxyTarget,
+  type Traffic,
+  UnknownSessionError,
+} from "../sessions/mod.ts";
+import { dropHopByHop, forwarding, withForwarding } from "./forwarded_headers.ts";
 import { isHttpToken } from "./http_token.ts";
 import { parseProxyPath, type ProxyPath } from "./proxy_path.ts";
 import { pipeWebSockets, safeClose } from "./web_socket_pipe.ts";
@@ -57,7 +62,12 @@ function dialHost(host: string): string {
   if (host === "0.0.0.0" || host === "localhost" || host === "::" || host === "") {
     return "127.0.0.1";
   }
-  return host.includes(":") ? `[${host}]` : host;
+  return host;
+}
+
+/** The answer when a session's app cannot be reached. */
+function unreachable(id: string): Response {
+  return jsonResponse({ error: `session "${id}" is not reachable` }, 502);
 }
 
 /**
@@ -114,13 +124,12 @@ export class SessionProxy {
     const parsed = parseProxyPath(url);
     if (!parsed) return undefined;
     const target = this.#lookup(parsed.id);
-    if (!target) {
-      return Promise.resolve(jsonResponse({ error: `no session with id "${parsed.id}"` }, 404));
-    }
+    if (!target) return Promise.resolve(errorResponse(new UnknownSessionError(parsed.id)));
+    const forwarded = forwarding(this.#trusted, req, remote?.hostname, tls, url);
     const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
     return upgrade
-      ? this.#webSocket(req, parsed, target, remote, tls)
-      : this.#http(req, parsed, target, remote, tls);
+      ? this.#webSocket(req, parsed, target, forwarded)
+      : this.#http(req, parsed, target, forwarded);
   }
 
   /** Closes every proxied connection of a session (it ended). @param id session id */
@@ -148,25 +157,24 @@ export class SessionProxy {
     req: Request,
     p: ProxyPath,
     target: ProxyTarget,
-    remote: Deno.NetAddr | undefined,
-    tls: boolean,
+    forwarded: Headers,
   ): Promise<Response> {
     let res: Response;
     try {
       // The client's headers as they are (its Accept-Encoding, or none), and the app's answer
       // as it is: a compressed body keeps its encoding, its headers say so.
       res = await this.#upstream({
-        host: dialHost(target.host).replace(/^\[(.*)\]$/, "$1"),
+        host: dialHost(target.host),
         port: target.port,
         method: req.method,
         path: `${p.path ?? "/"}${p.search}`,
-        headers: forwardedHeaders(this.#trusted, req, remote?.hostname, tls),
+        headers: withForwarding(req, forwarded),
         body: req.body,
         signal: req.signal,
       });
     } catch (err) {
       logger().warn("session {id} is not reachable: {error}", { id: p.id, error: String(err) });
-      return jsonResponse({ error: `session "${p.id}" is not reachable` }, 502);
+      return unreachable(p.id);
     }
     const out = new Headers(res.headers);
     dropHopByHop(out);
@@ -188,8 +196,7 @@ export class SessionProxy {
     req: Request,
     p: ProxyPath,
     target: ProxyTarget,
-    remote: Deno.NetAddr | undefined,
-    tls: boolean,
+    forwarded: Headers,
   ): Promise<Response> {
     const protocols = (req.headers.get("sec-websocket-protocol") ?? "")
       .split(",").map((s) => s.trim()).filter(Boolean);
@@ -197,15 +204,12 @@ export class SessionProxy {
       return jsonResponse({ error: "not a valid WebSocket request: bad subprotocol" }, 400);
     }
     const path = p.path ?? target.wsPath;
-    const url = `ws://${dialHost(target.host)}:${target.port}${path}${p.search}`;
-    const upstream = await this.#connect(
-      url,
-      protocols,
-      forwarding(this.#trusted, req, remote?.hostname, tls),
-    );
+    const host = dialHost(target.host);
+    const where = `${host.includes(":") ? `[${host}]` : host}:${target.port}`;
+    const upstream = await this.#connect(`ws://${where}${path}${p.search}`, protocols, forwarded);
     if (!upstream) {
       await req.body?.cancel();
-      return jsonResponse({ error: `session "${p.id}" is not reachable` }, 502);
+      return unreachable(p.id);
     }
     // A client that hung up while we dialled must not be upgraded: Deno 2.9 would wait for it
     // forever, holding its socket and keeping the server from shutting down. (Deno notices
