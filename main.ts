@@ -53,7 +53,6 @@ import {
   FrontDoor,
   hostPort,
   type LaunchObserver,
-  launchPath,
   type RequestContext,
   ServerKeeper,
   startRedirectListener,
@@ -446,7 +445,7 @@ function announce(config: LauncherConfig, served: Served): void {
   const log = getLogger(["pvw-launcher"]);
   const { launcher, dashboard, redirect, adminToken } = served;
   const scheme = launcher instanceof TlsListener ? "https" : "http";
-  const where = `${scheme}://${hostPort(launcher.addr)}${launchPath(config.endpoint)}`;
+  const where = `${scheme}://${hostPort(launcher.addr)}${config.endpoint}`;
   log.info(`pvw-launcher ${VERSION} listening on ${where}`);
   if (redirect) log.info(`redirecting http://${hostPort(redirect.addr)}/ to https`);
   if (launcher instanceof TlsListener) {

@@ -30,7 +30,14 @@ import { dashboardPage, loginPage, type Page } from "./page.ts";
 import type { DashboardState } from "./state.ts";
 import { BadRequestError, HttpError, jsonResponse, UnauthorizedError } from "../errors/mod.ts";
 import { type SessionInfo, type SessionManager, UnknownSessionError } from "../sessions/mod.ts";
-import { readBody, type RequestContext, type Route, type RouteHandler } from "../http/mod.ts";
+import {
+  eventStreamResponse,
+  hostPort,
+  readBody,
+  type RequestContext,
+  type Route,
+  type RouteHandler,
+} from "../http/mod.ts";
 import { NotRegularFileError, readTail } from "../os/mod.ts";
 
 /** Bytes of a log answered unless `?bytes=` says otherwise. */
@@ -129,12 +136,8 @@ export function dashboardAnnouncement(
   scheme: "http" | "https" = "http",
 ): string[] {
   const wildcard = ["0.0.0.0", "::", ""].includes(addr.hostname);
-  const host = wildcard
-    ? "localhost"
-    : addr.hostname.includes(":")
-    ? `[${addr.hostname}]`
-    : addr.hostname;
-  const base = `${scheme}://${host}:${addr.port}${config.dashboardPath}`;
+  const where = hostPort({ hostname: wildcard ? "localhost" : addr.hostname, port: addr.port });
+  const base = `${scheme}://${where}${config.dashboardPath}`;
   const lines = own ? [`dashboard listening on ${base}/`] : [];
   if (config.adminToken) lines.push(`dashboard: ${base}/ (log in with the admin_token)`);
   else {
@@ -231,14 +234,7 @@ async function logout(
 }
 
 function eventStream(events: DashboardEvents): Response {
-  return new Response(events.open(), {
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      ...NO_STORE,
-      // nginx and some other proxies would hold the events back otherwise.
-      "x-accel-buffering": "no",
-    },
-  });
+  return eventStreamResponse(events.open());
 }
 
 /** Finds a session of the table: the only way a log file is chosen. */

@@ -9,7 +9,7 @@
  * request without one (curl, a server) is not a browser's cross-site request and passes.
  *
  * Whose pages are the launcher's own, and how a bearer token is checked, is decided in
- * `client/` ({@linkcode isOwnOrigin}, {@linkcode SecretToken}).
+ * `client/` ({@linkcode ownOrigins}, {@linkcode cameOverTls}, {@linkcode SecretToken}).
  *
  * @module
  */
@@ -17,8 +17,14 @@
 import type { RateLimit } from "../config/mod.ts";
 import { UnauthorizedError } from "../errors/mod.ts";
 import { ForbiddenOriginError, RateLimitedError } from "./errors.ts";
-import type { RouteHandler } from "./route_types.ts";
-import { isOwnOrigin, normaliseOrigin, SecretToken, TrustedProxies } from "../client/mod.ts";
+import type { RequestContext, RouteHandler } from "./route_types.ts";
+import {
+  cameOverTls,
+  normaliseOrigin,
+  ownOrigins,
+  SecretToken,
+  TrustedProxies,
+} from "../client/mod.ts";
 import { clientKey, RateLimiter } from "./rate_limit.ts";
 
 /** What guards the REST API; a {@linkcode LauncherConfig} fits as it is. */
@@ -194,10 +200,22 @@ export class FrontDoor {
     return guarded;
   }
 
+  /**
+   * Whether the client's page came over TLS: on the launcher's own listener, or through a
+   * trusted proxy whose `X-Forwarded-Proto` says so.
+   *
+   * @param req the request
+   * @param ctx the peer and whether it came over the launcher's own TLS listener
+   * @returns true when the page is an `https:` one
+   */
+  overTls(req: Request, ctx: RequestContext): boolean {
+    return cameOverTls(req, { tls: ctx.tls, peer: ctx.remoteAddr?.hostname }, this.#trusted);
+  }
+
   #allows(origin: string, req: Request, tls: boolean): boolean {
     const normalised = normaliseOrigin(origin); // undefined for `null` (sandboxed pages, files)
-    return (normalised !== undefined && this.#allowed.has(normalised)) ||
-      isOwnOrigin(req, origin, tls);
+    return normalised !== undefined &&
+      (this.#allowed.has(normalised) || ownOrigins(req, tls).includes(normalised));
   }
 }
 

@@ -18,13 +18,9 @@ export {
   RequestTimeoutError,
 } from "./errors.ts";
 export { FrontDoor } from "./front_door.ts";
+export { eventStreamResponse } from "./progress_routes.ts";
 export { createHandler, createRoutesHandler, type HandlerDeps } from "./handler.ts";
-export {
-  type LaunchObserver,
-  type LaunchOutcome,
-  launchOutcome,
-  launchPath,
-} from "./rest_routes.ts";
+export { type LaunchObserver, type LaunchOutcome, launchOutcome } from "./rest_routes.ts";
 export { DEFAULT_LIMITS, readBody } from "./request.ts";
 export { type RequestContext, type Route, type RouteHandler } from "./route_types.ts";
 export { hostPort, type ListenerStatus, ServerKeeper } from "./server_keeper.ts";

@@ -125,7 +125,7 @@ export interface ProgressRoutesDeps {
   /** Turns what a guarded handler threw into its answer. */
   fail: FailureHandler;
   /** Whether a request's page came over TLS: the `ready` event's `sessionURL` then says `wss://`. */
-  overTls?: (req: Request, ctx: RequestContext) => boolean;
+  overTls: (req: Request, ctx: RequestContext) => boolean;
   /** Longest silence before a comment line keeps the stream open, in ms. @default 15000 */
   heartbeatMs?: number;
 }
@@ -144,22 +144,31 @@ export function progressRoutes(deps: ProgressRoutesDeps): Route[] {
       GET: (req, p, ctx) => {
         const progress = deps.sessions.progress(p.id!);
         if (!progress) throw new UnknownSessionError(p.id!);
-        const overTls = deps.overTls?.(req, ctx) ?? false;
-        return Promise.resolve(
-          new Response(eventStream(progress, heartbeatMs, overTls), {
-            headers: {
-              "content-type": "text/event-stream; charset=utf-8",
-              "cache-control": "no-store",
-              "x-accel-buffering": "no",
-            },
-          }),
-        );
+        const overTls = deps.overTls(req, ctx);
+        return Promise.resolve(eventStreamResponse(eventStream(progress, heartbeatMs, overTls)));
       },
     }, deps.fail),
   }];
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * A stream of server-sent events as an answer, never cached nor held back by a proxy (nginx
+ * holds a response back unless `X-Accel-Buffering` says not to).
+ *
+ * @param stream the `text/event-stream` bytes
+ * @returns the answer
+ */
+export function eventStreamResponse(stream: ReadableStream<Uint8Array>): Response {
+  return new Response(stream, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store",
+      "x-accel-buffering": "no",
+    },
+  });
+}
 
 /** One event as `text/event-stream` writes it; `ready`'s answer in the client's scheme. */
 function sseEvent(event: ProgressEvent, overTls: boolean): Uint8Array {

@@ -16,10 +16,9 @@ import type { FailureHandler, FrontDoor } from "./front_door.ts";
 import { acceptLaunch, prefersAsync, progressRoutes, sessionPattern } from "./progress_routes.ts";
 import { parseLaunchBody, readBody, type RequestLimits } from "./request.ts";
 import type { RequestContext, Route, RouteHandler } from "./route_types.ts";
-import { StallGuard } from "./stall_guard.ts";
+import type { StallGuard } from "./stall_guard.ts";
 import { serveFile } from "./static_files.ts";
 import { sessionUrlForScheme } from "./session_url.ts";
-import { cameOverTls, TrustedProxies } from "../client/mod.ts";
 
 /** How a launch request ended. */
 export type LaunchOutcome =
@@ -81,8 +80,8 @@ export interface RestRoutesDeps {
   door: FrontDoor;
   /** Turns what a guarded handler threw into its answer. */
   fail: FailureHandler;
-  /** Abandons the content's answers that their clients stop reading. @default a guard of its own */
-  stalls?: StallGuard;
+  /** Abandons the content's answers that their clients stop reading. */
+  stalls: StallGuard;
 }
 
 /**
@@ -93,10 +92,10 @@ export interface RestRoutesDeps {
  */
 export function restRoutes(deps: RestRoutesDeps): Route[] {
   const { config, sessions, door, fail } = deps;
-  const overTls = schemeOf(config);
+  const overTls: SchemeOf = (req, ctx) => door.overTls(req, ctx);
   const answer = answerer(overTls);
   const content = config.content &&
-    contentRoute(config.content, deps.stalls ?? new StallGuard(config.keepAliveTimeoutMs));
+    contentRoute(config.content, deps.stalls);
   const routes: Route[] = [
     {
       pattern: new URLPattern({ pathname: postPattern(config.endpoint) }),
@@ -143,11 +142,6 @@ type Answerer = (
   ctx: RequestContext,
   status?: number,
 ) => Response;
-
-function schemeOf(config: LauncherConfig): SchemeOf {
-  const trusted = new TrustedProxies(config.trustedProxies);
-  return (req, ctx) => cameOverTls(req, { tls: ctx.tls, peer: ctx.remoteAddr?.hostname }, trusted);
-}
 
 function answerer(overTls: SchemeOf): Answerer {
   return (body, req, ctx, status = 200) =>
@@ -199,17 +193,6 @@ function contentRoute(root: string, stalls: StallGuard): Route {
     return stalls.guard(answer, ctx.remoteAddr);
   };
   return { pattern: new URLPattern({ pathname: "/*" }), methods: { GET: files, HEAD: files } };
-}
-
-/**
- * The path clients POST to: the endpoint, which is `/` or `//` for the two root endpoints of a
- * wslink config (`"endpoint": "/"` and `"endpoint": ""`, where the wslink launcher serves them).
- *
- * @param endpoint the config's endpoint
- * @returns the path
- */
-export function launchPath(endpoint: string): string {
-  return endpoint;
 }
 
 /** Launch requests are taken with or without a trailing slash, except at a root. */

@@ -160,7 +160,7 @@ export class ServerKeeper {
  * @param addr the address
  * @returns the text
  */
-export function hostPort(addr: Deno.NetAddr): string {
+export function hostPort(addr: { hostname: string; port: number }): string {
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   return `${host}:${addr.port}`;
 }
