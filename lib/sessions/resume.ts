@@ -16,7 +16,7 @@ const logger = () => getLogger(["pvw-launcher"]);
 
 /**
  * Takes over the sessions the previous launcher left running, as its state file names them,
- * and says what it found; without any, empties the map file the previous launcher left. Then
+ * and says what it found; without a ready one, empties the map file the previous launcher left. Then
  * stops, and waits for, every session the state file did not name whose processes still
  * write to its log: no client knows them.
  *
@@ -47,8 +47,10 @@ export async function resumeSessions(
   if (unfinished) {
     log.warn("stopping {unfinished} sessions that were still starting", { unfinished });
   }
-  // A failure is logged and retried by the map file itself; /healthz says so meanwhile.
-  if (adopted === 0) await files.map?.clear().catch(() => {});
+  // Without a ready session adopted, nothing rewrote the map the previous launcher left (a
+  // Slurm job still queued has no line): empty it. A failure is logged and retried by the
+  // map file itself; /healthz says so meanwhile.
+  if (!sessions.list().some((s) => s.state === "ready")) await files.map?.clear().catch(() => {});
   if (strays) {
     const all = [...sessions.list(), ...sessions.warmProcesses()];
     const pgids = all.flatMap((s) => s.pid === undefined ? [] : [s.pid]);

@@ -93,7 +93,8 @@ export async function takeOver(
     rec.mapped = ctx.map !== undefined;
     ctx.watchReady(rec);
   }
-  for (const rec of records) if (rec.state === "starting") ctx.end(rec, "interrupted");
+  const interrupted = records.filter((r) => r.state === "starting");
+  for (const rec of interrupted) ctx.end(rec, "interrupted");
   await Promise.all([
     ...ready.map((r) =>
       ctx.map?.set(r.id, `${r.host}:${r.port}`).catch((err) => {
@@ -103,10 +104,9 @@ export async function takeOver(
     ctx.save(true),
   ]);
   const local = records.filter((r) => r.state === "ready").length;
-  const stopped = records.filter((r) => r.state === "starting").length;
   return {
     adopted: local + jobs.length,
-    stopped,
+    stopped: interrupted.length,
     dropped: saved.length - records.length - jobs.length,
   };
 }

@@ -385,6 +385,22 @@ Deno.test("SessionManager.adopt() takes over live sessions and drops the dead on
   second.sessions.close();
 });
 
+Deno.test("SessionManager.adopt() stops, and counts, the sessions the previous launcher left starting", async () => {
+  const spawner = new FakeSpawner();
+  const first = setUp({}, { spawner });
+  const launching = first.sessions.launch({ application: "viz", node: 1 }).catch((e) => e);
+  await waitFor(() => savedIn(first.table).length === 1);
+  const saved = savedIn(first.table);
+  assert.equal(saved[0].state, "starting");
+  const second = setUp({}, { spawner });
+  assert.deepEqual(await second.sessions.adopt(saved), { adopted: 0, stopped: 1, dropped: 0 });
+  assert.deepEqual(spawner.signals, [[spawner.processes[0].pid, "SIGTERM"]]);
+  await waitFor(() => second.sessions.size === 0);
+  await launching;
+  first.sessions.close();
+  second.sessions.close();
+});
+
 Deno.test("an adopted session whose id has capitals is found by its lower-cased id too", async () => {
   const spawner = new FakeSpawner();
   const first = setUp({}, { spawner });
