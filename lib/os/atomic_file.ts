@@ -119,7 +119,7 @@ async function syncFolder(folder: string): Promise<void> {
  * @param path the file
  * @param failure the first error, or undefined once a write succeeded
  */
-export function logChange(what: string, path: string, failure: Error | undefined): void {
+function logChange(what: string, path: string, failure: Error | undefined): void {
   const logger = getLogger(["pvw-launcher", "files"]);
   if (failure) {
     logger.error("cannot write the {what} {path}: {error}; trying again until it can", {

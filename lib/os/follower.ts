@@ -234,23 +234,27 @@ export class DirectoryFollower implements LogFollower {
     if (this.#watcher?.names === names.join("/")) return;
     const previous = this.#watcher;
     this.#watcher = undefined;
-    // A file removed meanwhile cannot be watched: the others still are.
-    const watched = [names, names.filter((name) => existsSync(join(this.#dir, name)))];
-    for (const list of names.length > 0 ? watched : []) {
-      try {
-        const watch = this.#watch(list.map((name) => join(this.#dir, name)));
-        this.#watcher = { watch, names: names.join("/") };
-        const loop = this.#dispatch(watch);
-        this.#loops.add(loop);
-        loop.then(() => this.#loops.delete(loop));
-        break;
-      } catch {
-        // No inotify instance left, or a file gone: the polling reads them meanwhile.
-      }
+    if (names.length > 0 && !this.#watchFiles(names, names)) {
+      // A file removed meanwhile cannot be watched: the others still are.
+      this.#watchFiles(names, names.filter((name) => existsSync(join(this.#dir, name))));
     }
     closeWatch(previous?.watch);
     // Written between the last event of the old watch and the new one's start.
     this.#drainAll();
+  }
+
+  /** Watches `list` for the followed `names`; false when it cannot (read by polling then). */
+  #watchFiles(names: string[], list: string[]): boolean {
+    try {
+      const watch = this.#watch(list.map((name) => join(this.#dir, name)));
+      this.#watcher = { watch, names: names.join("/") };
+      const loop = this.#dispatch(watch);
+      this.#loops.add(loop);
+      loop.then(() => this.#loops.delete(loop));
+      return true;
+    } catch {
+      return false; // no inotify instance left, or a file gone
+    }
   }
 
   follow(path: string, onChunk: ChunkHandler): Follow {

@@ -23,6 +23,7 @@ import {
   type JobStatus,
 } from "../cluster/mod.ts";
 import { jobInfo } from "./batch_launch.ts";
+import { looksLikeSessionId } from "./ids.ts";
 import type { SlotPool } from "./placement.ts";
 import { Progress } from "./progress.ts";
 import type { SessionRecord } from "./record.ts";
@@ -58,11 +59,10 @@ export interface AdoptedJob {
 }
 
 const logger = () => getLogger(["pvw-launcher", "sessions"]);
-const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Why an entry cannot be one of today's batch sessions, or undefined when it can. */
 function refusal(s: SavedJobSession, deps: JobAdoptionDeps): string | undefined {
-  if (!SESSION_ID.test(s.id)) return "its id is not a session id";
+  if (!looksLikeSessionId(s.id)) return "its id is not a session id";
   if (s.job.name !== `${deps.settings.jobPrefix}${s.id}`) {
     return `its job name is not ${deps.settings.jobPrefix}${s.id}`;
   }

@@ -26,6 +26,7 @@ import {
 import type { AppConfig } from "../config/mod.ts";
 import { LaunchError } from "../errors/mod.ts";
 import { type LogFollower, timer, whenAborted } from "../os/mod.ts";
+import { stoppedError } from "./launch.ts";
 import { LineMatcher } from "./line_matcher.ts";
 import type { JobInfo, SessionRecord } from "./record.ts";
 
@@ -280,12 +281,7 @@ async function settled(parts: BatchParts, status: EndedStatus): Promise<EndedSta
 }
 
 function stopped(launch: JobLaunch): LaunchError {
-  return launch.closing()
-    ? new LaunchError("the launcher is shutting down", "stopped")
-    : new LaunchError(
-      `application "${launch.rec.application}" was stopped before it was ready`,
-      "stopped",
-    );
+  return stoppedError(launch.rec, launch.closing());
 }
 
 function queueTimeout(launch: JobLaunch): LaunchError {

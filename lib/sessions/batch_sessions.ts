@@ -89,11 +89,6 @@ export class BatchSessions {
     return this.#parts.pool;
   }
 
-  /** The cluster's settings. */
-  get settings(): ClusterSettings {
-    return this.#parts.settings;
-  }
-
   /**
    * The name of a session's job.
    *

@@ -100,8 +100,7 @@ function notReady(
   outcome: ExitStatus | "timeout" | "halted",
   closing: boolean,
 ): LaunchError {
-  if (closing) return new LaunchError("the launcher is shutting down", "stopped");
-  if (outcome === "halted" || rec.halt.signal.aborted || rec.ending) return stoppedBeforeReady(rec);
+  if (closing || outcome === "halted" || rec.halt.signal.aborted) return stoppedError(rec, closing);
   const name = `application "${rec.application}"`;
   if (outcome === "timeout") {
     const lines = app.readyLines.map((l) => JSON.stringify(l)).join(" or ");
@@ -145,7 +144,7 @@ export interface PublishTargets {
 export async function publish(rec: SessionRecord, targets: PublishTargets): Promise<void> {
   // Stopped before it was published: nothing may name it now (its end removes no map line
   // that it did not know of, and frees its port).
-  if (rec.ending || rec.halt.signal.aborted) throw stoppedBeforeReady(rec);
+  if (rec.halt.signal.aborted) throw stoppedError(rec);
   rec.mapped = targets.map !== undefined;
   const [mapped, saved] = await Promise.allSettled([
     targets.map?.set(rec.id, `${rec.host}:${rec.port}`),
@@ -167,10 +166,19 @@ export async function publish(rec: SessionRecord, targets: PublishTargets): Prom
       rec.exitStatus.signal,
     );
   }
-  if (rec.ending) throw stoppedBeforeReady(rec);
+  if (rec.halt.signal.aborted) throw stoppedError(rec);
 }
 
-function stoppedBeforeReady(rec: SessionRecord): LaunchError {
+/**
+ * The error of a launch stopped before its session was ready (its halt signal aborts when
+ * its end begins).
+ *
+ * @param rec the session
+ * @param closing whether the launcher is shutting down (the reason then)
+ * @returns the error, of reason `stopped`
+ */
+export function stoppedError(rec: SessionRecord, closing = false): LaunchError {
+  if (closing) return new LaunchError("the launcher is shutting down", "stopped");
   return new LaunchError(
     `application "${rec.application}" was stopped before it was ready`,
     "stopped",

@@ -248,7 +248,7 @@ export class SessionManager {
   /** A session printed its ready line: it is published, then ready. */
   async #finish(rec: SessionRecord): Promise<void> {
     const since = rec.adopted ? this.#now() - rec.startedAt : this.#monotonic() - rec.startedMono;
-    rec.readyMs = Math.round(since * 10) / 10;
+    rec.readyMs = tenths(since);
     await publish(rec, { map: this.#map, persist: this.#persist });
     if (rec.batch) this.#batch?.checkRunning(rec);
     rec.body = undefined;
@@ -323,7 +323,7 @@ export class SessionManager {
       const { argv } = this.#templates.render(request, { ...slot, id: rec.id, secret });
       await spawnUntilReady(rec, request.templates.app, argv, this.#launchContext(rec));
       if (rec.ending || rec.exitStatus) throw new Error(`it ended as it became ready`);
-      rec.readyMs = Math.round((this.#monotonic() - rec.startedMono) * 10) / 10;
+      rec.readyMs = tenths(this.#monotonic() - rec.startedMono);
       rec.state = "waiting";
       await this.#save();
       logger().info("warm process {id} of {application} waits on {host}:{port}, pid {pid}", {
@@ -352,7 +352,7 @@ export class SessionManager {
     try {
       const assigned = { id: rec.id, host: rec.host, port: rec.port, secret };
       rec.answer = this.#templates.render(request, assigned).answer;
-      rec.readyMs = Math.round((this.#monotonic() - rec.startedMono) * 10) / 10;
+      rec.readyMs = tenths(this.#monotonic() - rec.startedMono);
       await publish(rec, { map: this.#map, persist: this.#persist });
       this.#ready(rec);
       return rec;
@@ -590,4 +590,9 @@ export class SessionManager {
   #end(rec: SessionRecord, reason: StopReason): Promise<void> {
     return endSession(rec, reason, this.#ending);
   }
+}
+
+/** Milliseconds to a tenth, as `readyMs` is kept. */
+function tenths(ms: number): number {
+  return Math.round(ms * 10) / 10;
 }
