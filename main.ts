@@ -62,6 +62,7 @@ import { LauncherMetrics, opsRoutes, redact } from "./lib/ops/mod.ts";
 import {
   createLogTrimmer,
   createProcessSpawner,
+  currentUid,
   DirectoryFollower,
   findLogWriterGroups,
   Libc,
@@ -87,7 +88,12 @@ import {
   StateFile,
   type StrayDeps,
 } from "./lib/sessions/mod.ts";
-import { CertificateReloader, describeCertificate, loadPair, TlsPairError } from "./lib/tls/mod.ts";
+import {
+  CertificateReloader,
+  describeCertificate,
+  type LoadedPair,
+  TlsPairError,
+} from "./lib/tls/mod.ts";
 
 const VERSION: string = denoConfig.version;
 const USAGE = usage(VERSION);
@@ -500,7 +506,7 @@ async function shutDown(config: LauncherConfig, signal: string, running: Running
 }
 
 /** Runs the launcher on a loaded config until SIGTERM or SIGINT. */
-async function serve(config: LauncherConfig): Promise<number> {
+async function serve(config: LauncherConfig, pair: LoadedPair | undefined): Promise<number> {
   const log = getLogger(["pvw-launcher"]);
   const libc = Libc.open();
   const guard = guardConnections(config, libc);
@@ -515,7 +521,7 @@ async function serve(config: LauncherConfig): Promise<number> {
   let served;
   let tls;
   try {
-    tls = config.tls && new CertificateReloader(await loadPair(config.tls));
+    tls = pair && new CertificateReloader(pair);
     served = await startServing(config, { ...core, ...observers, guard, tls });
   } catch (err) {
     // Nothing was started for a client yet: adopted sessions run on for the next launcher.
@@ -555,7 +561,7 @@ async function serve(config: LauncherConfig): Promise<number> {
 /** Reads the config, and says what is wrong with it; undefined when it is not valid. */
 async function readConfig(options: Options & { config: string }) {
   try {
-    const stateFolder = defaultStateFolder(Deno.env.toObject(), Deno.uid() ?? 0);
+    const stateFolder = defaultStateFolder(Deno.env.toObject(), currentUid());
     const loaded = await loadConfig(options.config, {
       defaults: { logDir: defaultLogFolder(stateFolder) },
       create: !options.check, // --check changes nothing
@@ -598,7 +604,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const loaded = await readConfig({ ...options, config: options.config });
   if (!loaded) return 1;
-  const { config, certificate } = loaded;
+  const { config, certificate, pair } = loaded;
   if (options.check) {
     console.log(`${options.config}: valid (${config.format} format)`);
     for (const line of describeConfig(config)) console.log(`  ${line}`);
@@ -622,7 +628,7 @@ export async function main(args: string[]): Promise<number> {
     );
     return 2;
   }
-  return await serve(config);
+  return await serve(config, pair);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { clusterPortCount } from "./scheduling.ts";
+import { portCount } from "./sections.ts";
 import type { LauncherConfig } from "./types.ts";
 
 /**
@@ -14,10 +16,10 @@ import type { LauncherConfig } from "./types.ts";
  * @returns one line per fact, such as `capacity: 10 sessions`
  */
 export function describeConfig(config: LauncherConfig): string[] {
-  const local = config.resources.reduce((n, r) => n + r.last - r.first + 1, 0);
+  const local = portCount(config.resources);
   const ranges = config.resources.map((r) => `${r.host}:${r.first}-${r.last}`).join(", ");
   const range = config.cluster?.portRange;
-  const ports = local + (range ? range.last - range.first + 1 : 0);
+  const ports = local + clusterPortCount(config.cluster);
   const jobs = Object.values(config.apps).filter((a) => a.slurm).map((a) => a.name);
   return [
     `applications: ${Object.keys(config.apps).join(", ")}`,

@@ -28,7 +28,7 @@ import { readSpecConfig } from "./spec_format.ts";
 import { readWslinkConfig } from "./wslink_format.ts";
 import { checkPaths, type CheckPathsOptions } from "./paths.ts";
 import { checkTlsFiles } from "./tls_check.ts";
-import type { CertificateInfo } from "../tls/mod.ts";
+import type { CertificateInfo, LoadedPair } from "../tls/mod.ts";
 import type { ConfigDefaults } from "./values.ts";
 
 export type { CheckPathsOptions } from "./paths.ts";
@@ -42,6 +42,8 @@ export interface LoadedConfig {
   warnings: ConfigProblem[];
   /** What the TLS certificate holds, once {@linkcode loadConfig} has checked its files. */
   certificate?: CertificateInfo;
+  /** The certificate chain and key, read and checked: what the launcher serves. */
+  pair?: LoadedPair;
 }
 
 const SPEC_MARKERS = ["url", "applications"];
@@ -121,7 +123,8 @@ export async function loadConfig(
   const all = [...loaded.warnings, ...pathProblems, ...tls.problems]
     .sort((a, b) => a.line - b.line || a.column - b.column);
   if (all.some((p) => p.severity === "error")) throw new ConfigError(all);
-  return { ...loaded, warnings: all, ...(tls.certificate ? { certificate: tls.certificate } : {}) };
+  const pair = tls.pair ? { certificate: tls.pair.info, pair: tls.pair } : {};
+  return { ...loaded, warnings: all, ...pair };
 }
 
 async function readConfigText(file: string): Promise<string> {

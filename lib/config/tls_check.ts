@@ -17,6 +17,7 @@ import {
   EncryptedKeyError,
   KeyFileAccessError,
   KeyMismatchError,
+  type LoadedPair,
   loadPair,
   PrivateKeyFormatError,
   readPemFile,
@@ -31,6 +32,8 @@ export interface TlsFilesCheck {
   problems: ConfigProblem[];
   /** What the certificate holds, when the pair can be served. */
   certificate?: CertificateInfo;
+  /** The pair as read, when it can be served: what the launcher then serves. */
+  pair?: LoadedPair;
 }
 
 /** Options of {@linkcode checkTlsFiles}. */
@@ -69,12 +72,12 @@ export async function checkTlsFiles(
   const locate = keyLocator(text, options.file ?? config.file, config.format);
   const uid = options.uid ?? currentUid();
   try {
-    const { info } = await loadPair(config.tls, {
+    const pair = await loadPair(config.tls, {
       now: options.now,
       reader: { read: readPemFile, uid: () => uid },
     });
-    const problems = info.warnings.map((w) => locate("cert", "warning", w));
-    return { problems, certificate: info };
+    const problems = pair.info.warnings.map((w) => locate("cert", "warning", w));
+    return { problems, certificate: pair.info, pair };
   } catch (err) {
     if (!(err instanceof TlsPairError)) throw err;
     return { problems: [locate(culprit(err, config.tls), "error", err.message)] };

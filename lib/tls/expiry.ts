@@ -8,7 +8,8 @@
 /** From how many days before its end an expiring certificate is warned about. */
 export const EXPIRY_WARNING_DAYS = 14;
 
-const DAY_MS = 86_400_000;
+/** A day, in ms. */
+export const DAY_MS = 86_400_000;
 
 /** Where a certificate stands against its end of validity. */
 export interface Expiry {

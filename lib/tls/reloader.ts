@@ -11,7 +11,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { CertificateInfo, TlsPair } from "./certificate.ts";
 import { TlsPairError } from "./errors.ts";
-import { expiryOf } from "./expiry.ts";
+import { DAY_MS, expiryOf } from "./expiry.ts";
 import { type LoadedPair, loadPair, type TlsFiles } from "./pair_files.ts";
 
 /** What serves a certificate: a {@linkcode TlsTerminator}, or a listener built on one. */
@@ -43,7 +43,6 @@ export interface ReloaderCounts {
 }
 
 const logger = () => getLogger(["pvw-launcher", "tls"]);
-const DAY_MS = 86_400_000;
 
 /** The served certificate, and what SIGHUP does to it. */
 export class CertificateReloader {
