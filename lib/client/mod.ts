@@ -8,12 +8,5 @@
  */
 
 export { isLoopback, LOOPBACK, type Network, parseNetwork, TrustedProxies } from "./network.ts";
-export {
-  cameOverTls,
-  firstValue,
-  isOwnOrigin,
-  normaliseOrigin,
-  ownOrigins,
-  viaHttps,
-} from "./origin.ts";
-export { bearerToken, SecretToken } from "./token.ts";
+export { cameOverTls, isOwnOrigin, normaliseOrigin, ownOrigins, viaHttps } from "./origin.ts";
+export { SecretToken } from "./token.ts";

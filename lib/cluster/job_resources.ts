@@ -81,7 +81,7 @@ export function checkCount(key: "cpus" | "nodes", text: string, max?: number): n
 }
 
 /** GPUs that a `--gres` value asks for (`gpu:2`, `gpu:a100:1,license:1` → 2, 1). */
-export function gresGpus(gres: string): number {
+function gresGpus(gres: string): number {
   let total = 0;
   for (const item of gres.split(",")) {
     const [name, ...rest] = item.split(":");

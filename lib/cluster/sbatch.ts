@@ -41,7 +41,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** The options that ask for `resources`. */
-export function resourceArgs(resources: JobResources): string[] {
+function resourceArgs(resources: JobResources): string[] {
   const args: string[] = [];
   const { partition, account, qos, timeMinutes, cpus, memoryMB, gpus, gres, nodes } = resources;
   if (partition !== undefined) args.push(`--partition=${partition}`);

@@ -10,7 +10,7 @@ import type { RateLimit } from "./types.ts";
 import { describe, type Value } from "./reader.ts";
 
 /** Tokens shorter than this are too easy to guess. */
-export const MIN_TOKEN_LENGTH = 16;
+const MIN_TOKEN_LENGTH = 16;
 
 const ORIGIN_EXAMPLE = '"https://app.example.com"';
 const RATE_LIMIT_KEYS = ["per_minute", "burst"] as const;

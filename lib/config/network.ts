@@ -22,7 +22,7 @@ export const NETWORK_KEYS: readonly string[] = [
 ];
 
 /** What these settings are when their key is absent. */
-export const NETWORK_DEFAULTS: {
+const NETWORK_DEFAULTS: {
   /** Seconds for a new connection's request headers (and a request body the launcher reads). */
   readonly headerTimeoutMs: number;
   /** Seconds a connection may idle between requests. */
@@ -39,7 +39,7 @@ export const NETWORK_DEFAULTS: {
 };
 
 /** The smallest `max_log_size`: a session's start-up output must fit. */
-export const MIN_LOG_BYTES = 64 * 1024;
+const MIN_LOG_BYTES = 64 * 1024;
 
 /** The part of the model read here. */
 export type NetworkSettings = Pick<

@@ -79,7 +79,7 @@ const RESERVED_PATHS: [string, string][] = [
  * @param paths the config's absolute map file and log folder
  * @returns the absolute path of the state file
  */
-export function defaultStateFile(paths: { mapFile?: string; logDir: string }): string {
+function defaultStateFile(paths: { mapFile?: string; logDir: string }): string {
   const folder = paths.mapFile === undefined ? paths.logDir : dirname(paths.mapFile);
   return join(folder, DEFAULTS.stateFileName);
 }

@@ -146,7 +146,7 @@ function requireLocalPorts(apps: Record<string, AppConfig>, appsValue: Value | u
  * @param portKey the key named when a resource has no ports: `port` or `port_range`
  * @returns the ranges that are valid (errors are recorded for the others)
  */
-export function readResources(value: Value, portKey: "port" | "port_range"): ResourceRange[] {
+function readResources(value: Value, portKey: "port" | "port_range"): ResourceRange[] {
   const items = value.list();
   if (!items) return [];
   if (items.length === 0) {
@@ -178,7 +178,7 @@ export function portCount(resources: readonly ResourceRange[]): number {
  * @param capacity the number of ports, see {@linkcode portCount}
  * @returns the session cap: the value given, or `capacity` when it is absent or too large
  */
-export function readMaxSessions(value: Value | undefined, capacity: number): number {
+function readMaxSessions(value: Value | undefined, capacity: number): number {
   const n = value?.integer();
   if (value === undefined || n === undefined) return capacity;
   if (n < 1) {
@@ -202,7 +202,7 @@ export function readMaxSessions(value: Value | undefined, capacity: number): num
  * @param defaults what an application takes from the global settings
  * @returns the valid applications by name (errors are recorded for the others)
  */
-export function readApps(value: Value, defaults: AppDefaults): Record<string, AppConfig> {
+function readApps(value: Value, defaults: AppDefaults): Record<string, AppConfig> {
   const members = value.entries();
   const apps: Record<string, AppConfig> = {};
   if (!members) return apps;

@@ -25,7 +25,7 @@ import {
 } from "./values.ts";
 
 /** The top-level keys of the spec format. */
-export const SPEC_KEYS: readonly string[] = [
+const SPEC_KEYS: readonly string[] = [
   "url",
   "log",
   "map_file",

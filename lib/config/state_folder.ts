@@ -12,7 +12,7 @@ import { isAbsolute, join } from "node:path";
 const NAME = "pvw-launcher";
 
 /** The system-wide state folder, for a launcher run as root outside systemd. */
-export const SYSTEM_STATE_FOLDER = `/var/lib/${NAME}`;
+const SYSTEM_STATE_FOLDER = `/var/lib/${NAME}`;
 
 /**
  * The launcher's state folder, by the first rule that applies:

@@ -29,7 +29,7 @@ import {
 } from "./values.ts";
 
 /** The top-level keys of the wslink format. */
-export const WSLINK_KEYS: readonly string[] = [
+const WSLINK_KEYS: readonly string[] = [
   "configuration",
   "sessionData",
   "resources",

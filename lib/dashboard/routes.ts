@@ -41,7 +41,7 @@ import {
 import { NotRegularFileError, readTail } from "../os/mod.ts";
 
 /** Bytes of a log answered unless `?bytes=` says otherwise. */
-export const DEFAULT_LOG_BYTES = 16 * 1024;
+const DEFAULT_LOG_BYTES = 16 * 1024;
 /** Most bytes of a log answered. */
 export const MAX_LOG_BYTES = 1024 * 1024;
 

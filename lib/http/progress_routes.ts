@@ -185,7 +185,7 @@ function sseEvent(event: ProgressEvent, overTls: boolean): Uint8Array {
  * @param overTls whether the client's page came over TLS (for the `ready` answer's URL)
  * @returns the stream
  */
-export function eventStream(
+function eventStream(
   progress: Progress,
   heartbeatMs: number,
   overTls = false,

@@ -6,7 +6,7 @@
  */
 
 /** Property names whose values never reach a log. */
-export const SENSITIVE_KEY: RegExp = /secret|password|passwd|token|authkey|credential/i;
+const SENSITIVE_KEY: RegExp = /secret|password|passwd|token|authkey|credential/i;
 
 /**
  * Masks the values of properties named like secrets, at any depth.
