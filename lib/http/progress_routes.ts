@@ -47,7 +47,7 @@ export interface AcceptDeps {
   /** The endpoint's path, for `Location`. */
   endpoint: string;
   /** Whether the client's page came over TLS (an absolute `Location` is then `https:`). */
-  overTls?: boolean;
+  overTls: boolean;
 }
 
 /**
@@ -68,7 +68,32 @@ export async function acceptLaunch(
   deps: AcceptDeps,
 ): Promise<Response> {
   const accepted = Promise.withResolvers<SessionInfo>();
-  const launching = deps.sessions.launch(body, { onAccepted: accepted.resolve });
+  const launching = observed(
+    deps.sessions.launch(body, { onAccepted: accepted.resolve }),
+    application,
+    deps,
+  );
+  const session = await Promise.race([accepted.promise, launching]);
+  const location = sessionLocation(req, deps.endpoint, session.id, deps.overTls);
+  return jsonResponse({ id: session.id, events: `${location}/events` }, 202, {
+    location,
+    "preference-applied": "respond-async",
+  });
+}
+
+/**
+ * Tells the observer how a launch ended, once it has: whether its client waits for it or not.
+ *
+ * @param launching the launch
+ * @param application the application, as the observer names it
+ * @param deps the observer, and how a failure is classified
+ * @returns the same launch
+ */
+export function observed(
+  launching: Promise<SessionInfo>,
+  application: string,
+  deps: Pick<AcceptDeps, "observer" | "outcome">,
+): Promise<SessionInfo> {
   launching.then(
     (s) => {
       const seconds = s.readyMs === undefined ? undefined : s.readyMs / 1000;
@@ -76,12 +101,7 @@ export async function acceptLaunch(
     },
     (err) => deps.observer?.launched(application, deps.outcome(err), undefined, err),
   );
-  const session = await Promise.race([accepted.promise, launching]);
-  const location = sessionLocation(req, deps.endpoint, session.id, deps.overTls ?? false);
-  return jsonResponse({ id: session.id, events: `${location}/events` }, 202, {
-    location,
-    "preference-applied": "respond-async",
-  });
+  return launching;
 }
 
 /** The endpoint as the folder of its sessions: `/paraview/`, or a root `/` or `//` as it is. */

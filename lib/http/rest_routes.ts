@@ -13,7 +13,13 @@ import { BadRequestError, jsonResponse, LaunchError } from "../errors/mod.ts";
 import { NoCapacityError, type SessionManager } from "../sessions/mod.ts";
 import { PayloadTooLargeError } from "./errors.ts";
 import type { FailureHandler, FrontDoor } from "./front_door.ts";
-import { acceptLaunch, prefersAsync, progressRoutes, sessionPattern } from "./progress_routes.ts";
+import {
+  acceptLaunch,
+  observed,
+  prefersAsync,
+  progressRoutes,
+  sessionPattern,
+} from "./progress_routes.ts";
 import { parseLaunchBody, readBody, type RequestLimits } from "./request.ts";
 import type { RequestContext, Route, RouteHandler } from "./route_types.ts";
 import type { StallGuard } from "./stall_guard.ts";
@@ -152,36 +158,31 @@ function answerer(overTls: SchemeOf): Answerer {
 function launchHandler(deps: RestRoutesDeps, answer: Answerer, overTls: SchemeOf): RouteHandler {
   const { config, sessions, limits, observer } = deps;
   return async (req, _params, ctx) => {
-    let application = "";
-    let accepting = false;
+    let body;
     try {
-      const body = parseLaunchBody(
+      body = parseLaunchBody(
         await readBody(req, limits.maxBodyBytes, limits.bodyTimeoutMs),
         limits,
       );
-      if (typeof body.application === "string" && Object.hasOwn(config.apps, body.application)) {
-        application = body.application;
-      }
-      if (prefersAsync(req)) {
-        // The outcome is told to the observer once known, not when the 202 is answered.
-        accepting = true;
-        const endpoint = config.endpoint;
-        return await acceptLaunch(req, body, application, {
-          sessions,
-          observer,
-          endpoint,
-          outcome: launchOutcome,
-          overTls: overTls(req, ctx),
-        });
-      }
-      const session = await sessions.launch(body);
-      const readyMs = session.readyMs;
-      observer?.launched(application, "ready", readyMs === undefined ? undefined : readyMs / 1000);
-      return answer(session.answer, req, ctx);
     } catch (err) {
-      if (!accepting) observer?.launched(application, launchOutcome(err), undefined, err);
+      observer?.launched("", launchOutcome(err), undefined, err);
       throw err;
     }
+    const named = typeof body.application === "string" &&
+      Object.hasOwn(config.apps, body.application);
+    const application = named ? body.application as string : "";
+    const outcome = { observer, outcome: launchOutcome };
+    if (prefersAsync(req)) {
+      // The outcome is told to the observer once known, not when the 202 is answered.
+      return await acceptLaunch(req, body, application, {
+        sessions,
+        ...outcome,
+        endpoint: config.endpoint,
+        overTls: overTls(req, ctx),
+      });
+    }
+    const session = await observed(sessions.launch(body), application, outcome);
+    return answer(session.answer, req, ctx);
   };
 }
 
