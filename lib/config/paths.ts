@@ -11,10 +11,9 @@
  */
 
 import { dirname } from "node:path";
-import { findNodeAtLocation, parseTree } from "jsonc-parser";
 import type { ConfigProblem } from "./problems.ts";
 import type { LauncherConfig } from "./types.ts";
-import { LineIndex, withoutBom } from "./source.ts";
+import { keyLocator } from "./source.ts";
 import {
   checkFileFolder,
   checkFolder,
@@ -74,7 +73,7 @@ export async function checkPaths(
   text: string,
   options: CheckPathsOptions = {},
 ): Promise<ConfigProblem[]> {
-  const locate = keyLocator(text, options.file ?? config.file, config.format);
+  const locate = pathLocator(text, options.file ?? config.file, config.format);
   const uid = options.uid ?? currentUid();
   const problems: ConfigProblem[] = [];
   const create = options.create ?? true;
@@ -122,16 +121,11 @@ async function useRealPaths(config: LauncherConfig): Promise<void> {
 type Locate = (setting: PathSetting, message: string) => ConfigProblem;
 
 /** Locates the key of a path setting; a defaulted one is reported at the top-level object. */
-function keyLocator(text: string, file: string, format: LauncherConfig["format"]): Locate {
-  const clean = withoutBom(text);
-  const root = parseTree(clean, [], { allowTrailingComma: true });
-  const lines = new LineIndex(clean);
+function pathLocator(text: string, file: string, format: LauncherConfig["format"]): Locate {
+  const locate = keyLocator(text, file);
   return (setting, message) => {
     const keys = PATH_KEYS[format][setting];
-    const path = keys.join(".");
-    const keyNode = root && findNodeAtLocation(root, keys)?.parent?.children?.[0];
-    const at = lines.locate(keyNode?.offset ?? root?.offset ?? 0);
-    const note = keyNode ? "" : ` (the default; set "${path}" to choose another)`;
-    return { file, ...at, severity: "error", path, message: message + note };
+    const note = ` (the default; set "${keys.join(".")}" to choose another)`;
+    return locate([keys], "error", message, note);
   };
 }

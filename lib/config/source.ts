@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
+import { findNodeAtLocation, type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
 import type { ConfigProblem } from "./problems.ts";
 import { scanHints, type SyntaxHint } from "./hints.ts";
 
@@ -183,4 +183,37 @@ function parseErrorMessage(text: string, error: ParseError): string {
     default:
       return `syntax error at ${shown}`;
   }
+}
+
+/**
+ * Makes a problem about a setting, placed at its key: the first of `candidates` (key paths,
+ * such as `["configuration", "log_dir"]`) the file has, else the top-level object, with
+ * `whenMissing` added to the message.
+ */
+export type KeyLocator = (
+  candidates: string[][],
+  severity: ConfigProblem["severity"],
+  message: string,
+  whenMissing?: string,
+) => ConfigProblem;
+
+/**
+ * Places problems about settings at their keys in a config's text.
+ *
+ * @param text the config's text
+ * @param file the file name that problems name
+ * @returns the locator
+ */
+export function keyLocator(text: string, file: string): KeyLocator {
+  const clean = withoutBom(text);
+  const root = parseTree(clean, [], { allowTrailingComma: true });
+  const lines = new LineIndex(clean);
+  return (candidates, severity, message, whenMissing = "") => {
+    const found = candidates.map((keys) => ({ keys, node: root && findNodeAtLocation(root, keys) }))
+      .find((c) => c.node) ?? { keys: candidates[0], node: undefined };
+    const keyNode = found.node?.parent?.children?.[0];
+    const at = lines.locate(keyNode?.offset ?? root?.offset ?? 0);
+    const path = found.keys.join(".");
+    return { file, ...at, severity, path, message: keyNode ? message : message + whenMissing };
+  };
 }

@@ -8,10 +8,9 @@
  * @module
  */
 
-import { findNodeAtLocation, parseTree } from "jsonc-parser";
 import type { ConfigProblem } from "./problems.ts";
 import type { LauncherConfig } from "./types.ts";
-import { LineIndex, withoutBom } from "./source.ts";
+import { keyLocator } from "./source.ts";
 import {
   type CertificateInfo,
   EncryptedKeyError,
@@ -69,7 +68,7 @@ export async function checkTlsFiles(
   options: TlsFilesOptions = {},
 ): Promise<TlsFilesCheck> {
   if (!config.tls) return { problems: [] };
-  const locate = keyLocator(text, options.file ?? config.file, config.format);
+  const locate = tlsLocator(text, options.file ?? config.file, config.format);
   const uid = options.uid ?? currentUid();
   try {
     const pair = await loadPair(config.tls, {
@@ -97,16 +96,7 @@ type Locate = (
   message: string,
 ) => ConfigProblem;
 
-function keyLocator(text: string, file: string, format: LauncherConfig["format"]): Locate {
-  const clean = withoutBom(text);
-  const root = parseTree(clean, [], { allowTrailingComma: true });
-  const lines = new LineIndex(clean);
-  return (which, severity, message) => {
-    const candidates = KEYS[format][which];
-    const found = candidates.map((keys) => ({ keys, node: root && findNodeAtLocation(root, keys) }))
-      .find((c) => c.node) ?? { keys: candidates[0], node: undefined };
-    const keyNode = found.node?.parent?.children?.[0];
-    const at = lines.locate(keyNode?.offset ?? root?.offset ?? 0);
-    return { file, ...at, severity, path: found.keys.join("."), message };
-  };
+function tlsLocator(text: string, file: string, format: LauncherConfig["format"]): Locate {
+  const locate = keyLocator(text, file);
+  return (which, severity, message) => locate(KEYS[format][which], severity, message);
 }
