@@ -26,8 +26,7 @@ import {
 import type { AppConfig } from "../config/mod.ts";
 import { LaunchError } from "../errors/mod.ts";
 import { type LogFollower, timer, whenAborted } from "../os/mod.ts";
-import { stoppedError } from "./launch.ts";
-import { LineMatcher } from "./line_matcher.ts";
+import { followReadyLine, readyLinesText, stoppedError } from "./launch.ts";
 import type { JobInfo, SessionRecord } from "./record.ts";
 
 /** What starting a job needs from the cluster. */
@@ -156,11 +155,7 @@ export async function awaitJobReady(
   job: JobRef,
 ): Promise<void> {
   const { rec, app } = launch;
-  const matcher = new LineMatcher(app.readyLines);
-  const readyLine = Promise.withResolvers<"ready">();
-  const follow = launch.follower.follow(rec.logFile, (chunk) => {
-    if (matcher.push(chunk) !== undefined) readyLine.resolve("ready");
-  });
+  const { ready: readyLine, follow } = followReadyLine(launch.follower, rec.logFile, app);
   const halted = whenAborted(rec.halt.signal);
   try {
     const feed = new StatusFeed();
@@ -169,13 +164,13 @@ export async function awaitJobReady(
       feed.push(status);
     });
     follow.drain().catch(() => {});
-    const running = await untilRunning(launch, parts, job, feed, readyLine.promise, halted);
+    const running = await untilRunning(launch, parts, job, feed, readyLine, halted);
     rec.host = await parts.hosts.host(running.node);
     launch.onStatus(running);
     const wait = timer(app.timeoutMs);
     let outcome: "ready" | "status" | "timeout" | "halted";
     do {
-      outcome = await Promise.race([readyLine.promise, feed.next, wait.promise, halted]);
+      outcome = await Promise.race([readyLine, feed.next, wait.promise, halted]);
       if (feed.latest?.phase === "ended" && outcome !== "ready") outcome = "status";
     } while (outcome === "status" && feed.latest?.phase !== "ended");
     wait.cancel();
@@ -274,10 +269,19 @@ async function untilRunning(
 /**
  * How a job that is ending ended: Slurm shows COMPLETING while it kills the job's processes,
  * and only then whether its command failed and with which code.
+ *
+ * @param parts the cluster
+ * @param status what the scheduler said of the job last
+ * @param timeoutMs how long to wait for the job to be gone
+ * @returns its final status (the same one if it was final, or if waiting failed)
  */
-async function settled(parts: BatchParts, status: EndedStatus): Promise<EndedStatus> {
+export async function settled(
+  parts: BatchParts,
+  status: EndedStatus,
+  timeoutMs = 10_000,
+): Promise<EndedStatus> {
   if (status.outcome !== "ending") return status;
-  return await cancelAndWait(parts.system, status.job, { timeoutMs: 10_000 }).catch(() => status);
+  return await cancelAndWait(parts.system, status.job, { timeoutMs }).catch(() => status);
 }
 
 function stopped(launch: JobLaunch): LaunchError {
@@ -299,7 +303,7 @@ function queueTimeout(launch: JobLaunch): LaunchError {
 
 function noReadyLine(launch: JobLaunch, node: string): LaunchError {
   const { app } = launch;
-  const lines = app.readyLines.map((l) => JSON.stringify(l)).join(" or ");
+  const lines = readyLinesText(app);
   return new LaunchError(
     `application "${app.name}" printed no ready line (${lines}) within ${app.timeoutMs / 1000} s ` +
       `of starting on ${node} and was stopped`,

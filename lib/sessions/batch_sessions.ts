@@ -23,7 +23,14 @@ import {
 import type { AppConfig } from "../config/mod.ts";
 import { LaunchError } from "../errors/mod.ts";
 import type { LogFollower } from "../os/mod.ts";
-import { awaitJobReady, type BatchParts, jobInfo, type JobLaunch, runJob } from "./batch_launch.ts";
+import {
+  awaitJobReady,
+  type BatchParts,
+  jobInfo,
+  type JobLaunch,
+  runJob,
+  settled,
+} from "./batch_launch.ts";
 import { JobLimitError } from "./errors.ts";
 import type { Assigned, CheckedRequest, LaunchTemplates } from "./launch_templates.ts";
 import type { SlotPool } from "./placement.ts";
@@ -215,10 +222,7 @@ export class BatchSessions {
   async #ended(rec: SessionRecord, status: EndedStatus): Promise<void> {
     if (this.#ending.has(rec)) return;
     this.#ending.add(rec);
-    const timeoutMs = this.#parts.settings.cancelTimeoutMs;
-    const final = status.outcome === "ending"
-      ? await cancelAndWait(this.#parts.system, status.job, { timeoutMs }).catch(() => status)
-      : status;
+    const final = await settled(this.#parts, status, this.#parts.settings.cancelTimeoutMs);
     rec.job = jobInfo(final.job, final, rec.job);
     const { id, node = "?", reason = "" } = rec.job;
     logger().warn("session {id}: its job {job} on {node} ended: {reason}", {

@@ -12,6 +12,7 @@ import { LaunchError } from "../errors/mod.ts";
 import { LineMatcher } from "./line_matcher.ts";
 import {
   type ExitStatus,
+  type Follow,
   type LogFollower,
   type SessionMap,
   type Spawner,
@@ -54,11 +55,7 @@ export async function spawnUntilReady(
   argv: string[],
   ctx: LaunchContext,
 ): Promise<void> {
-  const matcher = new LineMatcher(app.readyLines);
-  const ready = Promise.withResolvers<"ready">();
-  const follow = ctx.follower.follow(rec.logFile, (chunk) => {
-    if (matcher.push(chunk) !== undefined) ready.resolve("ready");
-  });
+  const { ready, follow } = followReadyLine(ctx.follower, rec.logFile, app);
   try {
     const spawning = ctx.spawner.spawn({
       command: argv[0],
@@ -77,12 +74,38 @@ export async function spawnUntilReady(
     follow.drain().catch(() => {});
     const wait = timer(app.timeoutMs);
     const halted = whenAborted(rec.halt.signal);
-    const outcome = await Promise.race([ready.promise, proc.exited, wait.promise, halted]);
+    const outcome = await Promise.race([ready, proc.exited, wait.promise, halted]);
     wait.cancel();
     if (outcome !== "ready") throw notReady(rec, app, outcome, ctx.closing());
   } finally {
     follow.close();
   }
+}
+
+/**
+ * Follows a session's log until one of its application's ready lines appears in it.
+ *
+ * @param follower the log follower
+ * @param logFile the session's log
+ * @param app its application
+ * @returns the follow (the caller closes it) and a promise that resolves once a line is seen
+ */
+export function followReadyLine(
+  follower: LogFollower,
+  logFile: string,
+  app: AppConfig,
+): { ready: Promise<"ready">; follow: Follow } {
+  const matcher = new LineMatcher(app.readyLines);
+  const ready = Promise.withResolvers<"ready">();
+  const follow = follower.follow(logFile, (chunk) => {
+    if (matcher.push(chunk) !== undefined) ready.resolve("ready");
+  });
+  return { ready: ready.promise, follow };
+}
+
+/** An application's ready lines, as an error message quotes them. */
+export function readyLinesText(app: AppConfig): string {
+  return app.readyLines.map((l) => JSON.stringify(l)).join(" or ");
 }
 
 /**
@@ -103,7 +126,7 @@ function notReady(
   if (closing || outcome === "halted" || rec.halt.signal.aborted) return stoppedError(rec, closing);
   const name = `application "${rec.application}"`;
   if (outcome === "timeout") {
-    const lines = app.readyLines.map((l) => JSON.stringify(l)).join(" or ");
+    const lines = readyLinesText(app);
     logger().warn("session {id} of {application} timed out; its output is in {logFile}", {
       ...logged(rec),
     });
