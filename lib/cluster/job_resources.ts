@@ -9,7 +9,12 @@
 import type { JobResources } from "./batch_system.ts";
 import { JobSettingsError } from "./errors.ts";
 import { checkSbatchArg } from "./sbatch_options.ts";
-import { SLURM_TEXT_KEYS, type SlurmLimits, type SlurmSettings } from "./slurm_settings.ts";
+import {
+  NAMED_SETTINGS,
+  SLURM_TEXT_KEYS,
+  type SlurmLimits,
+  type SlurmSettings,
+} from "./slurm_settings.ts";
 import {
   formatMemory,
   formatSlurmTime,
@@ -145,7 +150,7 @@ function renderAll(settings: SlurmSettings, render: Render): Rendered {
 
 /** Checks partition, account and QOS against the admin's choices. */
 function resolveNames(values: Rendered, settings: SlurmSettings, out: JobResources): void {
-  for (const key of ["partition", "account", "qos"] as const) {
+  for (const key of NAMED_SETTINGS) {
     const value = values[key];
     if (value === undefined) continue;
     checkChoice(key, value, settings.choices[key]);

@@ -97,8 +97,8 @@ export const SLURM_TEXT_KEYS = [
   "nodes",
 ] as const;
 const KEYS = [...SLURM_TEXT_KEYS, "export", "sbatch_args", "max", "choices"] as const;
-const LIMITED = ["time", "cpus", "mem", "gpus", "nodes"];
-const NAMED = ["partition", "account", "qos"] as const;
+/** The settings whose values may be limited to a list of names (`choices`). */
+export const NAMED_SETTINGS = ["partition", "account", "qos"] as const;
 const MAX_PARSERS: Record<keyof SlurmLimits, (text: string) => number> = {
   time: parseSlurmTime,
   cpus: (t) => parseCount(t, 1),
@@ -106,6 +106,7 @@ const MAX_PARSERS: Record<keyof SlurmLimits, (text: string) => number> = {
   gpus: (t) => parseGpus(t).count,
   nodes: (t) => parseCount(t, 1),
 };
+const LIMITED = Object.keys(MAX_PARSERS) as (keyof SlurmLimits)[];
 
 /** Whether a value holds a template, to be checked once rendered. */
 const templated = (text: string) => text.includes("$");
@@ -151,8 +152,8 @@ function readChoices(raw: unknown, problems: ProblemList): SlurmChoices {
     problems.error("choices", 'must be an object such as {"partition": ["viz", "gpu"]}');
     return choices;
   }
-  checkKeys(raw, NAMED, "choices.", problems);
-  for (const key of NAMED) {
+  checkKeys(raw, NAMED_SETTINGS, "choices.", problems);
+  for (const key of NAMED_SETTINGS) {
     const list = raw[key];
     if (list === undefined) continue;
     if (Array.isArray(list) && list.length > 0 && list.every((v) => typeof v === "string")) {
@@ -164,14 +165,20 @@ function readChoices(raw: unknown, problems: ProblemList): SlurmChoices {
 
 /** Checks a value without template now, as it will be checked for each session. */
 function checkLiteral(key: string, value: string, max: SlurmLimits, problems: ProblemList) {
-  try {
+  reporting(problems, () => {
     if (key === "time") checkTime(value, max.time);
     else if (key === "mem") checkMemory(value, max.mem);
     else if (key === "cpus" || key === "nodes") checkCount(key, value, max[key]);
+  });
+}
+
+/** Runs a check now; what it refuses is a problem at the key it names. */
+function reporting(problems: ProblemList, check: () => void): void {
+  try {
+    check();
   } catch (err) {
-    if (err instanceof UnitError) problems.error(key, err.message);
-    else if (err instanceof JobSettingsError) problems.error(key, err.detail);
-    else throw err;
+    if (!(err instanceof JobSettingsError)) throw err;
+    problems.error(err.key, err.detail);
   }
 }
 
@@ -179,12 +186,7 @@ function checkLiteral(key: string, value: string, max: SlurmLimits, problems: Pr
 function checkLiteralGpus(settings: SlurmSettings, problems: ProblemList): void {
   const { gpus, gres } = settings;
   if ((gpus !== undefined && templated(gpus)) || (gres !== undefined && templated(gres))) return;
-  try {
-    checkGpus(gpus, gres, settings.max);
-  } catch (err) {
-    if (!(err instanceof JobSettingsError)) throw err;
-    problems.error(err.key, err.detail);
-  }
+  reporting(problems, () => checkGpus(gpus, gres, settings.max));
 }
 
 /** Reads `sbatch_args`: a list of strings, each checked now unless templated. */
@@ -194,25 +196,17 @@ function readArgs(raw: unknown, problems: ProblemList): string[] {
     problems.error("sbatch_args", 'must be a list of strings such as ["--constraint=x11"]');
     return [];
   }
-  raw.forEach((arg, i) => {
-    if (templated(arg)) return;
-    try {
-      checkExtraArg(arg, i);
-    } catch (err) {
-      if (!(err instanceof JobSettingsError)) throw err;
-      problems.error(`sbatch_args[${i}]`, err.detail);
-    }
-  });
+  raw.forEach((arg, i) => templated(arg) || reporting(problems, () => checkExtraArg(arg, i)));
   return raw;
 }
 
 /** Warns about a templated value no limit or choice list holds in. */
 function warnUnbounded(settings: SlurmSettings, problems: ProblemList): void {
   for (const key of LIMITED) {
-    const value = settings[key as keyof SlurmLimits];
+    const value = settings[key];
     if (
       value !== undefined && templated(value) &&
-      settings.max[key as keyof SlurmLimits] === undefined
+      settings.max[key] === undefined
     ) {
       problems.warning(
         key,
@@ -226,7 +220,7 @@ function warnUnbounded(settings: SlurmSettings, problems: ProblemList): void {
       "is a template but max.gpus is not set: a client can ask for any GPUs",
     );
   }
-  for (const key of NAMED) {
+  for (const key of NAMED_SETTINGS) {
     const value = settings[key];
     if (value !== undefined && templated(value) && settings.choices[key] === undefined) {
       problems.warning(
