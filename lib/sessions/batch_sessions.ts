@@ -106,6 +106,12 @@ export class BatchSessions {
     return `${this.#parts.settings.jobPrefix}${id}`;
   }
 
+  /** What a session's templates are given: the node is not known before the job runs. */
+  #assigned(rec: SessionRecord): Assigned {
+    // The app listens on all of the interfaces of whichever node it lands on.
+    return { id: rec.id, host: "0.0.0.0", port: rec.port, secret: String(rec.answer.secret) };
+  }
+
   /**
    * Submits a new session's job and waits until it is ready.
    *
@@ -117,13 +123,7 @@ export class BatchSessions {
   async start(rec: SessionRecord, request: CheckedRequest): Promise<void> {
     const app = request.templates.app;
     const { templates, baseEnv } = this.#options;
-    // The node is not known before the job runs: the app listens on all of its interfaces.
-    const assigned: Assigned = {
-      id: rec.id,
-      host: "0.0.0.0",
-      port: rec.port,
-      secret: String(rec.answer.secret),
-    };
+    const assigned = this.#assigned(rec);
     const { argv } = templates.render(request, assigned);
     const resources = this.#resources(app, templates.renderer(request, assigned));
     const submission = { argv, resources, name: this.jobName(rec.id), baseEnv };
@@ -139,12 +139,7 @@ export class BatchSessions {
    * @throws {LaunchError} when its job cannot be ready
    */
   async resume(rec: SessionRecord, request: CheckedRequest, job: JobRef): Promise<void> {
-    const assigned: Assigned = {
-      id: rec.id,
-      host: "0.0.0.0",
-      port: rec.port,
-      secret: String(rec.answer.secret),
-    };
+    const assigned = this.#assigned(rec);
     await awaitJobReady(this.#launch(rec, request, assigned), this.#parts, job);
   }
 

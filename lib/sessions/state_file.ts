@@ -178,31 +178,37 @@ function toSavedJob(r: SessionRecord, job: NonNullable<SessionRecord["job"]>): S
   };
 }
 
+/** The fields every saved session has. */
+function hasBase(v: Record<string, unknown>): boolean {
+  return typeof v.id === "string" && typeof v.application === "string" &&
+    typeof v.host === "string" && Number.isInteger(v.port) && typeof v.logFile === "string" &&
+    typeof v.startedAt === "number";
+}
+
+/** A ready session's fields: how long it took, and its answer (an object). */
+function isReadyEntry(v: Record<string, unknown>): boolean {
+  return typeof v.readyMs === "number" && v.answer !== null && typeof v.answer === "object" &&
+    !Array.isArray(v.answer);
+}
+
 function isSavedJob(v: Record<string, unknown>): boolean {
   const job = v.job as Record<string, unknown> | null;
-  const base = typeof v.id === "string" && typeof v.application === "string" &&
-    typeof v.host === "string" && Number.isInteger(v.port) && typeof v.logFile === "string" &&
-    typeof v.startedAt === "number" && job !== null && typeof job === "object" &&
+  const base = hasBase(v) && job !== null && typeof job === "object" &&
     typeof job.id === "string" && typeof job.name === "string" &&
     (job.node === undefined || typeof job.node === "string");
   if (!base || v.state === "starting") return base;
-  return v.state === "ready" && typeof v.readyMs === "number" && v.answer !== null &&
-    typeof v.answer === "object" && !Array.isArray(v.answer);
+  return v.state === "ready" && isReadyEntry(v);
 }
 
 function isSaved(value: unknown): value is SavedSession {
   if (value === null || typeof value !== "object") return false;
   const v = value as Record<string, unknown>;
   if ("job" in v) return isSavedJob(v);
-  const process = typeof v.id === "string" && typeof v.application === "string" &&
-    typeof v.host === "string" && Number.isInteger(v.port) && Number.isInteger(v.pid) &&
-    typeof v.identity === "string" && typeof v.logFile === "string" &&
-    typeof v.startedAt === "number";
+  const process = hasBase(v) && Number.isInteger(v.pid) && typeof v.identity === "string";
   if (!process) return false;
   if (v.state === "starting") return true;
   if (v.state === "waiting") return typeof v.readyMs === "number" && typeof v.secret === "string";
-  return (v.state === undefined || v.state === "ready") && typeof v.readyMs === "number" &&
-    v.answer !== null && typeof v.answer === "object" && !Array.isArray(v.answer);
+  return (v.state === undefined || v.state === "ready") && isReadyEntry(v);
 }
 
 /** How a damaged state file was dealt with. */
