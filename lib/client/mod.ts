@@ -8,5 +8,12 @@
  */
 
 export { isLoopback, LOOPBACK, type Network, parseNetwork, TrustedProxies } from "./network.ts";
-export { cameOverTls, isOwnOrigin, normaliseOrigin, ownOrigins, viaHttps } from "./origin.ts";
+export {
+  cameOverTls,
+  isOwnOrigin,
+  normaliseOrigin,
+  ownOrigins,
+  requestScheme,
+  viaHttps,
+} from "./origin.ts";
 export { SecretToken } from "./token.ts";

@@ -48,7 +48,7 @@ export function normaliseOrigin(value: string): string | undefined {
  */
 export function ownOrigins(req: Request, tls = false): string[] {
   const url = new URL(req.url);
-  const scheme = tls ? "https" : url.protocol.slice(0, -1);
+  const scheme = requestScheme(url, tls);
   const host = req.headers.get("host") ?? url.host;
   const forwardedHost = firstValue(req.headers.get("x-forwarded-host")) ?? host;
   const forwardedProto = firstValue(req.headers.get("x-forwarded-proto")) ?? scheme;
@@ -78,8 +78,7 @@ export function isOwnOrigin(req: Request, origin: string, tls = false): boolean 
  * @returns true when a cookie it is sent should be `Secure`
  */
 export function viaHttps(req: Request, tls = false): boolean {
-  const proto = firstValue(req.headers.get("x-forwarded-proto"))?.toLowerCase();
-  return tls || new URL(req.url).protocol === "https:" || proto === "https";
+  return requestScheme(new URL(req.url), tls) === "https" || forwardedHttps(req);
 }
 
 /**
@@ -98,8 +97,24 @@ export function cameOverTls(
   via: { tls?: boolean; peer?: string },
   trusted: TrustedProxies,
 ): boolean {
-  if (via.tls || new URL(req.url).protocol === "https:") return true;
-  if (!trusted.trusts(via.peer)) return false;
+  if (requestScheme(new URL(req.url), via.tls) === "https") return true;
+  return trusted.trusts(via.peer) && forwardedHttps(req);
+}
+
+/**
+ * The scheme a request came in with: `https` on the launcher's own TLS listener (whose
+ * internal server sees `http:`), else its URL's.
+ *
+ * @param url the request's URL
+ * @param tls whether it came over the launcher's own TLS listener
+ * @returns such as `http` or `https`
+ */
+export function requestScheme(url: URL, tls = false): string {
+  return tls ? "https" : url.protocol.slice(0, -1);
+}
+
+/** Whether the first `X-Forwarded-Proto` says `https` (whoever sent it). */
+function forwardedHttps(req: Request): boolean {
   return firstValue(req.headers.get("x-forwarded-proto"))?.toLowerCase() === "https";
 }
 

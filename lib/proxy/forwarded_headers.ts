@@ -10,7 +10,7 @@
  */
 
 import { isIP } from "node:net";
-import type { TrustedProxies } from "../client/mod.ts";
+import { requestScheme, type TrustedProxies } from "../client/mod.ts";
 import { isHttpToken } from "./http_token.ts";
 
 /** Headers that concern one connection only (RFC 9110, 7.6.1), never passed on. */
@@ -101,7 +101,7 @@ export function forwarding(
   url: URL = new URL(req.url),
 ): Headers {
   const host = req.headers.get("host") ?? url.host;
-  const proto = tls ? "https" : url.protocol.slice(0, -1);
+  const proto = requestScheme(url, tls);
   const believed = trusted.trusts(peer);
   const given = (name: string) => believed ? req.headers.get(name) : null;
   const forAddr = peer ?? "unknown";
