@@ -17,11 +17,9 @@ import { join } from "node:path";
 import type { LauncherConfig } from "../config/mod.ts";
 import { looksLikeSessionId } from "./ids.ts";
 import type { SlotPool } from "./placement.ts";
-import { Progress } from "./progress.ts";
 import type { ProcessHandle, Spawner } from "../os/mod.ts";
-import type { SessionRecord } from "./record.ts";
+import { adoptedRecord, type SessionRecord } from "./record.ts";
 import type { SavedProcessSession } from "./state_file.ts";
-import { Traffic } from "./traffic.ts";
 
 /** What adoption works with. */
 export interface AdoptionDeps {
@@ -118,32 +116,20 @@ function adoptOne(s: SavedProcessSession, proc: ProcessHandle, deps: AdoptionDep
   } else if (s.state !== "starting") {
     logger().info("session {id} adopted: {application} on {host}:{port}, pid {pid}", facts);
   }
-  const progress = new Progress();
-  if (s.state === undefined || s.state === "ready") {
-    progress.emit({ type: "ready", data: s.answer });
-  }
+  const state = s.state ?? "ready";
   return {
-    id: s.id,
-    application: s.application,
-    host: s.host,
-    port: s.port,
+    ...adoptedRecord({
+      saved: s,
+      host: s.host,
+      state,
+      answer: s.state === "starting" ? {} : s.state === "waiting" ? { secret: s.secret } : s.answer,
+      readyMs: s.state === "starting" ? undefined : s.readyMs,
+      limits: app ?? deps.config,
+      slot: { host: s.host, port: s.port, pooled },
+    }, deps),
+    ...(state === "waiting" ? { warm: true } : {}),
     pid: proc.pid,
     identity: s.identity,
-    logFile: s.logFile,
-    startedAt: s.startedAt,
-    startedMono: deps.monotonic(),
-    readyMs: s.state === "starting" ? undefined : s.readyMs,
-    state: s.state ?? "ready",
-    answer: s.state === "starting" ? {} : s.state === "waiting" ? { secret: s.secret } : s.answer,
-    ...(s.state === "waiting" ? { warm: true } : {}),
-    ...(s.state === undefined || s.state === "ready" ? { wasReady: true } : {}),
-    traffic: new Traffic(deps.now),
-    adopted: true,
-    idleTimeoutMs: app ? app.idleTimeoutMs : deps.config.idleTimeoutMs,
-    maxLifetimeMs: app ? app.maxLifetimeMs : deps.config.maxLifetimeMs,
-    slot: { host: s.host, port: s.port, pooled },
-    progress,
-    halt: new AbortController(),
     proc,
     spawned: Promise.resolve(proc),
   };

@@ -25,10 +25,8 @@ import {
 import { jobInfo } from "./batch_launch.ts";
 import { looksLikeSessionId } from "./ids.ts";
 import type { SlotPool } from "./placement.ts";
-import { Progress } from "./progress.ts";
-import type { SessionRecord } from "./record.ts";
+import { adoptedRecord, type SessionRecord } from "./record.ts";
 import type { SavedJobSession } from "./state_file.ts";
-import { Traffic } from "./traffic.ts";
 
 /** What adopting jobs works with. */
 export interface JobAdoptionDeps {
@@ -151,33 +149,20 @@ function adoptOne(
       : "session {id} adopted: {application}, job {job}, still starting",
     facts,
   );
-  const progress = new Progress();
-  if (ready) progress.emit({ type: "ready", data: s.answer ?? {} });
   const before = { ...s.job, phase: s.job.node ? "running" as const : "queued" as const };
   return {
-    id: s.id,
-    application: s.application,
-    host: ready ? s.host : "",
-    port: s.port,
-    pid: undefined,
-    identity: undefined,
-    logFile: s.logFile,
-    startedAt: s.startedAt,
-    startedMono: deps.monotonic(),
-    readyMs: ready ? s.readyMs : undefined,
-    state: ready ? "ready" : "starting",
-    ...(ready ? { wasReady: true } : {}),
-    answer: ready ? s.answer ?? {} : { secret: s.secret ?? "" },
-    traffic: new Traffic(deps.now),
-    adopted: true,
-    idleTimeoutMs: deps.limits(s.application).idleTimeoutMs,
-    maxLifetimeMs: deps.limits(s.application).maxLifetimeMs,
-    slot: { host: "", port: s.port, pooled },
+    ...adoptedRecord({
+      saved: s,
+      host: ready ? s.host : "",
+      state: ready ? "ready" : "starting",
+      answer: ready ? s.answer ?? {} : { secret: s.secret ?? "" },
+      readyMs: ready ? s.readyMs : undefined,
+      limits: deps.limits(s.application),
+      slot: { host: "", port: s.port, pooled },
+    }, deps),
     batch: true,
     job: status ? jobInfo(job, status, before) : before,
     submitted: Promise.resolve(job),
-    progress,
     announced: s.announced === true,
-    halt: new AbortController(),
   };
 }

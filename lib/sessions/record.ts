@@ -208,3 +208,60 @@ export function newRecord(
     halt: new AbortController(),
   };
 }
+
+/** A saved session's facts, as an adopted record takes them over. */
+export interface AdoptedFacts {
+  /** Its id, application, port, log and start, as saved. */
+  saved: { id: string; application: string; port: number; logFile: string; startedAt: number };
+  /** Its host (a Slurm session's node, once known). */
+  host: string;
+  /** Its state now. */
+  state: SessionState;
+  /** Its answer (just its secret while it is not ready). */
+  answer: Record<string, unknown>;
+  /** Milliseconds to ready, if it was. */
+  readyMs: number | undefined;
+  /** Its application's limits, or the config's for an application no longer configured. */
+  limits: { idleTimeoutMs?: number; maxLifetimeMs?: number };
+  /** Its port, and whether the pool holds it for this session. */
+  slot: Slot & { pooled: boolean };
+}
+
+/**
+ * The record of a session a previous launcher left, adopted: its progress says `ready` if it
+ * is, its clocks and traffic start now.
+ *
+ * @param facts what the saved entry and today's config say of it
+ * @param env the clocks
+ * @returns the record, in no table yet, with no process or job
+ */
+export function adoptedRecord(
+  facts: AdoptedFacts,
+  env: { now: () => number; monotonic: () => number },
+): SessionRecord {
+  const { saved, state, answer } = facts;
+  const progress = new Progress();
+  if (state === "ready") progress.emit({ type: "ready", data: answer });
+  return {
+    id: saved.id,
+    application: saved.application,
+    host: facts.host,
+    port: saved.port,
+    pid: undefined,
+    identity: undefined,
+    logFile: saved.logFile,
+    startedAt: saved.startedAt,
+    startedMono: env.monotonic(),
+    readyMs: facts.readyMs,
+    state,
+    ...(state === "ready" ? { wasReady: true } : {}),
+    answer,
+    traffic: new Traffic(env.now),
+    adopted: true,
+    idleTimeoutMs: facts.limits.idleTimeoutMs,
+    maxLifetimeMs: facts.limits.maxLifetimeMs,
+    slot: facts.slot,
+    progress,
+    halt: new AbortController(),
+  };
+}
