@@ -10,9 +10,9 @@
 import { dirname } from "node:path";
 import type { LauncherConfig } from "./types.ts";
 import type { Fields, Value } from "./reader.ts";
-import { readSharedSections } from "./sections.ts";
-import { OPERATION_KEYS, readOperations } from "./operations.ts";
-import { clusterPortCount, readScheduling, SCHEDULING_KEYS } from "./scheduling.ts";
+import { readCommonSections } from "./common_sections.ts";
+import { OPERATION_KEYS } from "./operations.ts";
+import { SCHEDULING_KEYS } from "./scheduling.ts";
 import {
   type ConfigDefaults,
   DEFAULTS,
@@ -83,34 +83,18 @@ export function readSpecConfig(
   const readyLines = top.read("wait_line", readReadyLines) ?? [...DEFAULTS.readyLines];
   const timeoutMs = top.read("timeout", readSeconds) ?? DEFAULTS.timeoutMs;
   const paths = readPaths(top, baseDir, defaults);
-  const operations = readOperations(top, {
+  const common = readCommonSections(top, top, {
     file,
     baseDir,
     endpoint: listen.endpoint,
     endpointValue: top.get("url"),
     listenPort: listen.port,
     ...paths,
+    readyLines,
+    timeoutMs,
+    keys: { apps: "applications", port: "port" },
   });
-  const { idleTimeoutMs, maxLifetimeMs } = operations;
-  const scheduling = readScheduling(top);
-  checkScheme(top, listen, operations.tls !== undefined);
-  const shared = readSharedSections(
-    top,
-    {
-      apps: "applications",
-      port: "port",
-      maxSession: top.get("max_session"),
-      clusterPorts: clusterPortCount(scheduling.cluster),
-    },
-    {
-      readyLines,
-      timeoutMs,
-      baseDir,
-      idleTimeoutMs,
-      maxLifetimeMs,
-      cluster: top.get("cluster") ? scheduling.cluster : null,
-    },
-  );
+  checkScheme(top, listen, common.tls !== undefined);
   return {
     file,
     format: "spec",
@@ -121,9 +105,7 @@ export function readSpecConfig(
     readyLines,
     timeoutMs,
     stopGraceMs: top.read("stop_grace", readSeconds) ?? DEFAULTS.stopGraceMs,
-    ...shared,
-    ...operations,
-    ...scheduling,
+    ...common,
     fields: [],
     sessionData: {},
     sanitize: {},

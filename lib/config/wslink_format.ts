@@ -10,10 +10,10 @@
 import { dirname } from "node:path";
 import type { LauncherConfig, SanitizeRule } from "./types.ts";
 import type { Fields, Value } from "./reader.ts";
-import { readSharedSections } from "./sections.ts";
+import { readCommonSections } from "./common_sections.ts";
 import { pythonPattern } from "./python_regexp.ts";
-import { OPERATION_KEYS, readOperations } from "./operations.ts";
-import { clusterPortCount, readScheduling, SCHEDULING_KEYS } from "./scheduling.ts";
+import { OPERATION_KEYS } from "./operations.ts";
+import { SCHEDULING_KEYS } from "./scheduling.ts";
 import {
   type ConfigDefaults,
   DEFAULTS,
@@ -93,34 +93,17 @@ export function readWslinkConfig(
   const paths = readPaths(conf, root, baseDir, defaults);
   const endpointValue = conf?.get("endpoint");
   const port = conf?.read("port", readListenPort) ?? DEFAULTS.port;
-  const operations = readOperations(conf, {
+  const common = readCommonSections(top, conf, {
     file,
     baseDir,
     endpoint,
     endpointValue,
     listenPort: port,
     ...paths,
+    readyLines,
+    timeoutMs,
+    keys: { apps: "apps", port: "port_range", warnUnprovided: true },
   });
-  const { idleTimeoutMs, maxLifetimeMs } = operations;
-  const scheduling = readScheduling(conf);
-  const shared = readSharedSections(
-    top,
-    {
-      apps: "apps",
-      port: "port_range",
-      maxSession: conf?.get("max_session"),
-      warnUnprovided: true,
-      clusterPorts: clusterPortCount(scheduling.cluster),
-    },
-    {
-      readyLines,
-      timeoutMs,
-      baseDir,
-      idleTimeoutMs,
-      maxLifetimeMs,
-      cluster: conf?.get("cluster") ? scheduling.cluster : null,
-    },
-  );
   return {
     file,
     format: "wslink",
@@ -134,9 +117,7 @@ export function readWslinkConfig(
     readyLines,
     timeoutMs,
     stopGraceMs: conf?.read("stop_grace", readSeconds) ?? DEFAULTS.stopGraceMs,
-    ...shared,
-    ...operations,
-    ...scheduling,
+    ...common,
     fields: conf?.read("fields", readStringList) ?? [],
     sessionData: top.read("sessionData", (v) => readStringMap(v, readTemplate)) ?? {},
     sanitize: conf?.read("sanitize", readSanitize) ?? {},
