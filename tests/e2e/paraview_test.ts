@@ -57,8 +57,16 @@ Deno.test({
     needs.check();
     const launcher = await startLauncher(paraviewConfig);
     try {
-      const started = performance.now();
-      const post = await launcher.post({ application: "visualizer" });
+      let started = performance.now();
+      let post = await launcher.post({ application: "visualizer" });
+      // Under the full suite, xvfb-run now and then hands pvpython a display whose Xvfb is gone
+      // (pvpython aborts: "bad X server connection"); the launcher reports that exit as it
+      // should. That failure of the X server's start, and only it, is tried once more.
+      if (post.status === 503 && /bad X server connection/.test(await sessionLogs(launcher.dir))) {
+        console.log(`xvfb-run gave no X server; trying once more:\n${JSON.stringify(post.json)}`);
+        started = performance.now();
+        post = await launcher.post({ application: "visualizer" });
+      }
       const readyMs = performance.now() - started;
       // A launch that fails says why in the session's log (pvpython's and Xvfb's output).
       if (post.status !== 200) {
